@@ -1,0 +1,1 @@
+"""The demo shop: inventory, orders and notifications services on one database."""

@@ -1,0 +1,579 @@
+"""Configuration: load ``config/default.yaml`` and one environment file, validate, freeze.
+
+The environment is chosen by an explicit name (``interlock run --env``, ``behave -D
+env=``), else ``INTERLOCK_ENV``, else ``local``. Its file is merged over the
+defaults, then ``dotted.key=value`` overrides are applied. ``${VAR}`` and
+``${VAR:-default}`` in string values are read from the process environment;
+``\\${`` stays a literal ``${``.
+
+Everything is checked in one pass and every problem is reported at once, each
+with the key, the file it came from, and for a mistyped key the nearest valid one.
+Values of secret-looking keys (passwords, tokens) are collected in
+``Config.secrets`` so that reports and logs can mask them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from interlock.errors import ConfigError
+
+DEFAULT_ENV = "local"
+ENV_VARIABLE = "INTERLOCK_ENV"
+CONFIG_DIR = "config"
+DEFAULT_FILE = "default.yaml"
+
+_VAR = re.compile(r"(\\?)\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_PLACEHOLDER = re.compile(r"^\{[\w.]+\}$")  # filled in at start, see interlock.stack
+_SECRET_KEY = re.compile(r"password|secret|token|bearer|api_?key", re.IGNORECASE)
+
+# -- the schema -------------------------------------------------------------------------
+# A spec is a dict of key -> spec, a ``MapOf`` (user-chosen names), or a tuple of
+# accepted Python types for a leaf.
+
+_NUMBER = (int, float)
+_TEXT = (str,)
+_OPT_TEXT = (str, type(None))
+_BOOL = (bool,)
+_LIST = (list,)
+_DICT = (dict,)
+
+
+@dataclass(frozen=True)
+class MapOf:
+    """A mapping whose keys the user names (services, databases...), each following ``spec``."""
+
+    spec: dict[str, Any]
+
+
+_SERVICE_SPEC: dict[str, Any] = {
+    "url": _OPT_TEXT,
+    "health": _TEXT,
+    "openapi": _OPT_TEXT,
+    "headers": _DICT,
+    "credentials": _OPT_TEXT,
+    "embedded": _BOOL,
+    "command": _LIST,
+    "env": _DICT,
+    "port": (int, type(None)),
+    "startup_timeout": _NUMBER,
+}
+
+_DATABASE_SPEC: dict[str, Any] = {
+    "host": _TEXT,
+    "port": (int,),
+    "user": _TEXT,
+    "password": _TEXT,
+    "database": _TEXT,
+    "embedded": _BOOL,
+    "disposable": _BOOL,
+    "schema": _LIST,
+    "connect_timeout": _NUMBER,
+    "read_timeout": _NUMBER,
+}
+
+_CREDENTIALS_SPEC: dict[str, Any] = {
+    "bearer": _TEXT,
+    "basic": {"username": _TEXT, "password": _TEXT},
+    "header": {"name": _TEXT, "value": _TEXT},
+}
+
+SCHEMA: dict[str, Any] = {
+    "project": {"name": _TEXT},
+    "paths": {"features": _TEXT, "data": _TEXT, "reports": _TEXT, "state": _TEXT},
+    "http": {
+        "connect_timeout": _NUMBER,
+        "read_timeout": _NUMBER,
+        "poll_interval": _NUMBER,
+        "poll_timeout": _NUMBER,
+    },
+    "report": {"name": _TEXT, "single_file": _BOOL},
+    "mariadb": {
+        "bin_dir": _OPT_TEXT,
+        "startup_timeout": _NUMBER,
+        "buffer_pool_size": _TEXT,
+    },
+    "services": MapOf(_SERVICE_SPEC),
+    "credentials": MapOf(_CREDENTIALS_SPEC),
+    "databases": MapOf(_DATABASE_SPEC),
+}
+
+
+# -- the frozen result -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    connect_timeout: float
+    read_timeout: float
+    poll_interval: float
+    poll_timeout: float
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A credentials profile: exactly one of bearer, basic or header is set."""
+
+    name: str
+    bearer: str | None = None
+    basic: tuple[str, str] | None = None
+    header: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    name: str
+    url: str | None
+    health: str
+    openapi: Path | None
+    headers: Mapping[str, str]
+    credentials: str | None
+    embedded: bool
+    command: tuple[str, ...]
+    env: Mapping[str, str]
+    port: int | None
+    startup_timeout: float
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    name: str
+    host: str
+    port: int
+    user: str
+    password: str
+    database: str
+    embedded: bool
+    disposable: bool
+    schema: tuple[Path, ...]
+    connect_timeout: float
+    read_timeout: float
+
+
+@dataclass(frozen=True)
+class MariaDBSettings:
+    bin_dir: Path | None
+    startup_timeout: float
+    buffer_pool_size: str
+
+
+@dataclass(frozen=True)
+class Config:
+    """The validated, frozen configuration of one environment."""
+
+    env: str
+    root: Path
+    files: tuple[Path, ...]
+    project_name: str
+    features_dir: Path
+    data_dir: Path
+    reports_dir: Path
+    state_dir: Path
+    report_name: str
+    http: HttpSettings
+    mariadb: MariaDBSettings
+    services: Mapping[str, ServiceConfig]
+    credentials: Mapping[str, Credentials]
+    databases: Mapping[str, DatabaseConfig]
+    secrets: frozenset[str] = field(repr=False)
+
+    @property
+    def embedded(self) -> bool:
+        """True when anything (a database or a service) is started by interlock."""
+        return any(d.embedded for d in self.databases.values()) or any(
+            s.embedded for s in self.services.values()
+        )
+
+
+# -- loading -------------------------------------------------------------------------------
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The project root: the nearest folder upwards holding ``config/default.yaml``."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_DIR / DEFAULT_FILE).is_file():
+            return folder
+    raise ConfigError(
+        f"no {CONFIG_DIR}/{DEFAULT_FILE} found in {here} or any folder above it",
+        hint="run interlock from your project's root, or create it with `interlock init`",
+    )
+
+
+def available_envs(root: Path) -> list[str]:
+    """Environment names: every ``config/*.yaml`` except the defaults."""
+    return sorted(p.stem for p in (root / CONFIG_DIR).glob("*.yaml") if p.name != DEFAULT_FILE)
+
+
+def choose_env(explicit: str | None = None, environ: Mapping[str, str] | None = None) -> str:
+    environ = os.environ if environ is None else environ
+    return explicit or environ.get(ENV_VARIABLE) or DEFAULT_ENV
+
+
+def load_config(
+    root: Path | None = None,
+    env: str | None = None,
+    overrides: Iterable[str] = (),
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """Load, validate and freeze the configuration of one environment.
+
+    ``overrides`` are ``dotted.key=value`` strings; values are read as YAML scalars
+    (``--set http.read_timeout=60`` gives a number).
+    """
+    environ = os.environ if environ is None else environ
+    root = (root or find_root()).resolve()
+    env = choose_env(env, environ)
+    config_dir = root / CONFIG_DIR
+    known = available_envs(root)
+    if env not in known:
+        raise ConfigError(
+            f"unknown environment {env!r}: {config_dir} holds no {env}.yaml",
+            hint=f"choose one of: {', '.join(known) or '(none)'}",
+        )
+
+    merged: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    files = (config_dir / DEFAULT_FILE, config_dir / f"{env}.yaml")
+    for path in files:
+        data = _interpolate(_read_yaml(path), environ, str(path.relative_to(root)), ())
+        _merge(merged, data, origins, str(path.relative_to(root)), ())
+    for item in overrides:
+        key, value = _parse_override(item)
+        _set_dotted(merged, key, value)
+        origins[key] = f"override {item!r}"
+
+    problems: list[str] = []
+    _validate(merged, SCHEMA, (), origins, problems)
+    if problems:
+        raise ConfigError(
+            "the configuration has "
+            + (f"{len(problems)} problems" if len(problems) > 1 else "a problem")
+            + ":\n  - "
+            + "\n  - ".join(problems),
+            hint="fix the keys above; config/default.yaml lists every valid key",
+        )
+    return _freeze(merged, root, env, files, origins)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{where}: not valid YAML: {problem}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of keys, not {_kind(data)}")
+    return data
+
+
+def _interpolate(value: Any, environ: Mapping[str, str], file: str, path: tuple[str, ...]) -> Any:
+    if isinstance(value, dict):
+        return {k: _interpolate(v, environ, file, (*path, str(k))) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interpolate(v, environ, file, path) for v in value]
+    if not isinstance(value, str):
+        return value
+
+    def replace(match: re.Match[str]) -> str:
+        escaped, name, default = match.group(1), match.group(2), match.group(3)
+        if escaped:
+            return match.group(0)[1:]
+        if name in environ:
+            return environ[name]
+        if default is not None:
+            return default
+        raise ConfigError(
+            f"{file}: {'.'.join(path)} uses ${{{name}}}, but the environment variable "
+            f"{name} is not set",
+            hint=f"export {name}=... before the run, or write ${{{name}:-default}} in {file}",
+        )
+
+    return _VAR.sub(replace, value)
+
+
+def _merge(
+    into: dict[str, Any],
+    data: dict[str, Any],
+    origins: dict[str, str],
+    file: str,
+    path: tuple[str, ...],
+) -> None:
+    for key, value in data.items():
+        key = str(key)
+        dotted = ".".join((*path, key))
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value, origins, file, (*path, key))
+        else:
+            into[key] = value
+            for sub in _leaf_keys(value, dotted):
+                origins[sub] = file
+        origins.setdefault(dotted, file)
+
+
+def _leaf_keys(value: Any, dotted: str) -> list[str]:
+    if isinstance(value, dict):
+        keys = [dotted]
+        for k, v in value.items():
+            keys.extend(_leaf_keys(v, f"{dotted}.{k}"))
+        return keys
+    return [dotted]
+
+
+def _parse_override(item: str) -> tuple[str, Any]:
+    key, sep, raw = item.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError(
+            f"override {item!r} is not of the form dotted.key=value",
+            hint="for example: --set http.read_timeout=60",
+        )
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return key, value
+
+
+def _set_dotted(tree: dict[str, Any], key: str, value: Any) -> None:
+    parts = key.split(".")
+    node = tree
+    for part in parts[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = {}
+            node[part] = child
+        node = child
+    node[parts[-1]] = value
+
+
+def _validate(
+    value: Any,
+    spec: Any,
+    path: tuple[str, ...],
+    origins: Mapping[str, str],
+    problems: list[str],
+) -> None:
+    dotted = ".".join(path)
+    where = origins.get(dotted, "config")
+    if isinstance(spec, MapOf):
+        if not isinstance(value, dict):
+            problems.append(f"{where}: {dotted} must be a mapping of names, not {_kind(value)}")
+            return
+        for name, item in value.items():
+            _validate(item, spec.spec, (*path, str(name)), origins, problems)
+        return
+    if isinstance(spec, dict):
+        if not isinstance(value, dict):
+            problems.append(f"{where}: {dotted} must be a mapping, not {_kind(value)}")
+            return
+        for key, item in value.items():
+            key = str(key)
+            if key not in spec:
+                full = ".".join((*path, key))
+                near = difflib.get_close_matches(key, list(spec), n=1, cutoff=0.6)
+                suggestion = f"; did you mean {'.'.join((*path, near[0]))!r}?" if near else ""
+                valid = ", ".join(sorted(spec))
+                problems.append(
+                    f"{origins.get(full, where)}: unknown key {full!r}{suggestion}"
+                    f" (valid here: {valid})"
+                )
+                continue
+            _validate(item, spec[key], (*path, key), origins, problems)
+        return
+    if (int in spec or float in spec) and isinstance(value, str):
+        try:
+            float(value)
+            return
+        except ValueError:
+            pass
+    if isinstance(value, bool) and bool not in spec:
+        problems.append(f"{where}: {dotted} must be {_type_names(spec)}, not a boolean")
+    elif not isinstance(value, spec):
+        problems.append(f"{where}: {dotted} must be {_type_names(spec)}, not {_kind(value)}")
+
+
+def _type_names(types: tuple[type, ...]) -> str:
+    names = {
+        int: "a whole number",
+        float: "a number",
+        str: "text",
+        bool: "true or false",
+        list: "a list",
+        dict: "a mapping",
+        type(None): "empty",
+    }
+    if types == _NUMBER:
+        return "a number"
+    return " or ".join(names.get(t, t.__name__) for t in types)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return f"the boolean {value}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"{type(value).__name__} {value!r}"
+
+
+# -- freezing ---------------------------------------------------------------------------------
+
+
+def _freeze(
+    tree: dict[str, Any],
+    root: Path,
+    env: str,
+    files: tuple[Path, ...],
+    origins: Mapping[str, str],
+) -> Config:
+    def section(name: str) -> dict[str, Any]:
+        value = tree.get(name)
+        return value if isinstance(value, dict) else {}
+
+    paths = section("paths")
+    http = section("http")
+    report = section("report")
+    mariadb = section("mariadb")
+
+    credentials = {name: _credentials(name, spec) for name, spec in section("credentials").items()}
+    services = {name: _service(name, spec, root) for name, spec in section("services").items()}
+    databases = {name: _database(name, spec, root) for name, spec in section("databases").items()}
+
+    problems: list[str] = []
+    for service in services.values():
+        where = origins.get(f"services.{service.name}", "config")
+        if service.credentials and service.credentials not in credentials:
+            problems.append(
+                f"{where}: services.{service.name}.credentials names the profile "
+                f"{service.credentials!r}, which is not defined; defined: "
+                f"{', '.join(sorted(credentials)) or '(none)'}"
+            )
+        if service.embedded and not service.command:
+            problems.append(
+                f"{where}: services.{service.name} is embedded but has no command to start it"
+            )
+        if not service.embedded and not service.url:
+            problems.append(f"{where}: services.{service.name} is not embedded, so it needs a url")
+    for name, cred in credentials.items():
+        kinds = [k for k in ("bearer", "basic", "header") if getattr(cred, k)]
+        if len(kinds) != 1:
+            where = origins.get(f"credentials.{name}", "config")
+            problems.append(
+                f"{where}: credentials.{name} must set exactly one of bearer, basic, header"
+                f" (it sets {', '.join(kinds) or 'none'})"
+            )
+    if problems:
+        raise ConfigError("the configuration is inconsistent:\n  - " + "\n  - ".join(problems))
+
+    return Config(
+        env=env,
+        root=root,
+        files=files,
+        project_name=str(section("project").get("name", root.name)),
+        features_dir=root / paths.get("features", "features"),
+        data_dir=root / paths.get("data", "features/data"),
+        reports_dir=root / paths.get("reports", "reports"),
+        state_dir=root / paths.get("state", ".interlock"),
+        report_name=str(report.get("name", "interlock")),
+        http=HttpSettings(
+            connect_timeout=float(http.get("connect_timeout", 5)),
+            read_timeout=float(http.get("read_timeout", 30)),
+            poll_interval=float(http.get("poll_interval", 0.5)),
+            poll_timeout=float(http.get("poll_timeout", 10)),
+        ),
+        mariadb=MariaDBSettings(
+            bin_dir=Path(mariadb["bin_dir"]) if mariadb.get("bin_dir") else None,
+            startup_timeout=float(mariadb.get("startup_timeout", 30)),
+            buffer_pool_size=str(mariadb.get("buffer_pool_size", "16M")),
+        ),
+        services=MappingProxyType(services),
+        credentials=MappingProxyType(credentials),
+        databases=MappingProxyType(databases),
+        secrets=frozenset(_secrets(tree) + _credential_secrets(credentials.values())),
+    )
+
+
+def _credentials(name: str, spec: dict[str, Any]) -> Credentials:
+    basic = spec.get("basic")
+    header = spec.get("header")
+    return Credentials(
+        name=name,
+        bearer=spec.get("bearer"),
+        basic=(str(basic.get("username", "")), str(basic.get("password", ""))) if basic else None,
+        header=(str(header.get("name", "")), str(header.get("value", ""))) if header else None,
+    )
+
+
+def _service(name: str, spec: dict[str, Any], root: Path) -> ServiceConfig:
+    openapi = spec.get("openapi")
+    return ServiceConfig(
+        name=name,
+        url=spec.get("url"),
+        health=str(spec.get("health", "/health")),
+        openapi=root / openapi if openapi else None,
+        headers=MappingProxyType({str(k): str(v) for k, v in (spec.get("headers") or {}).items()}),
+        credentials=spec.get("credentials"),
+        embedded=bool(spec.get("embedded", False)),
+        command=tuple(str(part) for part in spec.get("command") or ()),
+        env=MappingProxyType({str(k): str(v) for k, v in (spec.get("env") or {}).items()}),
+        port=spec.get("port"),
+        startup_timeout=float(spec.get("startup_timeout", 20)),
+    )
+
+
+def _database(name: str, spec: dict[str, Any], root: Path) -> DatabaseConfig:
+    return DatabaseConfig(
+        name=name,
+        host=str(spec.get("host", "127.0.0.1")),
+        port=int(spec.get("port", 3306)),
+        user=str(spec.get("user", "root")),
+        password=str(spec.get("password", "")),
+        database=str(spec.get("database", name)),
+        embedded=bool(spec.get("embedded", False)),
+        disposable=bool(spec.get("disposable", False)),
+        schema=tuple(root / str(p) for p in spec.get("schema") or ()),
+        connect_timeout=float(spec.get("connect_timeout", 5)),
+        read_timeout=float(spec.get("read_timeout", 30)),
+    )
+
+
+def _credential_secrets(profiles: Iterable[Credentials]) -> list[str]:
+    found: list[str] = []
+    for cred in profiles:
+        found.extend(v for v in (cred.bearer, cred.basic and cred.basic[1]) if v)
+        if cred.header and cred.header[1]:
+            found.append(cred.header[1])
+    return found
+
+
+def _secrets(tree: Any, secret: bool = False) -> list[str]:
+    """Values of every key that looks secret (and everything below such a key)."""
+    found: list[str] = []
+    if isinstance(tree, dict):
+        for key, value in tree.items():
+            found.extend(_secrets(value, secret or bool(_SECRET_KEY.search(str(key)))))
+    elif isinstance(tree, list):
+        for value in tree:
+            found.extend(_secrets(value, secret))
+    elif secret and isinstance(tree, str | int) and str(tree) and not _PLACEHOLDER.match(str(tree)):
+        found.append(str(tree))
+    return found

@@ -1,0 +1,79 @@
+"""Assertions on database tables, with failures that show the closest rows seen."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from interlock.cells import NULL, format_row, row_mismatches
+from interlock.db import Database, missing_rows, unexpected_rows
+from interlock.polling import until
+
+
+def _columns(rows: Sequence[dict[str, str]]) -> list[str]:
+    return list(rows[0]) if rows else []
+
+
+def contains_rows(db: Database, table: str, expected: Sequence[dict[str, str]]) -> None:
+    problem = _missing(db, table, expected)
+    if problem:
+        raise AssertionError(problem)
+
+
+def eventually_contains_rows(
+    db: Database, table: str, expected: Sequence[dict[str, str]], timeout: float, interval: float
+) -> None:
+    """Like :func:`contains_rows`, retried with fresh reads until ``timeout`` seconds."""
+    problem = until(lambda: _missing(db, table, expected), timeout, interval)
+    if problem:
+        raise AssertionError(f"after {timeout:g} seconds, {problem}")
+
+
+def _missing(db: Database, table: str, expected: Sequence[dict[str, str]]) -> str | None:
+    actual = db.select(table, _columns(expected))
+    return missing_rows(expected, actual, table)
+
+
+def lacks_rows(db: Database, table: str, forbidden: Sequence[dict[str, str]]) -> None:
+    actual = db.select(table, _columns(forbidden))
+    problem = unexpected_rows(forbidden, actual, table)
+    if problem:
+        raise AssertionError(problem)
+
+
+def row_count_is(
+    db: Database, table: str, expected: int, column: str | None = None, value: str | None = None
+) -> None:
+    where = {column: None if value == NULL else value} if column is not None else {}
+    actual = db.count(table, where)
+    if actual != expected:
+        condition = f" where {column} is {value!r}" if column is not None else ""
+        raise AssertionError(
+            f"table {table!r}: expected {expected} row{'s' if expected != 1 else ''}"
+            f"{condition}, found {actual}"
+        )
+
+
+def query_returns(
+    db: Database, sql: str, params: Sequence[object], expected: Sequence[dict[str, str]]
+) -> None:
+    """The query's rows equal the expected rows, in order, on the expected columns."""
+    rows = db.query(sql, params)
+    columns = _columns(expected)
+    problems = []
+    if len(rows) != len(expected):
+        problems.append(f"expected {len(expected)} rows, got {len(rows)}")
+    for i, (want, got) in enumerate(zip(expected, rows, strict=False), start=1):
+        missing = [c for c in columns if c not in got]
+        if missing:
+            problems.append(f"row {i}: the query returns no column {', '.join(missing)}")
+            continue
+        why = row_mismatches(want, got)
+        if why:
+            problems.append(f"row {i}: {'; '.join(why)}")
+    if problems:
+        shown = "\n".join(f"  {format_row(r, columns)}" for r in rows[:20])
+        raise AssertionError(
+            "the query did not return the expected rows:\n  - "
+            + "\n  - ".join(problems)
+            + f"\n  query: {sql}\n  rows returned:\n{shown or '  (none)'}"
+        )

@@ -1,0 +1,20 @@
+"""Evidence for the report: attachments on the current Allure step or test.
+
+Everything passes through the masker first. Without an Allure formatter in the
+run (``behave -f plain``), attaching does nothing.
+"""
+
+from __future__ import annotations
+
+import allure
+
+from interlock.masking import Masker
+
+
+def attach_text(masker: Masker, name: str, text: str, kind: str = "text") -> None:
+    types = {
+        "text": allure.attachment_type.TEXT,
+        "json": allure.attachment_type.JSON,
+        "csv": allure.attachment_type.CSV,
+    }
+    allure.attach(masker.mask(text), name=name, attachment_type=types.get(kind, types["text"]))

@@ -1,0 +1,96 @@
+"""behave hooks: what ``environment.py`` calls, and everything interlock puts on ``context``.
+
+The context carries exactly these attributes, all set here and nowhere else:
+
+- ``context.interlock`` (:class:`Suite`, for the whole run): the frozen config,
+  the environment in use, the masker;
+- per scenario: ``context.http`` (:class:`~interlock.http.HttpClient`),
+  ``context.db`` (:class:`~interlock.db.Databases`), ``context.variables``
+  (:class:`~interlock.variables.Variables`) and ``context.cleanup``
+  (:class:`~interlock.cleanup.CleanupRegistry`, run in reverse order after the
+  scenario whatever its outcome).
+
+``behave -D env=NAME`` picks the environment and ``-D dotted.key=value`` overrides
+one config value, as ``interlock run --env/--set`` do.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from interlock import stack
+from interlock.cleanup import CleanupRegistry
+from interlock.config import Config, load_config
+from interlock.db import Databases
+from interlock.evidence import attach_text
+from interlock.http import HttpClient, service_targets
+from interlock.masking import Masker
+from interlock.variables import Variables
+
+
+@dataclass
+class Suite:
+    """What the whole run shares: config, the environment in use, the masker."""
+
+    config: Config
+    acquired: stack.Acquired
+    masker: Masker
+
+
+def config_from_userdata(userdata: Any) -> Config:
+    """The config selected by ``-D env=`` and overridden by ``-D dotted.key=value``."""
+    env = userdata.get("env") or None
+    overrides = [
+        f"{key}={value}"
+        for key, value in userdata.items()
+        if "." in key and not key.startswith("interlock.")  # interlock's own run flags
+    ]
+    return load_config(env=env, overrides=overrides)
+
+
+def _say(message: str) -> None:
+    print(f"interlock: {message}", file=sys.stderr, flush=True)
+
+
+def before_all(context: Any) -> None:
+    """Load config, then attach to the described environment or start one."""
+    # An InterlockError aborts the run; behave prints its message (no traceback).
+    config = config_from_userdata(context.config.userdata)
+    acquired = stack.acquire(config, report=_say)
+    context.interlock = Suite(config, acquired, Masker(config.secrets))
+
+
+def before_scenario(context: Any, scenario: Any) -> None:
+    suite: Suite = context.interlock
+    runtime = suite.acquired.runtime
+    context.variables = Variables()
+    context.cleanup = CleanupRegistry()
+    context.http = HttpClient(
+        settings=suite.config.http,
+        targets=service_targets(suite.config, runtime),
+        masker=suite.masker,
+    )
+    context.db = Databases.from_config(suite.config, runtime, suite.masker)
+
+
+def after_scenario(context: Any, scenario: Any) -> None:
+    """Run every cleanup (newest first), then close the scenario's connections."""
+    suite: Suite = context.interlock
+    try:
+        failures = context.cleanup.run_all()
+    finally:
+        context.http.close()
+        context.db.close()
+    if failures:
+        text = "cleanup failed:\n  - " + "\n  - ".join(failures)
+        attach_text(suite.masker, "cleanup failures", text)
+        _say(f"{scenario.location}: {suite.masker.mask(text)}")
+        raise AssertionError(suite.masker.mask(text))
+
+
+def after_all(context: Any) -> None:
+    suite: Suite | None = getattr(context, "interlock", None)
+    if suite is not None:
+        stack.release(suite.acquired, suite.config)

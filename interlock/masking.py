@@ -1,0 +1,36 @@
+"""Replacing secrets with a mask before anything is written: messages, logs, evidence."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+MASK = "*****"
+SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+MIN_SECRET_LENGTH = 3  # shorter values would mask ordinary text everywhere
+
+
+class Masker:
+    """Masks every known secret value (longest first, so overlapping ones mask whole)."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets = sorted(
+            {s for s in secrets if len(s) >= MIN_SECRET_LENGTH}, key=len, reverse=True
+        )
+
+    def add(self, secret: str) -> None:
+        if len(secret) >= MIN_SECRET_LENGTH and secret not in self._secrets:
+            self._secrets.append(secret)
+            self._secrets.sort(key=len, reverse=True)
+
+    def mask(self, text: str) -> str:
+        for secret in self._secrets:
+            if secret in text:
+                text = text.replace(secret, MASK)
+        return text
+
+    def header(self, name: str, value: str) -> str:
+        """A header's value as it may be shown: credentials headers are always masked."""
+        if name.lower() in SENSITIVE_HEADERS:
+            scheme, _, rest = value.partition(" ")
+            return f"{scheme} {MASK}" if rest else MASK
+        return self.mask(value)

@@ -1,0 +1,84 @@
+"""Small helpers for processes interlock starts: liveness, stopping by pid, log tails."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+from pathlib import Path
+
+
+def pid_alive(pid: int | None) -> bool:
+    """True if a process with this pid exists (and is not a zombie)."""
+    if not pid or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+def cmdline(pid: int) -> str:
+    """The command line of a process, or '' when it is gone or unreadable."""
+    try:
+        return (
+            Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        )
+    except OSError:
+        return ""
+
+
+def stop_process(pid: int, timeout: float = 10.0, group: bool = True) -> bool:
+    """SIGTERM a process (its whole group when it leads one), SIGKILL after ``timeout``.
+
+    Returns True if it had to be killed.
+    """
+    if not pid_alive(pid):
+        return False
+    _signal(pid, signal.SIGTERM, group)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not pid_alive(pid):
+            _reap(pid)
+            return False
+        time.sleep(0.02)
+    _signal(pid, signal.SIGKILL, group)
+    deadline = time.monotonic() + 2
+    while pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    _reap(pid)
+    return True
+
+
+def _signal(pid: int, sig: int, group: bool) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        if group and os.getpgid(pid) == pid:
+            os.killpg(pid, sig)
+        else:
+            os.kill(pid, sig)
+
+
+def _reap(pid: int) -> None:
+    """Collect the exit status if the process is our child, so no zombie stays."""
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def tail(path: Path, lines: int = 20) -> str:
+    """The last lines of a log file, indented, or a note that it is empty."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "    (no log written)"
+    last = text.splitlines()[-lines:]
+    if not last:
+        return "    (the log is empty)"
+    return "\n".join(f"    {line}" for line in last)

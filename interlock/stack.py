@@ -1,0 +1,328 @@
+"""One environment, described once: start it, attach to it, check it, stop it.
+
+``acquire`` is what every entry point calls: under a file lock it reads the runtime
+file; a healthy environment of the same name is attached to, a stale one (its
+owner died) is cleaned up, and otherwise the embedded parts are started from
+config and described in a new runtime file. Whoever started it stops it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pymysql
+import requests
+
+from interlock import mariadb
+from interlock.config import Config
+from interlock.errors import ConfigError, EnvironmentStartError
+from interlock.processes import cmdline, pid_alive, stop_process
+from interlock.runtime import (
+    DatabaseEndpoint,
+    Runtime,
+    ServiceEndpoint,
+    environment_lock,
+    read_runtime,
+    remove_runtime,
+    write_runtime,
+)
+from interlock.services import start_service
+
+DETACHED = 0  # owner_pid of an environment started by `interlock up`: it outlives its starter
+_PLACEHOLDER = re.compile(r"\{([a-z_][\w.]*)\}")
+
+Report = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+@dataclass
+class Acquired:
+    runtime: Runtime
+    owned: bool  # True when this call started it, and so must stop it
+
+
+def acquire(config: Config, owner_pid: int | None = None, report: Report = _quiet) -> Acquired:
+    """Attach to the described environment, or start one; then check it is healthy.
+
+    ``owner_pid`` is the process whose death makes the environment stale (default:
+    this one); :data:`DETACHED` for one that lives until ``interlock down``.
+    """
+    owner = os.getpid() if owner_pid is None else owner_pid
+    state_dir = config.state_dir
+    with environment_lock(state_dir):
+        current = read_runtime(state_dir)
+        if current is not None and not is_stale(current):
+            if current.env != config.env:
+                who = (
+                    "`interlock up`"
+                    if current.owner_pid == DETACHED
+                    else f"pid {current.owner_pid}"
+                )
+                raise EnvironmentStartError(
+                    f"an environment for {current.env!r} is already running (started by {who})"
+                    f" and this run asks for {config.env!r}",
+                    hint=f"stop it with `interlock down`, or run with --env {current.env}",
+                )
+            problems = health_problems(current, config)
+            if problems:
+                raise EnvironmentStartError(
+                    "the running environment is unhealthy:\n  - " + "\n  - ".join(problems),
+                    hint="restart it: `interlock down`, then run again",
+                )
+            return Acquired(current, owned=False)
+        if current is not None:
+            report(f"cleaning up a stale environment left by pid {current.owner_pid}")
+            stop(current, state_dir)
+        sweep_orphans(state_dir, report)
+        runtime = start(config, owner, report)
+    problems = health_problems(runtime, config)
+    if problems:
+        if runtime.owner_pid == owner:
+            release(Acquired(runtime, owned=True), config)
+        raise EnvironmentStartError(
+            f"the {config.env!r} environment is not reachable:\n  - " + "\n  - ".join(problems),
+            hint="check the URLs and database settings of this environment, or that it is up",
+        )
+    return Acquired(runtime, owned=True)
+
+
+def release(acquired: Acquired, config: Config) -> None:
+    """Stop the environment if this process started it; attached ones are left running."""
+    if not acquired.owned:
+        return
+    with environment_lock(config.state_dir):
+        stop(acquired.runtime, config.state_dir)
+
+
+def is_stale(runtime: Runtime) -> bool:
+    """A runtime whose owner died (or, for a detached one, whose processes died)."""
+    if runtime.owner_pid == DETACHED:
+        return not all(pid_alive(pid) for pid in runtime.pids())
+    return not runtime.owner_alive
+
+
+def start(config: Config, owner_pid: int, report: Report = _quiet) -> Runtime:
+    """Start every embedded database and service of ``config``; describe them all.
+
+    The runtime file is rewritten after each part starts, so a crash half-way
+    still leaves a record of what to clean up. On any failure everything started
+    so far is stopped before the error propagates.
+    """
+    state_dir = config.state_dir
+    run_dir = state_dir / "run" / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    runtime = Runtime(env=config.env, owner_pid=owner_pid, run_dir=str(run_dir))
+    try:
+        _start_databases(config, runtime, run_dir, report)
+        _start_services(config, runtime, report)
+    except BaseException:
+        stop(runtime, state_dir)
+        raise
+    return runtime
+
+
+def _start_databases(config: Config, runtime: Runtime, run_dir: Path, report: Report) -> None:
+    embedded = [db for db in config.databases.values() if db.embedded]
+    server = None
+    if embedded:
+        started = time.monotonic()
+        server = mariadb.start_server(config.mariadb, config.state_dir, run_dir)
+        report(
+            f"MariaDB up on 127.0.0.1:{server.port} (pid {server.pid}) "
+            f"in {time.monotonic() - started:.2f} s"
+        )
+    for db in config.databases.values():
+        if db.embedded and server is not None:
+            runtime.databases[db.name] = DatabaseEndpoint(
+                host="127.0.0.1",
+                port=server.port,
+                user=db.user,
+                password=db.password,
+                database=db.database,
+                pid=server.pid,
+                datadir=str(server.datadir),
+            )
+            write_runtime(config.state_dir, runtime)
+            mariadb.prepare_database(
+                server.port,
+                db.database,
+                db.user,
+                db.password,
+                list(db.schema),
+            )
+        else:
+            runtime.databases[db.name] = DatabaseEndpoint(
+                host=db.host, port=db.port, user=db.user, password=db.password, database=db.database
+            )
+
+
+def _start_services(config: Config, runtime: Runtime, report: Report) -> None:
+    logs = config.reports_dir / "logs"
+    for service in config.services.values():
+        if not service.embedded:
+            runtime.services[service.name] = ServiceEndpoint(url=str(service.url).rstrip("/"))
+            continue
+        env = {
+            key: resolve_placeholders(value, config, runtime, f"services.{service.name}.env.{key}")
+            for key, value in service.env.items()
+        }
+
+        def command_for(port: int, service_name: str = service.name) -> list[str]:
+            svc = config.services[service_name]
+            return [
+                resolve_placeholders(
+                    part, config, runtime, f"services.{service_name}.command", port=port
+                )
+                for part in svc.command
+            ]
+
+        log = logs / f"{service.name}.log"
+        with contextlib.suppress(FileNotFoundError):
+            log.unlink()
+        started = time.monotonic()
+        running = start_service(
+            service.name,
+            command_for,
+            env,
+            service.health,
+            service.startup_timeout,
+            log,
+            cwd=config.root,
+            preferred_port=service.port,
+        )
+        runtime.services[service.name] = ServiceEndpoint(
+            url=running.url, pid=running.pid, log=str(running.log)
+        )
+        write_runtime(config.state_dir, runtime)
+        report(
+            f"{service.name} up at {running.url} (pid {running.pid}) "
+            f"in {time.monotonic() - started:.2f} s"
+        )
+
+
+def resolve_placeholders(
+    text: str, config: Config, runtime: Runtime, key: str, port: int | None = None
+) -> str:
+    """Fill ``{port}``, ``{python}``, ``{services.X.url}``, ``{databases.X.field}`` and
+    ``{credentials.X.bearer}`` in a service's command or environment."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        parts = name.split(".")
+        if name == "port" and port is not None:
+            return str(port)
+        if name == "python":
+            return sys.executable
+        if len(parts) == 3 and parts[0] == "services" and parts[2] == "url":
+            if parts[1] in runtime.services:
+                return runtime.services[parts[1]].url
+            raise ConfigError(
+                f"{key} uses {{{name}}}, but service {parts[1]!r} is not started before it",
+                hint="list the services a service depends on before it in the config",
+            )
+        if len(parts) == 3 and parts[0] == "databases" and parts[1] in runtime.databases:
+            endpoint = runtime.databases[parts[1]]
+            if parts[2] in ("host", "port", "user", "password", "database"):
+                return str(getattr(endpoint, parts[2]))
+        if len(parts) == 3 and parts[0] == "credentials" and parts[1] in config.credentials:
+            cred = config.credentials[parts[1]]
+            if parts[2] == "bearer" and cred.bearer:
+                return cred.bearer
+        raise ConfigError(
+            f"{key} uses the placeholder {{{name}}}, which interlock cannot fill",
+            hint="known: {port}, {python}, {services.NAME.url}, "
+            "{databases.NAME.host|port|user|password|database}, {credentials.NAME.bearer}",
+        )
+
+    return _PLACEHOLDER.sub(value, text)
+
+
+def stop(runtime: Runtime, state_dir: Path) -> list[str]:
+    """Stop every process the runtime describes (services first), remove its data.
+
+    Returns a line for each process that had to be killed rather than stopped.
+    """
+    killed: list[str] = []
+    for name, service in reversed(list(runtime.services.items())):
+        if service.pid and pid_alive(service.pid) and stop_process(service.pid, timeout=5):
+            killed.append(f"service {name} (pid {service.pid})")
+    for pid in {db.pid for db in runtime.databases.values() if db.pid}:
+        if _is_our_mariadb(pid, runtime) and stop_process(pid, timeout=10):
+            killed.append(f"MariaDB (pid {pid})")
+    if runtime.run_dir:
+        shutil.rmtree(runtime.run_dir, ignore_errors=True)
+    current = read_runtime(state_dir)
+    if current is not None and current.run_dir == runtime.run_dir:
+        remove_runtime(state_dir)
+    return killed
+
+
+def _is_our_mariadb(pid: int, runtime: Runtime) -> bool:
+    """Guard against pid reuse: only stop a process that runs on our data directory."""
+    if not pid_alive(pid):
+        return False
+    datadirs = {db.datadir for db in runtime.databases.values() if db.datadir}
+    line = cmdline(pid)
+    return any(d in line for d in datadirs) if line else False
+
+
+def sweep_orphans(state_dir: Path, report: Report = _quiet) -> None:
+    """Remove run folders of dead runs, stopping any MariaDB still running in them."""
+    runs = state_dir / "run"
+    if not runs.is_dir():
+        return
+    for folder in runs.iterdir():
+        owner = folder.name.rsplit("-", 1)[-1]
+        if owner.isdigit() and pid_alive(int(owner)):
+            continue
+        pid_file = folder / "mariadb.pid"
+        with contextlib.suppress(OSError, ValueError):
+            pid = int(pid_file.read_text().strip())
+            if pid_alive(pid) and str(folder) in cmdline(pid):
+                report(f"stopping an orphaned MariaDB (pid {pid}) from {folder.name}")
+                stop_process(pid)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def health_problems(runtime: Runtime, config: Config) -> list[str]:
+    """What is wrong with an environment: dead processes, unhealthy services, no DB."""
+    problems: list[str] = []
+    for name, service in runtime.services.items():
+        if service.pid and not pid_alive(service.pid):
+            problems.append(f"service {name}: its process (pid {service.pid}) is gone")
+            continue
+        health = config.services[name].health if name in config.services else "/health"
+        url = service.url + health
+        try:
+            response = requests.get(url, timeout=(2, 5))
+        except requests.RequestException as exc:
+            problems.append(f"service {name}: GET {url} failed: {type(exc).__name__}")
+            continue
+        if not response.ok:
+            problems.append(f"service {name}: GET {url} answered {response.status_code}")
+    for name, db in runtime.databases.items():
+        try:
+            pymysql.connect(
+                host=db.host,
+                port=db.port,
+                user=db.user,
+                password=db.password,
+                database=db.database,
+                connect_timeout=3,
+                read_timeout=5,
+                ssl_disabled=db.host in ("127.0.0.1", "localhost"),
+            ).close()
+        except pymysql.MySQLError as exc:
+            problems.append(f"database {name}: cannot connect to {db.host}:{db.port}: {exc}")
+    return problems
