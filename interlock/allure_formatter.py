@@ -3,7 +3,8 @@
 allure-behave 2.16.2 wraps only ``feature.scenarios``, so scenarios inside ``Rule:``
 blocks produce no result (and attaching inside them fails); walking every
 scenario of the feature fixes both. It also empties the results folder when a run
-starts, since allure-behave never does, while the trend history lives elsewhere.
+starts, since allure-behave never does (the trend history lives elsewhere), and
+labels each result with the scenario's ``file:line``.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from typing import Any
 import allure_commons
 from allure_behave.formatter import AllureFormatter as _AllureFormatter
 from allure_behave.utils import is_planned_scenario
+from allure_commons.model2 import Label
 
 KEEP_RESULTS = "interlock.keep_results"  # userdata flag: results were prepared by the caller
+LOCATION_LABEL = "location"
 
 
 class AllureFormatter(_AllureFormatter):  # type: ignore[misc]
@@ -24,6 +27,21 @@ class AllureFormatter(_AllureFormatter):  # type: ignore[misc]
         if not config.userdata.get(KEEP_RESULTS):
             _empty(Path(stream_opener.name))
         super().__init__(stream_opener, config)
+        self._label_locations()
+
+    def _label_locations(self) -> None:
+        """Give each result a ``location`` label (``file:line``): summaries point at it."""
+        listener = self.listener
+        start = listener.start_scenario
+
+        def start_scenario(scenario: Any) -> None:
+            start(scenario)
+            result = listener.logger.get_test(listener.current_scenario_uuid)
+            if result is not None:
+                where = f"{scenario.location.filename}:{scenario.location.line}"
+                result.labels.append(Label(name=LOCATION_LABEL, value=where))
+
+        listener.start_scenario = start_scenario
 
     def feature(self, feature: Any) -> None:
         for scenario in feature.walk_scenarios():

@@ -99,6 +99,7 @@ SCHEMA: dict[str, Any] = {
     "report": {"name": _TEXT, "single_file": _BOOL},
     "mariadb": {
         "bin_dir": _OPT_TEXT,
+        "cache_dir": _OPT_TEXT,
         "startup_timeout": _NUMBER,
         "buffer_pool_size": _TEXT,
     },
@@ -162,6 +163,7 @@ class DatabaseConfig:
 @dataclass(frozen=True)
 class MariaDBSettings:
     bin_dir: Path | None
+    cache_dir: Path | None  # where the template data directory is kept (default: state/cache)
     startup_timeout: float
     buffer_pool_size: str
 
@@ -502,6 +504,7 @@ def _freeze(
         ),
         mariadb=MariaDBSettings(
             bin_dir=Path(mariadb["bin_dir"]) if mariadb.get("bin_dir") else None,
+            cache_dir=root / mariadb["cache_dir"] if mariadb.get("cache_dir") else None,
             startup_timeout=float(mariadb.get("startup_timeout", 30)),
             buffer_pool_size=str(mariadb.get("buffer_pool_size", "16M")),
         ),

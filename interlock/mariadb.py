@@ -23,7 +23,7 @@ from mirakuru.exceptions import ProcessExitedWithError, TimeoutExpired
 from interlock.config import MariaDBSettings
 from interlock.errors import EnvironmentStartError, MariaDBNotFound
 from interlock.ports import free_port
-from interlock.processes import stop_process, tail
+from interlock.processes import Detachable, stop_process, tail
 
 SEARCH_DIRS = ("/usr/sbin", "/usr/local/sbin", "/usr/local/mysql/bin", "/usr/libexec")
 APT_PACKAGES = "mariadb-server-core mariadb-client-core"
@@ -67,10 +67,10 @@ def find_binaries(bin_dir: Path | None = None) -> Binaries:
     return Binaries(Path(server), Path(install_db), version)
 
 
-def template_dir(state_dir: Path, binaries: Binaries) -> Path:
+def template_dir(cache_dir: Path, binaries: Binaries) -> Path:
     """The cached, never-started data directory for this MariaDB version; made if missing."""
     key = "".join(c if c.isalnum() else "-" for c in binaries.version.split(" for ")[0])[-60:]
-    target = state_dir / "cache" / f"mariadb-{key}"
+    target = cache_dir / f"mariadb-{key}"
     if (target / "mysql").is_dir():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -104,11 +104,17 @@ def template_dir(state_dir: Path, binaries: Binaries) -> Path:
     return target
 
 
-class _Server(Executor):
+class _PortTaken(Exception):
+    """The server could not bind its port (someone took it after we chose it)."""
+
+
+class _Server(Detachable, Executor):
     """mirakuru executor that is ready when a real MySQL connection succeeds."""
 
     def __init__(self, command: list[str], port: int, timeout: float, log: Path) -> None:
         self.port = port
+        self.log = log
+        self._log_start = log.stat().st_size if log.exists() else 0
         self._log_handle = open(log, "a")  # noqa: SIM115 - lives as long as the server
         super().__init__(
             command,
@@ -124,26 +130,38 @@ class _Server(Executor):
 
     def after_start_check(self) -> bool:
         try:
-            connect_admin("127.0.0.1", self.port, timeout=1).close()
+            connect_admin("127.0.0.1", self.port, timeout=1, read_timeout=1).close()
         except pymysql.MySQLError:
+            # mariadbd logs a bind failure but does not always exit: look for it.
+            if "Bind on TCP/IP port" in self.new_log():
+                raise _PortTaken from None
             return False
         return True
 
+    def new_log(self) -> str:
+        """What the server logged since this attempt started."""
+        with open(self.log, "rb") as handle:
+            handle.seek(self._log_start)
+            return handle.read().decode("utf-8", "replace")
+
     def detach(self) -> None:
-        """Forget the process without stopping it (``interlock up`` leaves it running)."""
-        self.process = None
+        super().detach()
         self._log_handle.close()
 
 
-def connect_admin(host: str, port: int, timeout: float = 5) -> pymysql.connections.Connection:
+def connect_admin(
+    host: str, port: int, timeout: float = 5, read_timeout: float = 60
+) -> pymysql.connections.Connection:
+    """A root connection to the embedded server. ``read_timeout`` also bounds the wait
+    for the server's greeting: a port that accepts and never answers must not hang us."""
     return pymysql.connect(
         host=host,
         port=port,
         user=ADMIN_USER,
         password="",
         connect_timeout=timeout,
-        read_timeout=max(timeout, 30),
-        write_timeout=max(timeout, 30),
+        read_timeout=read_timeout,
+        write_timeout=read_timeout,
         ssl_disabled=True,
         autocommit=True,
         charset="utf8mb4",
@@ -165,7 +183,7 @@ def start_server(settings: MariaDBSettings, state_dir: Path, run_dir: Path) -> R
     stop it with :func:`stop_server`.
     """
     binaries = find_binaries(settings.bin_dir)
-    template = template_dir(state_dir, binaries)
+    template = template_dir(settings.cache_dir or state_dir / "cache", binaries)
     datadir = run_dir / "mariadb"
     shutil.copytree(template, datadir, symlinks=True)
     log = run_dir / "mariadb.log"
@@ -195,10 +213,13 @@ def start_server(settings: MariaDBSettings, state_dir: Path, run_dir: Path) -> R
         server = _Server(command, port, settings.startup_timeout, log)
         try:
             server.start()
+        except _PortTaken:
+            server.kill()
+            continue  # the port was taken between choosing and binding: choose another
         except ProcessExitedWithError:
             last_error = tail(log, 5)
-            if "already in use" in last_error or "Bind on TCP" in last_error:
-                continue  # the port was taken between choosing and binding: choose another
+            if "Bind on TCP/IP port" in server.new_log():
+                continue
             break
         except TimeoutExpired:
             raise EnvironmentStartError(

@@ -5,8 +5,33 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
+from typing import Any
+
+from mirakuru.base import ENV_UUID
+
+
+class Detachable:
+    """Mixin for mirakuru executors whose process may outlive the interpreter.
+
+    mirakuru marks children with an environment variable and kills every marked
+    process when the interpreter exits; ``interlock up`` must leave them running,
+    so they go unmarked and interlock stops them itself, by pid.
+    """
+
+    process: subprocess.Popen[Any] | None
+
+    @property
+    def envvars(self) -> dict[str, str]:
+        envs: dict[str, str] = super().envvars  # type: ignore[misc]
+        envs.pop(ENV_UUID, None)
+        return envs
+
+    def detach(self) -> None:
+        """Forget the process without stopping it."""
+        self.process = None
 
 
 def pid_alive(pid: int | None) -> bool:

@@ -15,10 +15,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from interlock.allure_formatter import LOCATION_LABEL
 from interlock.config import Config
 
 STATUSES = ("passed", "failed", "broken", "skipped")
 ALLURE_TIMEOUT = 600
+MESSAGE_LINES = 12  # of each failure's message in the summary
 
 
 @dataclass(frozen=True)
@@ -48,8 +50,7 @@ class Summary:
         lines = [f"{total} scenario{'s' if total != 1 else ''}: {', '.join(parts) or 'none ran'}"]
         for outcome in self.problems[:limit]:
             lines.append(f"  {outcome.status.upper():7} {outcome.location}  {outcome.name}")
-            if outcome.message:
-                lines.append(f"          {outcome.message}")
+            lines += [f"          {line}" for line in outcome.message.splitlines()]
         if len(self.problems) > limit:
             lines.append(f"  ... and {len(self.problems) - limit} more")
         return "\n".join(lines)
@@ -67,13 +68,15 @@ def read_results(results_dir: Path) -> Summary:
             continue
         details = data.get("statusDetails") or {}
         message = str(details.get("message") or "").strip().splitlines()
+        if len(message) > MESSAGE_LINES:
+            message = [*message[:MESSAGE_LINES], f"... ({len(message) - MESSAGE_LINES} more lines)"]
         labels = {lab.get("name"): lab.get("value") for lab in data.get("labels", [])}
         summary.outcomes.append(
             Outcome(
                 name=str(data.get("name", "?")),
-                location=str(labels.get("feature") or data.get("fullName", "")).split(":")[0],
+                location=str(labels.get(LOCATION_LABEL) or labels.get("feature") or "?"),
                 status=str(data.get("status", "broken")),
-                message=message[0][:200] if message else "",
+                message="\n".join(line[:300] for line in message),
             )
         )
     summary.outcomes.sort(key=lambda o: (o.location, o.name))

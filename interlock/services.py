@@ -12,7 +12,7 @@ from mirakuru.exceptions import AlreadyRunning, ProcessExitedWithError, TimeoutE
 
 from interlock.errors import ServiceStartError
 from interlock.ports import free_port
-from interlock.processes import tail
+from interlock.processes import Detachable, tail
 
 PORT_ATTEMPTS = 5
 
@@ -26,10 +26,8 @@ class RunningService:
     log: Path
 
 
-class _Service(HTTPExecutor):
-    def detach(self) -> None:
-        """Forget the process without stopping it: it keeps running on its own."""
-        self.process = None
+class _Service(Detachable, HTTPExecutor):
+    pass
 
 
 def start_service(

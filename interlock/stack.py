@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import secrets
 import shutil
 import sys
 import time
@@ -120,7 +121,9 @@ def start(config: Config, owner_pid: int, report: Report = _quiet) -> Runtime:
     so far is stopped before the error propagates.
     """
     state_dir = config.state_dir
-    run_dir = state_dir / "run" / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    # The owner's pid comes last: sweep_orphans reads it to tell dead runs' folders.
+    stamp = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+    run_dir = state_dir / "run" / f"{stamp}-{os.getpid()}"
     run_dir.mkdir(parents=True, exist_ok=True)
     runtime = Runtime(env=config.env, owner_pid=owner_pid, run_dir=str(run_dir))
     try:

@@ -1,0 +1,83 @@
+"""Shared fixtures: throwaway copies of this project, and a check for leftover processes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+PROJECT_PARTS = ("config", "features", "steps", "environment.py", "demo", "pyproject.toml")
+
+
+@pytest.fixture(scope="session")
+def template_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One MariaDB template cache for the whole session (making one takes ~0.7 s)."""
+    return tmp_path_factory.mktemp("mariadb-cache")
+
+
+@pytest.fixture
+def project(tmp_path: Path, template_cache: Path) -> Iterator[Path]:
+    """A copy of this repository's scenario project, with its own state and reports.
+
+    Nothing started inside it may outlive the test: that is asserted on the way out.
+    """
+    root = tmp_path / "project"
+    root.mkdir()
+    for part in PROJECT_PARTS:
+        source = REPO / part
+        if source.is_dir():
+            shutil.copytree(source, root / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, root / part)
+    _set_cache(root, template_cache)
+    yield root
+    leftovers = processes_under(root)
+    for pid in leftovers:
+        subprocess.run(["kill", "-9", str(pid)], check=False)
+    assert not leftovers, f"processes outlived the test: {leftovers}"
+
+
+def _set_cache(root: Path, cache: Path) -> None:
+    path = root / "config" / "default.yaml"
+    text = path.read_text()
+    assert "  cache_dir:  " in text, "config/default.yaml no longer has mariadb.cache_dir"
+    path.write_text(text.replace("  cache_dir:  ", f"  cache_dir: {cache}  ", 1))
+
+
+def processes_under(root: Path) -> list[int]:
+    """Processes whose working folder or command line lies inside ``root``."""
+    found = []
+    me = os.getpid()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == me:
+            continue
+        try:
+            cwd = os.readlink(entry / "cwd")
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (entry / "stat").read_text().rsplit(")", 1)[-1].split()[0]
+        except OSError:
+            continue
+        if state == "Z":
+            continue
+        if cwd.startswith(str(root)) or str(root) in cmd:
+            found.append(int(entry.name))
+    return found
+
+
+def interlock(root: Path, *args: str, timeout: float = 180, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    """Run the interlock command in ``root`` as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "interlock.cli", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env={**os.environ, "INTERLOCK_ENV": "local", **kwargs.get("env", {})},  # type: ignore[dict-item]
+    )
