@@ -70,7 +70,9 @@ def processes_under(root: Path) -> list[int]:
     return found
 
 
-def interlock(root: Path, *args: str, timeout: float = 180, **kwargs: object) -> subprocess.CompletedProcess[str]:
+def interlock(
+    root: Path, *args: str, timeout: float = 180, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the interlock command in ``root`` as a user would."""
     return subprocess.run(
         [sys.executable, "-m", "interlock.cli", *args],
@@ -79,5 +81,5 @@ def interlock(root: Path, *args: str, timeout: float = 180, **kwargs: object) ->
         text=True,
         timeout=timeout,
         check=False,
-        env={**os.environ, "INTERLOCK_ENV": "local", **kwargs.get("env", {})},  # type: ignore[dict-item]
+        env={**os.environ, "INTERLOCK_ENV": "local", **(env or {})},
     )

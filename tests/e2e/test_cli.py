@@ -63,7 +63,10 @@ def test_secrets_never_reach_the_output_or_the_results(project: Path) -> None:
         "    Then the response status should be 500\n"
     )
     result = interlock(
-        project, "run", "--no-report", "features/interface/secret.feature",
+        project,
+        "run",
+        "--no-report",
+        "features/interface/secret.feature",
         env={"SHOP_API_TOKEN": token},
     )
     assert result.returncode == 1
@@ -111,8 +114,14 @@ def test_a_taken_port_makes_the_service_start_on_another(project: Path) -> None:
         taken.listen()
         busy = taken.getsockname()[1]
         result = interlock(
-            project, "run", "--no-report", "--set", f"services.inventory.port={busy}",
-            "--tags", "@REQ-1", INVENTORY,
+            project,
+            "run",
+            "--no-report",
+            "--set",
+            f"services.inventory.port={busy}",
+            "--tags",
+            "@REQ-1",
+            INVENTORY,
         )
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"127.0.0.1:{busy}" not in result.stderr

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -118,8 +117,12 @@ def test_a_stale_environment_from_a_dead_run_is_cleaned_up(
     tmp_path: Path, template_cache: Path
 ) -> None:
     config = _db_only_project(tmp_path / "p", template_cache)
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     dead_pid = int(dead.stdout)
     stale = stack.start(config, owner_pid=dead_pid)
     write_runtime(config.state_dir, stale)
