@@ -121,7 +121,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if interrupted.signal is None and not args.no_report:
         built, message = report.build_html(config, results, config.reports_dir / HTML)
         print(f"report: {message}" if built else f"interlock: {message}", flush=True)
-    print(f"results: {results}  junit: {junit}  ({time.monotonic() - started:.1f} s)", flush=True)
+    print(f"results: {results}  junit: {junit}  ({time.monotonic() - started:.1f} s)")
+    print(summary.headline(), flush=True)
     return int(_verdict(rc, summary, interrupted.signal))
 
 

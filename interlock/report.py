@@ -43,6 +43,15 @@ class Summary:
     def problems(self) -> list[Outcome]:
         return [o for o in self.outcomes if o.status in ("failed", "broken")]
 
+    def headline(self) -> str:
+        """The closing line CI systems read: ``scenarios: N passed, N failed[, N skipped]``.
+
+        Broken scenarios (errors rather than failed checks) count as failed here; the
+        detailed counts come first in :meth:`text`."""
+        counts = self.counts
+        line = f"scenarios: {counts['passed']} passed, {counts['failed'] + counts['broken']} failed"
+        return line + (f", {counts['skipped']} skipped" if counts["skipped"] else "")
+
     def text(self, limit: int = 20) -> str:
         counts = self.counts
         total = len(self.outcomes)
@@ -135,6 +144,7 @@ def build_html(config: Config, results_dir: Path, report_dir: Path) -> tuple[boo
             return False, f"the Allure CLI failed (exit {result.returncode}); see {log}"
         if report_dir.exists():
             shutil.rmtree(report_dir)
+        building.chmod(0o755)  # mkdtemp made it private; a report is for sharing
         building.rename(report_dir)
         return True, str(report_dir / "index.html")
     except subprocess.TimeoutExpired:

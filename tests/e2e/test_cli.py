@@ -6,8 +6,10 @@ test that leaves any process of that copy running.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -18,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from interlock.processes import pid_alive
-from tests.conftest import interlock
+from tests.conftest import REPO, interlock
 
 pytestmark = pytest.mark.e2e
 
@@ -34,6 +36,26 @@ def test_a_passing_run_exits_0_writes_results_and_stops_everything(project: Path
     assert list((project / "reports" / "junit").glob("*.xml"))
     assert not (project / ".interlock" / "environment.json").exists()
     assert list((project / ".interlock" / "run").iterdir()) == []
+    assert result.stdout.splitlines()[-1] == "scenarios: 5 passed, 0 failed"
+
+
+def test_the_html_report_lists_every_scenario_and_opens_from_disk(project: Path) -> None:
+    (project / "node_modules").symlink_to(REPO / "node_modules")
+    result = interlock(project, "run")
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = project / "reports" / "allure-report" / "index.html"
+    assert f"report: {report}" in result.stdout
+    html = report.read_text()
+    embedded = re.findall(r'd\("data/test-results/[0-9a-f]+\.json","([^"]+)"\)', html)
+    names = {json.loads(base64.b64decode(item))["name"] for item in embedded}
+    expected = {
+        line.split("Scenario:", 1)[1].strip()
+        for feature in (project / "features").rglob("*.feature")
+        for line in feature.read_text().splitlines()
+        if "Scenario:" in line
+    }
+    assert names == expected
+    assert len(expected) >= 12
 
 
 def test_a_failing_scenario_exits_1_with_a_reproducible_failure(project: Path) -> None:
