@@ -1,7 +1,13 @@
-"""Every documented phrase resolves to exactly one step definition."""
+"""Every phrase of the vocabulary contract resolves to exactly one step definition.
+
+The contract is ``docs/vocabulary.md``, a copy of the shared ``VOCABULARY.md`` (a
+test below keeps the two equal when the shared one is present). Its notation is
+filled with examples: ``<METHOD>`` POST, ``<n>`` 3, ``<json>`` a string.
+"""
 
 from __future__ import annotations
 
+import re
 import runpy
 from pathlib import Path
 
@@ -9,33 +15,33 @@ import pytest
 from behave.step_registry import registry
 
 REPO = Path(__file__).resolve().parents[2]
+CONTRACT = REPO / "docs" / "vocabulary.md"
+SHARED = REPO.parent / "shared" / "VOCABULARY.md"
+KEYWORDS = ("Given ", "When ", "Then ", "And ", "But ")
 
-PHRASES = [
-    'the variable "name" is "value"',
-    'the "orders" service',
-    'the request header "X-Trace" is "abc"',
-    "the request has no credentials",
-    'I send a GET request to "/orders"',
-    'I send a POST request to "/orders" with JSON:',
-    'I send a DELETE request to "/reservations/${id}"',
-    "the response status should be 201",
-    'the response field "items[0].sku" should be "LAMP-01"',
-    'the response field "id" should be "#integer"',
-    "the response should match:",
-    "the response should contain:",
-    'I save the response field "id" as "order_id"',
-    'the "orders" service should be reachable',
-    'the "shop" database',
-    'the table "orders" should contain:',
-    'the table "orders" should not contain:',
-    'the table "orders" should have 3 rows',
-    'the table "orders" should have 1 row',
-    'the table "orders" should have 1 row where "status" is "PAID"',
-    'the table "orders" should have 0 rows where "customer" is "ana"',
-    'within 5 seconds the table "notifications" should contain:',
-    'the query "SELECT id FROM orders WHERE ref = ${ref}" should return:',
-    'the "shop" database should be reachable',
+# Phrases the contract mentions in prose rather than as a step of its own.
+EXTRA = [
+    'Then the table "orders" should have 1 row',
+    'Then the table "orders" should have 1 row where "status" is "PAID"',
+    'Then the response field "id" should be "#uuid"',
+    'Then the response field "items" should be [1, 2]',
+    'Then the response field "total" should be 2.5',
+    'When I send a POST request to "/orders" with JSON',  # the colon is optional
 ]
+
+
+def contract_phrases() -> list[str]:
+    phrases = []
+    for text in re.findall(r"`([^`]+)`", CONTRACT.read_text()):
+        if not text.startswith(KEYWORDS):
+            continue
+        text = text.replace("<METHOD>", "POST").replace("<n>", "3")
+        text = text.replace("<json>", '"CONFIRMED"').replace('"SELECT ..."', '"SELECT 1"')
+        phrases.append(text.split(" ", 1)[1])
+    return phrases
+
+
+PHRASES = sorted(set(contract_phrases() + [p.split(" ", 1)[1] for p in EXTRA]))
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +51,18 @@ def matchers() -> list:
     return [m for group in registry.steps.values() for m in group]
 
 
+def test_the_contract_lists_phrases() -> None:
+    assert len(contract_phrases()) > 30
+
+
 @pytest.mark.parametrize("phrase", PHRASES)
 def test_phrase_resolves_to_exactly_one_step(matchers: list, phrase: str) -> None:
-    found = [m for m in matchers if m.match(phrase)]
-    assert len(found) == 1, [m.pattern for m in found]
+    found = [m.pattern for m in matchers if m.match(phrase)]
+    assert len(found) == 1, f"{phrase!r} matches {found or 'no step'}"
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="the shared vocabulary is not beside the repo")
+def test_the_contract_copy_is_current() -> None:
+    assert CONTRACT.read_text() == SHARED.read_text(), (
+        "docs/vocabulary.md differs from ../shared/VOCABULARY.md: copy it over"
+    )
