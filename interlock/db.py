@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,12 +19,23 @@ import pymysql.cursors
 
 from interlock.cells import closest_rows, display, format_row, row_mismatches
 from interlock.config import Config, DatabaseConfig
-from interlock.errors import ScenarioInputError
+from interlock.errors import ScenarioInputError, describe_error
 from interlock.evidence import attach_text
 from interlock.masking import Masker
 from interlock.runtime import DatabaseEndpoint, Runtime
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+EVIDENCE_ROWS = 200
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    data_type: str  # int, varchar, decimal...
+    column_type: str  # int(11), varchar(32), bigint(20) unsigned...
+    nullable: bool
+    primary: bool
+    auto_increment: bool
 
 
 def quote_name(name: str) -> str:
@@ -40,12 +52,13 @@ class Database:
     settings: DatabaseConfig
     masker: Masker
     _connection: Any = None
-    _columns: dict[str, list[str]] = field(default_factory=dict)
+    _columns: dict[str, dict[str, Column]] = field(default_factory=dict)
 
     @property
     def connection(self) -> pymysql.connections.Connection:
         if self._connection is None:
             ep = self.endpoint
+            started = time.monotonic()
             try:
                 self._connection = pymysql.connect(
                     host=ep.host,
@@ -62,56 +75,103 @@ class Database:
                     ssl_disabled=ep.host in LOOPBACK,
                 )
             except pymysql.MySQLError as exc:
+                waited = time.monotonic() - started
                 raise AssertionError(
                     self.masker.mask(
                         f"database {self.name!r} ({ep.user}@{ep.host}:{ep.port}/{ep.database})"
-                        f" is not reachable: {exc}"
+                        f" is not reachable after {waited:.1f} s: {describe_error(exc)}"
                     )
+                    + f"\n  (timeouts: databases.{self.name}.connect_timeout"
+                    f" {self.settings.connect_timeout:g} s, read_timeout"
+                    f" {self.settings.read_timeout:g} s)"
                 ) from None
         return self._connection
 
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        """Run one statement with bound parameters; returns its rows as dicts."""
+    def query(
+        self, sql: str, params: Sequence[Any] = (), evidence: bool = True
+    ) -> list[dict[str, Any]]:
+        """Run one statement with bound parameters; returns its rows as dicts.
+
+        ``evidence`` attaches the statement, its parameters and its rows to the report;
+        interlock's own schema look-ups leave it off.
+        """
         with self.connection.cursor() as cursor:
             try:
                 cursor.execute(sql, tuple(params))
             except pymysql.MySQLError as exc:
                 raise AssertionError(
-                    self.masker.mask(f"query failed: {exc}\n  {sql}\n  parameters: {list(params)}")
+                    self.masker.mask(
+                        f"query failed on {self.name!r}: {describe_error(exc)}\n  {sql}\n"
+                        f"  parameters: {list(params)}"
+                    )
                 ) from None
             rows = list(cursor.fetchall())
-        self._evidence(sql, params, rows)
+        if evidence:
+            self._evidence(sql, params, rows)
         return rows
 
-    def _evidence(self, sql: str, params: Sequence[Any], rows: list[dict[str, Any]]) -> None:
+    def execute(self, sql: str, params: Sequence[Any] | None = ()) -> tuple[int, int]:
+        """Run one writing statement; returns (rows affected, last insert id).
+
+        pymysql errors propagate: callers turn them into messages that name the
+        user's own input (the table row, the script line).
+        """
+        with self.connection.cursor() as cursor:
+            affected = cursor.execute(sql, None if params is None else tuple(params))
+            last_id = int(cursor.lastrowid or 0)
+        self._evidence(sql, params or (), [], affected)
+        return int(affected), last_id
+
+    def _evidence(
+        self,
+        sql: str,
+        params: Sequence[Any],
+        rows: list[dict[str, Any]],
+        affected: int | None = None,
+    ) -> None:
         lines = [sql, f"parameters: {list(params)}", ""]
-        if rows:
+        if affected is not None:
+            lines.append(f"({affected} row{'s' if affected != 1 else ''} affected)")
+        elif rows:
             columns = list(rows[0])
             lines.append("| " + " | ".join(columns) + " |")
-            lines += [format_row(row, columns) for row in rows[:200]]
-            if len(rows) > 200:
-                lines.append(f"... {len(rows) - 200} more rows")
+            lines += [format_row(row, columns) for row in rows[:EVIDENCE_ROWS]]
+            if len(rows) > EVIDENCE_ROWS:
+                lines.append(f"... {len(rows) - EVIDENCE_ROWS} more rows")
         else:
             lines.append("(no rows)")
         attach_text(self.masker, f"SQL on {self.name}", "\n".join(lines))
 
-    # -- schema checks -------------------------------------------------------------------
+    def require_disposable(self, action: str) -> None:
+        """Refuse to write to a database that is not marked disposable in config."""
+        if not self.settings.disposable:
+            raise ScenarioInputError(
+                f"refusing to {action}: database {self.name!r} is not marked disposable, so"
+                " interlock only reads from it",
+                hint=f"if its data is yours to change, set databases.{self.name}.disposable:"
+                " true in this environment's config file",
+            )
+
+    # -- schema ----------------------------------------------------------------------------
 
     def tables(self) -> list[str]:
         rows = self.query(
             "SELECT table_name AS name FROM information_schema.tables"
-            " WHERE table_schema = DATABASE() ORDER BY table_name"
+            " WHERE table_schema = DATABASE() ORDER BY table_name",
+            evidence=False,
         )
         return [str(r["name"]) for r in rows]
 
-    def columns(self, table: str) -> list[str]:
+    def column_info(self, table: str) -> dict[str, Column]:
         """The table's columns in order; an unknown table names the nearest ones."""
         if table not in self._columns:
             rows = self.query(
-                "SELECT column_name AS name FROM information_schema.columns"
+                "SELECT column_name AS name, data_type, column_type, is_nullable,"
+                " column_key, extra FROM information_schema.columns"
                 " WHERE table_schema = DATABASE() AND table_name = %s"
                 " ORDER BY ordinal_position",
                 (table,),
+                evidence=False,
             )
             if not rows:
                 tables = self.tables()
@@ -121,8 +181,24 @@ class Database:
                     hint=(f"did you mean {', '.join(near)}? " if near else "")
                     + f"tables: {', '.join(tables) or '(none)'}",
                 )
-            self._columns[table] = [str(r["name"]) for r in rows]
+            self._columns[table] = {
+                str(r["name"]): Column(
+                    name=str(r["name"]),
+                    data_type=str(r["data_type"]).lower(),
+                    column_type=str(r["column_type"]).lower(),
+                    nullable=str(r["is_nullable"]).upper() == "YES",
+                    primary=str(r["column_key"]).upper() == "PRI",
+                    auto_increment="auto_increment" in str(r["extra"]).lower(),
+                )
+                for r in rows
+            }
         return self._columns[table]
+
+    def columns(self, table: str) -> list[str]:
+        return list(self.column_info(table))
+
+    def primary_key(self, table: str) -> list[str]:
+        return [c.name for c in self.column_info(table).values() if c.primary]
 
     def check_columns(self, table: str, columns: Sequence[str]) -> None:
         existing = self.columns(table)
@@ -151,6 +227,40 @@ class Database:
         self.check_columns(table, list(where))
         sql = f"SELECT COUNT(*) AS n FROM {quote_name(table)}{_where(where)}"
         return int(self.query(sql, list(where.values()))[0]["n"])
+
+    # -- writes (callers check require_disposable first) ---------------------------------
+
+    def insert(self, table: str, row: Mapping[str, Any]) -> dict[str, Any]:
+        """Insert one row; returns its identity: the primary key values (the generated
+        auto-increment id included), or the whole row where the table has no key."""
+        self.check_columns(table, list(row))
+        names = ", ".join(quote_name(c) for c in row)
+        marks = ", ".join(["%s"] * len(row))
+        _, last_id = self.execute(
+            f"INSERT INTO {quote_name(table)} ({names}) VALUES ({marks})", list(row.values())
+        )
+        key = self.primary_key(table)
+        if not key:
+            return dict(row)
+        identity = {}
+        for column in key:
+            if column in row:
+                identity[column] = row[column]
+            elif self.column_info(table)[column].auto_increment:
+                identity[column] = last_id
+            else:
+                return dict(row)  # a key filled by a default we cannot know: use the row
+        return identity
+
+    def delete(self, table: str, where: Mapping[str, Any], limit: int | None = None) -> int:
+        """Delete the rows matching ``where`` (NULL-safe); returns how many went."""
+        self.check_columns(table, list(where))
+        conditions = " AND ".join(f"{quote_name(c)} <=> %s" for c in where)
+        sql = f"DELETE FROM {quote_name(table)} WHERE {conditions}"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        affected, _ = self.execute(sql, list(where.values()))
+        return affected
 
     def close(self) -> None:
         if self._connection is not None:
@@ -251,4 +361,12 @@ class Databases:
             db.close()
 
 
-__all__ = ["Database", "Databases", "display", "missing_rows", "quote_name", "unexpected_rows"]
+__all__ = [
+    "Column",
+    "Database",
+    "Databases",
+    "display",
+    "missing_rows",
+    "quote_name",
+    "unexpected_rows",
+]

@@ -63,3 +63,11 @@ class ScenarioInputError(InterlockError):
 
 class SqlScriptError(InterlockError):
     """A statement of a SQL script failed; the message names file, line and statement."""
+
+
+def describe_error(exc: BaseException) -> str:
+    """A database driver error as ``(code) message`` (pymysql puts both in ``args``)."""
+    args: tuple[object, ...] = tuple(exc.args)
+    if len(args) >= 2:
+        return f"({args[0]}) {args[1]}"
+    return str(exc)

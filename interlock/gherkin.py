@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from interlock.errors import ScenarioInputError
@@ -20,8 +21,12 @@ def doc_string(context: Any, what: str) -> str:
 
 
 def doc_json(context: Any, variables: Variables, what: str = "the expected JSON") -> Any:
-    """The step's doc string parsed as JSON, after variable substitution."""
-    return parse_json(variables.substitute_json(doc_string(context, what)), what)
+    """The step's doc string parsed as JSON, after variable substitution; bad JSON is
+    reported at its line in the feature file."""
+    text = doc_string(context, what)
+    filename = getattr(getattr(context, "feature", None), "filename", None)
+    first_line = getattr(context.text, "line", 0) + 1  # the doc string opens a line above
+    return parse_json(variables.substitute_json(text), what, filename, first_line)
 
 
 def json_argument(text: str, variables: Variables, what: str) -> Any:
@@ -44,3 +49,35 @@ def table_rows(context: Any, variables: Variables) -> list[dict[str, str]]:
         }
         for row in table.rows
     ]
+
+
+def table_sources(context: Any) -> list[str]:
+    """``file:line`` of each row of the step's table, for messages about one row."""
+    filename = getattr(getattr(context, "feature", None), "filename", "?")
+    return [f"{filename}:{row.line}" for row in context.table.rows]
+
+
+def data_file(context: Any, relative: str) -> Path:
+    """A file named by a step, relative to the data folder (config ``paths.data``)."""
+    folder: Path = context.interlock.config.data_dir
+    path = (folder / relative).resolve()
+    if not path.is_file():
+        raise ScenarioInputError(
+            f"file {relative!r} not found in {folder}",
+            hint="paths in steps are relative to the data folder (config paths.data)",
+        )
+    return path
+
+
+def name_value_rows(context: Any, variables: Variables, what: str) -> list[tuple[str, str]]:
+    """The step's two-column table headed ``| name | value |``, as (name, value) pairs
+    in order (a name may repeat)."""
+    rows = table_rows(context, variables)
+    headings = [h.strip().lower() for h in context.table.headings]
+    if headings != ["name", "value"]:
+        raise ScenarioInputError(
+            f"the table of {what} must have the columns name and value, not"
+            f" {' | '.join(context.table.headings)}",
+            hint="start the table with the row: | name | value |",
+        )
+    return [(name, value) for name, value in (row.values() for row in rows)]

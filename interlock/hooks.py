@@ -17,7 +17,7 @@ one config value, as ``interlock run --env/--set`` do.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from interlock import stack
@@ -37,6 +37,7 @@ class Suite:
     config: Config
     acquired: stack.Acquired
     masker: Masker
+    leftovers: list[str] = field(default_factory=list)  # cleanups that failed, for the end
 
 
 def config_from_userdata(userdata: Any) -> Config:
@@ -84,13 +85,20 @@ def after_scenario(context: Any, scenario: Any) -> None:
         context.http.close()
         context.db.close()
     if failures:
-        text = "cleanup failed:\n  - " + "\n  - ".join(failures)
+        listed = "\n  - ".join(failures)
+        text = suite.masker.mask(f"cleanup failed, data may be left behind:\n  - {listed}")
         attach_text(suite.masker, "cleanup failures", text)
-        _say(f"{scenario.location}: {suite.masker.mask(text)}")
-        raise AssertionError(suite.masker.mask(text))
+        suite.leftovers += [f"{scenario.location}: {line}" for line in failures]
+        raise AssertionError(text)
 
 
 def after_all(context: Any) -> None:
     suite: Suite | None = getattr(context, "interlock", None)
-    if suite is not None:
-        stack.release(suite.acquired, suite.config)
+    if suite is None:
+        return
+    if suite.leftovers:
+        _say(
+            f"{len(suite.leftovers)} cleanup(s) failed; this run may have left data behind:\n  - "
+            + "\n  - ".join(suite.masker.mask(line) for line in suite.leftovers)
+        )
+    stack.release(suite.acquired, suite.config)

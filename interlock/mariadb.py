@@ -24,6 +24,7 @@ from interlock.config import MariaDBSettings
 from interlock.errors import EnvironmentStartError, MariaDBNotFound
 from interlock.ports import free_port
 from interlock.processes import Detachable, stop_process, tail
+from interlock.sql_script import run_script
 
 SEARCH_DIRS = ("/usr/sbin", "/usr/local/sbin", "/usr/local/mysql/bin", "/usr/libexec")
 APT_PACKAGES = "mariadb-server-core mariadb-client-core"
@@ -246,8 +247,6 @@ def prepare_database(
     port: int, database: str, user: str, password: str, scripts: list[Path]
 ) -> None:
     """Create the database and its user on the embedded server, then apply schema scripts."""
-    from interlock.sql_script import run_script
-
     admin = connect_admin("127.0.0.1", port)
     try:
         with admin.cursor() as cur:
@@ -263,8 +262,8 @@ def prepare_database(
                 for host in ("localhost", "127.0.0.1", "::1"):
                     cur.execute("ALTER USER %s@%s IDENTIFIED BY %s", (user, host, password))
             cur.execute(f"USE `{quoted}`")
-        for script in scripts:
-            run_script(admin, script)
+            for script in scripts:
+                run_script(script, cur.execute)
     finally:
         with contextlib.suppress(pymysql.MySQLError):
             admin.close()

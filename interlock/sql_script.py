@@ -8,13 +8,15 @@ plain statements (valid on MariaDB and MySQL alike).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pymysql
 
-from interlock.errors import SqlScriptError
+from interlock.errors import ScenarioInputError, SqlScriptError, describe_error
+from interlock.variables import Variables
 
 
 @dataclass(frozen=True)
@@ -84,12 +86,14 @@ def _flush(buf: list[str], start_line: int | None, into: list[Statement]) -> Non
 
 
 def run_script(
-    connection: pymysql.connections.Connection,
     path: Path,
+    execute: Callable[[str, Sequence[Any] | None], object],
     display_name: str | None = None,
+    variables: Variables | None = None,
 ) -> int:
-    """Run every statement of ``path`` in order; returns how many ran.
+    """Run every statement of ``path`` in order through ``execute``; returns how many ran.
 
+    With ``variables``, each ``${name}`` becomes a bound parameter of its statement.
     A failing statement raises :class:`SqlScriptError` naming the file, the line and
     the statement, with the server's message.
     """
@@ -101,25 +105,21 @@ def run_script(
             f"SQL script {name} not found", hint="check the path (and the config key naming it)"
         ) from None
     statements = split_statements(sql)
-    with connection.cursor() as cursor:
-        for statement in statements:
-            try:
-                cursor.execute(statement.text)
-            except pymysql.MySQLError as exc:
-                raise SqlScriptError(
-                    f"{name}:{statement.line}: statement failed: {_describe(exc)}\n"
-                    f"    {_shorten(statement.text)}",
-                    hint=f"fix the statement at {name}:{statement.line}",
-                ) from None
-    connection.commit()
+    for statement in statements:
+        where = f"{name}:{statement.line}"
+        try:
+            text, params = (
+                variables.split_for_sql(statement.text) if variables else (statement.text, None)
+            )
+            execute(text, params)
+        except ScenarioInputError as exc:
+            raise ScenarioInputError(f"{where}: {exc.message}", exc.hint) from None
+        except pymysql.MySQLError as exc:
+            raise SqlScriptError(
+                f"{where}: statement failed: {describe_error(exc)}\n    {_shorten(statement.text)}",
+                hint=f"fix the statement at {where}",
+            ) from None
     return len(statements)
-
-
-def _describe(exc: Any) -> str:
-    args: tuple[Any, ...] = tuple(getattr(exc, "args", ()))
-    if len(args) >= 2:
-        return f"({args[0]}) {args[1]}"
-    return str(exc)
 
 
 def _shorten(text: str, limit: int = 300) -> str:

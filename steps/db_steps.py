@@ -2,8 +2,8 @@
 
 from behave import step
 
-from interlock import db_checks
-from interlock.gherkin import table_rows
+from interlock import db_checks, seeding
+from interlock.gherkin import data_file, table_rows, table_sources
 from interlock.step_types import register
 
 register()
@@ -67,3 +67,56 @@ def step_the_query_should_return(context, sql):
 def step_the_database_should_be_reachable(context, name):
     db = context.db.select(context.variables.substitute(name))
     db.query("SELECT 1")
+
+
+@step('these rows exist in the table "{table:Quoted}":')
+@step('these rows exist in the table "{table:Quoted}"')
+def step_these_rows_exist_in_the_table(context, table):
+    rows = table_rows(context, context.variables)
+    seeding.seed_rows(
+        context.db.current(),
+        context.variables.substitute(table),
+        rows,
+        table_sources(context),
+        context.cleanup,
+    )
+
+
+@step(
+    'rows of the table "{table:Quoted}" where "{column:Quoted}" is "{value:Quoted}" are removed after the scenario'
+)
+def step_rows_of_the_table_are_removed_after_the_scenario(context, table, column, value):
+    subst = context.variables.substitute
+    seeding.remove_after_scenario(
+        context.db.current(), subst(table), {subst(column): subst(value)}, context.cleanup
+    )
+
+
+@step('I run the SQL script "{path:Quoted}"')
+def step_i_run_the_sql_script(context, path):
+    relative = context.variables.substitute(path)
+    seeding.run_data_script(
+        context.db.current(),
+        data_file(context, relative),
+        relative,
+        context.variables,
+        context.cleanup,
+    )
+
+
+@step(
+    'I save the column "{column:Quoted}" of the table "{table:Quoted}" where "{where:Quoted}" is "{value:Quoted}" as "{name:Quoted}"'
+)
+def step_i_save_the_column_of_the_table(context, column, table, where, value, name):
+    subst = context.variables.substitute
+    found = db_checks.column_value(
+        context.db.current(), subst(table), subst(column), {subst(where): subst(value)}
+    )
+    context.variables.set(subst(name), found)
+
+
+@step('the table "{table:Quoted}" should have the columns:')
+@step('the table "{table:Quoted}" should have the columns')
+def step_the_table_should_have_the_columns(context, table):
+    rows = table_rows(context, context.variables)
+    db_checks.has_columns(context.db.current(), context.variables.substitute(table), rows)

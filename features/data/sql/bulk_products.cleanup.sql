@@ -1,0 +1,1 @@
+DELETE FROM products WHERE sku LIKE CONCAT('BULK-', ${unique}, '-%');

@@ -1,0 +1,117 @@
+"""Tracked test data end to end: whatever a scenario's outcome, its rows go."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pymysql
+import pytest
+
+from tests.conftest import interlock
+
+pytestmark = pytest.mark.e2e
+
+SEED = (
+    '    Given these rows exist in the table "products":\n'
+    "      | sku            | name | price | stock |\n"
+    "      | SEED-${unique} | Seed | 1.00  | 7     |\n"
+)
+
+
+@pytest.fixture
+def running(project: Path) -> Iterator[Path]:
+    """The project with its environment started by `interlock up` (so the database
+    outlives each run and can be inspected), stopped again at the end."""
+    up = interlock(project, "up")
+    assert up.returncode == 0, up.stderr
+    try:
+        yield project
+    finally:
+        interlock(project, "down")
+
+
+def snapshot(project: Path) -> dict[str, Any]:
+    runtime = json.loads((project / ".interlock" / "environment.json").read_text())
+    db = runtime["databases"]["shop"]
+    connection = pymysql.connect(
+        host=db["host"], port=db["port"], user=db["user"], password=db["password"],
+        database=db["database"], ssl_disabled=True,
+    )  # fmt: skip
+    tables: dict[str, Any] = {}
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW TABLES")
+        for (table,) in cursor.fetchall():
+            cursor.execute(f"SELECT * FROM `{table}` ORDER BY 1")
+            tables[table] = [tuple(map(str, row)) for row in cursor.fetchall()]
+    connection.close()
+    return tables
+
+
+def write_feature(project: Path, name: str, body: str) -> str:
+    path = project / "features" / "interface" / name
+    path.write_text("Feature: Cleanup\n  Scenario: One\n" + body)
+    return str(path.relative_to(project))
+
+
+def test_seeded_rows_are_removed_after_a_failing_scenario(running: Path) -> None:
+    before = snapshot(running)
+    feature = write_feature(
+        running, "fails.feature", SEED + '    Then the table "products" should have 99 rows\n'
+    )
+    result = interlock(running, "run", "--no-report", feature)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "expected 99 rows" in result.stdout
+    assert snapshot(running) == before
+
+
+def test_seeded_rows_are_removed_after_ctrl_c_mid_scenario(running: Path) -> None:
+    before = snapshot(running)
+    feature = write_feature(
+        running,
+        "slow.feature",
+        SEED + '    Then within 60 seconds the table "orders" should contain:\n'
+        "      | customer |\n      | nobody   |\n",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "interlock.cli", "run", "--no-report", feature],
+        cwd=running, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "INTERLOCK_ENV": "local"},
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while not any(r[0].startswith("SEED-") for r in snapshot(running)["products"]):
+        assert time.monotonic() < deadline, "the row was never seeded"
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode == 130, output
+    assert snapshot(running) == before
+
+
+def test_a_database_not_marked_disposable_is_never_written(running: Path) -> None:
+    before = snapshot(running)
+    feature = write_feature(running, "guard.feature", SEED)
+    result = interlock(
+        running, "run", "--no-report", "--set", "databases.shop.disposable=false", feature
+    )
+    assert result.returncode == 1
+    assert "database 'shop' is not marked disposable" in result.stdout
+    assert "databases.shop.disposable: true" in result.stdout
+    assert snapshot(running) == before
+
+
+def test_the_whole_suite_leaves_the_database_as_it_found_it(running: Path) -> None:
+    before = snapshot(running)
+    result = interlock(running, "run", "--no-report")
+    assert result.returncode == 0, result.stdout + result.stderr
+    time.sleep(1.5)  # let the notification worker settle
+    after = snapshot(running)
+    changed = {t: (len(before[t]), len(after[t])) for t in after if after[t] != before.get(t)}
+    assert not changed, f"tables changed by the suite (rows before, after): {changed}"
