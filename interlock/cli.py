@@ -1,4 +1,4 @@
-"""The ``interlock`` command: run, up, down, report.
+"""The ``interlock`` command: run, merge, up, down, report.
 
 Exit codes: 0 every scenario passed, 1 a scenario failed, 2 the suite could not run
 (bad config or usage, environment down), 130 interrupted.
@@ -7,25 +7,41 @@ Exit codes: 0 every scenario passed, 1 a scenario failed, 2 the suite could not 
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType
 
-from interlock import report, stack
-from interlock.allure_formatter import KEEP_RESULTS
+from interlock import history, junit, report, stack
 from interlock.config import Config, find_root, load_config
 from interlock.errors import ExitCode, InterlockError
+from interlock.quarantine import from_tags
 from interlock.runtime import environment_lock, read_runtime
+from interlock.selection import (
+    FLAKY_TAG,
+    ScenarioRef,
+    SelectionError,
+    discover,
+    parse_shard,
+    partition,
+    shard,
+)
+from interlock.workers import (
+    Batch,
+    BehaveCommand,
+    Progress,
+    Supervisor,
+    progress_wanted,
+    run_batches,
+)
 
 RESULTS = "allure-results"
 HTML = "allure-report"
 JUNIT = "junit"
+JUNIT_FILE = "junit.xml"
+FLAKY_RETRIES = 2
 
 
 def say(message: str) -> None:
@@ -53,8 +69,18 @@ def _parser() -> argparse.ArgumentParser:
 
     run = with_env(commands.add_parser("run", help="run scenarios, then build the report"))
     run.add_argument("--tags", action="append", default=[], help="behave tag expression")
+    run.add_argument("--workers", type=int, default=1, help="parallel worker processes")
+    run.add_argument("--shard", metavar="K/N", help="run the K-th of N stable parts of the suite")
+    run.add_argument(
+        "--rerun-failed", action="store_true", help="run only what failed in the last run"
+    )
     run.add_argument("--no-report", action="store_true", help="skip the HTML report")
     run.add_argument("paths", nargs="*", help="feature files, folders or FILE:LINE")
+    merge = with_env(
+        commands.add_parser("merge", help="combine the reports folders of sharded runs")
+    )
+    merge.add_argument("folders", nargs="+", help="each shard's reports folder")
+    merge.add_argument("--no-report", action="store_true", help="skip the HTML report")
     with_env(commands.add_parser("up", help="start the embedded environment and leave it running"))
     commands.add_parser("down", help="stop the environment started by `interlock up`")
     with_env(commands.add_parser("report", help="build the HTML report from the last results"))
@@ -63,14 +89,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    commands = {"run": cmd_run, "merge": cmd_merge, "up": cmd_up, "report": cmd_report}
     try:
-        if args.command == "run":
-            return cmd_run(args)
-        if args.command == "up":
-            return cmd_up(args)
         if args.command == "down":
             return cmd_down()
-        return cmd_report(args)
+        return commands[args.command](args)
     except InterlockError as exc:
         say(str(exc))
         return int(exc.exit_code)
@@ -79,81 +102,206 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(ExitCode.INTERRUPTED)
 
 
-class _Interrupted:
-    """Turns SIGINT/SIGTERM into a flag while behave runs, so the environment still stops."""
-
-    def __init__(self) -> None:
-        self.signal: int | None = None
-        self.child: subprocess.Popen[bytes] | None = None
-
-    def __call__(self, signum: int, frame: FrameType | None) -> None:
-        first = self.signal is None
-        self.signal = signum
-        if self.child is not None and self.child.poll() is None:
-            # behave stops gracefully on SIGINT (after-hooks and cleanups run);
-            # a second signal stops it at once.
-            self.child.send_signal(signal.SIGINT if first else signal.SIGKILL)
+# -- run ------------------------------------------------------------------------------------
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     config = load_config(env=args.env, overrides=args.set)
+    if args.workers < 1:
+        raise SelectionError(
+            f"--workers {args.workers}: at least one worker is needed", hint="use --workers 1"
+        )
+    history_dir = config.reports_dir / "history"
+    previous = history.load(history_dir)
+    scenarios = _select(config, args, previous)
+    if scenarios is None:
+        return int(ExitCode.PASSED)
+
     results = config.reports_dir / RESULTS
-    junit = config.reports_dir / JUNIT
-    for folder in (results, junit):
+    junit_dir = config.reports_dir / JUNIT
+    for folder in (results, junit_dir):
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True, exist_ok=True)
 
-    interrupted = _Interrupted()
-    previous = {s: signal.signal(s, interrupted) for s in (signal.SIGINT, signal.SIGTERM)}
+    supervisor = Supervisor()
+    handlers = {s: signal.signal(s, supervisor) for s in (signal.SIGINT, signal.SIGTERM)}
+    behave = BehaveCommand(
+        root=config.root,
+        env_name=config.env,
+        overrides=args.set,
+        junit_parts=junit_dir / "parts",
+        lists_dir=config.state_dir / "lists" / str(time.monotonic_ns()),
+        logs_dir=config.reports_dir / "logs" / "workers",
+    )
+    shutil.rmtree(behave.logs_dir, ignore_errors=True)
     acquired = None
+    codes: list[int] = []
     try:
         acquired = stack.acquire(config, report=say)
-        rc = _behave(config, args, interrupted)
+        codes = _execute(scenarios, args.workers, behave, supervisor, results, previous)
     finally:
         if acquired is not None:
             stack.release(acquired, config)
-        for sig, handler in previous.items():
+        for sig, handler in handlers.items():
             signal.signal(sig, handler)
+        shutil.rmtree(behave.lists_dir, ignore_errors=True)
 
+    junit.merge_parts(behave.junit_parts, junit_dir / JUNIT_FILE)
     summary = report.read_results(results)
+    history.save(history_dir, summary, previous)
+    return _finish(config, summary, codes, supervisor.signal, args.no_report, started)
+
+
+def _select(
+    config: Config, args: argparse.Namespace, previous: history.LastRun | None
+) -> list[ScenarioRef] | None:
+    """The scenarios this run covers; None when there is nothing to do."""
+    scenarios = discover(config.root, args.paths, config.features_dir, args.tags)
+    if args.rerun_failed:
+        if previous is None:
+            raise SelectionError(
+                "--rerun-failed: no previous run is recorded"
+                f" ({config.reports_dir / 'history' / history.FILE} is missing)",
+                hint="run the suite once first",
+            )
+        failed = previous.failed_locations()
+        scenarios = [s for s in scenarios if s.location in failed]
+        if not scenarios:
+            say("nothing failed in the last run: nothing to rerun")
+            print("scenarios: 0 passed, 0 failed")
+            return None
+    if args.shard:
+        index, total = parse_shard(args.shard)
+        scenarios = shard(scenarios, index, total)
+    for ref in scenarios:
+        from_tags(ref.tags, ref.location)  # a malformed quarantine stops the run here
+    if not scenarios:
+        say("no scenario matched: nothing ran")
+        print("scenarios: 0 passed, 0 failed")
+        return None
+    return scenarios
+
+
+def _execute(
+    scenarios: list[ScenarioRef],
+    workers: int,
+    behave: BehaveCommand,
+    supervisor: Supervisor,
+    results: Path,
+    previous: history.LastRun | None,
+) -> list[int]:
+    """The parallel part, then ``@serial`` scenarios one after another, then retries
+    of failed ``@flaky`` ones; returns every behave exit code."""
+    durations = previous.durations if previous else {}
+    parallel = [s for s in scenarios if not s.serial]
+    serial = [s for s in scenarios if s.serial]
+    batches = [
+        Batch(f"w{i}", batch) for i, batch in enumerate(partition(parallel, workers, durations), 1)
+    ]
+    console = len(batches) <= 1
+    codes: list[int] = []
+    with Progress(results, len(scenarios), enabled=not console and progress_wanted()):
+        if batches:
+            codes += run_batches(batches, behave, supervisor, console)
+        if serial and supervisor.signal is None:
+            codes += run_batches([Batch("serial", serial)], behave, supervisor, console)
+        codes += _retry_flaky(scenarios, behave, supervisor, results, console)
+    return codes
+
+
+def _retry_flaky(
+    scenarios: list[ScenarioRef],
+    behave: BehaveCommand,
+    supervisor: Supervisor,
+    results: Path,
+    console: bool,
+) -> list[int]:
+    """Rerun failed ``@flaky`` scenarios up to FLAKY_RETRIES times; a pass on a retry
+    is flagged flaky in its result, so the report shows it rather than hides it."""
+    by_location = {s.location: s for s in scenarios}
+    codes: list[int] = []
+    retried: set[str] = set()
+    for attempt in range(1, FLAKY_RETRIES + 1):
+        if supervisor.signal is not None:
+            break
+        failing = [
+            by_location[o.location]
+            for o in report.read_results(results).latest()
+            if o.failing and FLAKY_TAG in o.tags and o.location in by_location
+        ]
+        if not failing:
+            break
+        say(f"retrying {len(failing)} failed @flaky scenario(s), try {attempt + 1}")
+        retried.update(s.location for s in failing)
+        codes += run_batches([Batch(f"retry{attempt}", failing)], behave, supervisor, console)
+    for outcome in report.read_results(results).latest():
+        if outcome.location in retried and outcome.status == "passed":
+            report.mark_flaky(outcome)
+    return codes
+
+
+def _finish(
+    config: Config,
+    summary: report.Summary,
+    codes: list[int],
+    signum: int | None,
+    no_report: bool,
+    started: float,
+) -> int:
+    """Print the summary, build the report, and decide the exit code."""
+    results = config.reports_dir / RESULTS
     print(summary.text(), flush=True)
-    if interrupted.signal is None and not args.no_report:
+    crashed = [code for code in codes if code not in (0, 1)]
+    if signum is None and not no_report:
         built, message = report.build_html(config, results, config.reports_dir / HTML)
         print(f"report: {message}" if built else f"interlock: {message}", flush=True)
-    print(f"results: {results}  junit: {junit}  ({time.monotonic() - started:.1f} s)")
+    junit_file = config.reports_dir / JUNIT / JUNIT_FILE
+    print(f"results: {results}  junit: {junit_file}  ({time.monotonic() - started:.1f} s)")
     print(summary.headline(), flush=True)
-    return int(_verdict(rc, summary, interrupted.signal))
-
-
-def _behave(config: Config, args: argparse.Namespace, interrupted: _Interrupted) -> int:
-    command = [sys.executable, "-m", "behave", "-D", f"env={config.env}", "-D", f"{KEEP_RESULTS}=1"]
-    for item in args.set:
-        command += ["-D", item]
-    for expression in args.tags:
-        command += ["--tags", expression]
-    command += args.paths
-    env = {**os.environ, "INTERLOCK_ENV": config.env}
-    # Its own session: a terminal's Ctrl-C reaches only us, and we forward it once.
-    interrupted.child = subprocess.Popen(command, cwd=config.root, env=env, start_new_session=True)
-    while True:
-        try:
-            return interrupted.child.wait()
-        except KeyboardInterrupt:  # pragma: no cover - the handler above takes SIGINT
-            continue
-
-
-def _verdict(rc: int, summary: report.Summary, signum: int | None) -> ExitCode:
     if signum is not None:
-        return ExitCode.INTERRUPTED
-    if rc == 0:
-        if not summary.outcomes:
-            say("no scenario matched: nothing ran")
-        return ExitCode.PASSED
+        return int(ExitCode.INTERRUPTED)
     if not summary.outcomes:
         say("behave stopped before any scenario ran (see its message above)")
-        return ExitCode.COULD_NOT_RUN
-    return ExitCode.FAILED
+        return int(ExitCode.COULD_NOT_RUN)
+    if crashed:
+        say(f"a worker exited abnormally (exit codes {crashed}); see reports/logs/workers/")
+        return int(ExitCode.FAILED)
+    return int(ExitCode.FAILED if summary.verdict_failures else ExitCode.PASSED)
+
+
+# -- merge ----------------------------------------------------------------------------------
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    """Combine the reports folders of sharded runs into this project's reports."""
+    started = time.monotonic()
+    config = load_config(env=args.env, overrides=args.set)
+    results = config.reports_dir / RESULTS
+    sources = [Path(folder).resolve() for folder in args.folders]
+    for source in sources:
+        if not (source / RESULTS).is_dir():
+            raise SelectionError(
+                f"{source} holds no {RESULTS} folder",
+                hint="pass each shard's reports folder (the one interlock run wrote)",
+            )
+    if results.resolve() in {(s / RESULTS).resolve() for s in sources}:
+        raise SelectionError(
+            "merge would overwrite one of its inputs", hint="copy the shards' folders elsewhere"
+        )
+    shutil.rmtree(results, ignore_errors=True)
+    results.mkdir(parents=True)
+    for source in sources:
+        for item in (source / RESULTS).iterdir():
+            if item.is_file():
+                shutil.copy2(item, results / item.name)
+    junit.merge([s / JUNIT for s in sources], config.reports_dir / JUNIT / JUNIT_FILE)
+    summary = report.read_results(results)
+    say(f"merged {len(summary.outcomes)} results from {len(sources)} folders")
+    return _finish(config, summary, [], None, args.no_report, started)
+
+
+# -- environment --------------------------------------------------------------------------
 
 
 def cmd_up(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ interrupted build never leaves a half-written report behind.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import subprocess
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from interlock.allure_formatter import LOCATION_LABEL
 from interlock.config import Config
+from interlock.quarantine import Quarantine, from_tags
 
 STATUSES = ("passed", "failed", "broken", "skipped")
 ALLURE_TIMEOUT = 600
@@ -29,44 +31,116 @@ class Outcome:
     location: str
     status: str
     message: str
+    tags: frozenset[str] = frozenset()
+    duration: float | None = None  # seconds
+    stop: int = 0  # epoch milliseconds, orders the tries of one scenario
+    flaky: bool = False
+    path: Path | None = None  # the result file
+
+    @property
+    def key(self) -> str:
+        """The scenario's identity across runs (see ``ScenarioRef.key``)."""
+        return f"{self.location.rsplit(':', 1)[0]}::{self.name}"
+
+    @property
+    def failing(self) -> bool:
+        return self.status in ("failed", "broken")
 
 
 @dataclass
 class Summary:
+    """Every result of a run; a retried scenario has one outcome per try."""
+
     outcomes: list[Outcome] = field(default_factory=list)
+    today: dt.date = field(default_factory=dt.date.today)
+
+    def latest(self) -> list[Outcome]:
+        """The last try of each scenario, in location order."""
+        last: dict[str, Outcome] = {}
+        for outcome in sorted(self.outcomes, key=lambda o: o.stop):
+            last[outcome.location] = outcome
+        return sorted(last.values(), key=lambda o: (o.location.rsplit(":", 1)[0], _line(o)))
 
     @property
     def counts(self) -> Counter[str]:
-        return Counter(o.status for o in self.outcomes)
+        return Counter(o.status for o in self.latest())
+
+    def quarantined(self, outcome: Outcome) -> Quarantine | None:
+        return from_tags(outcome.tags, outcome.location)
 
     @property
     def problems(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.status in ("failed", "broken")]
+        return [o for o in self.latest() if o.failing]
+
+    @property
+    def muted(self) -> list[Outcome]:
+        """Failing scenarios under an active quarantine: reported, not counted."""
+        return [o for o in self.problems if self._muted(o)]
+
+    @property
+    def verdict_failures(self) -> list[Outcome]:
+        """The failures that decide the exit code."""
+        return [o for o in self.problems if not self._muted(o)]
+
+    @property
+    def expired(self) -> list[tuple[Outcome, Quarantine]]:
+        found = []
+        for outcome in self.latest():
+            q = self.quarantined(outcome)
+            if q is not None and not q.active(self.today):
+                found.append((outcome, q))
+        return found
+
+    @property
+    def flaky(self) -> list[Outcome]:
+        return [o for o in self.latest() if o.flaky]
+
+    def _muted(self, outcome: Outcome) -> bool:
+        q = self.quarantined(outcome)
+        return q is not None and q.active(self.today)
 
     def headline(self) -> str:
         """The closing line CI systems read: ``scenarios: N passed, N failed[, N skipped]``.
 
-        Broken scenarios (errors rather than failed checks) count as failed here; the
-        detailed counts come first in :meth:`text`."""
+        Broken scenarios (errors rather than failed checks) count as failed here, and
+        quarantined failures do not; the detailed counts come first in :meth:`text`."""
         counts = self.counts
-        line = f"scenarios: {counts['passed']} passed, {counts['failed'] + counts['broken']} failed"
+        failed = len(self.verdict_failures)
+        line = f"scenarios: {counts['passed']} passed, {failed} failed"
         return line + (f", {counts['skipped']} skipped" if counts["skipped"] else "")
 
     def text(self, limit: int = 20) -> str:
         counts = self.counts
-        total = len(self.outcomes)
+        total = sum(counts.values())
         parts = [f"{counts[s]} {s}" for s in STATUSES if counts[s]]
+        if self.flaky:
+            parts.append(f"{len(self.flaky)} flaky (passed on a retry)")
+        if self.muted:
+            parts.append(f"{len(self.muted)} quarantined")
         lines = [f"{total} scenario{'s' if total != 1 else ''}: {', '.join(parts) or 'none ran'}"]
         for outcome in self.problems[:limit]:
-            lines.append(f"  {outcome.status.upper():7} {outcome.location}  {outcome.name}")
+            label = "QUARANT" if self._muted(outcome) else outcome.status.upper()
+            lines.append(f"  {label:7} {outcome.location}  {outcome.name}")
             lines += [f"          {line}" for line in outcome.message.splitlines()]
         if len(self.problems) > limit:
             lines.append(f"  ... and {len(self.problems) - limit} more")
+        for outcome in self.flaky:
+            lines.append(f"  FLAKY   {outcome.location}  {outcome.name}")
+        for outcome, q in self.expired:
+            lines.append(
+                f"  note: the quarantine of {outcome.location} expired on {q.until}; "
+                "it counts again"
+            )
         return "\n".join(lines)
 
 
+def _line(outcome: Outcome) -> int:
+    tail = outcome.location.rsplit(":", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
 def read_results(results_dir: Path) -> Summary:
-    """One outcome per scenario result file (``*-result.json``) in the results folder."""
+    """One outcome per result file (``*-result.json``) in the results folder."""
     summary = Summary()
     if not results_dir.is_dir():
         return summary
@@ -79,17 +153,32 @@ def read_results(results_dir: Path) -> Summary:
         message = str(details.get("message") or "").strip().splitlines()
         if len(message) > MESSAGE_LINES:
             message = [*message[:MESSAGE_LINES], f"... ({len(message) - MESSAGE_LINES} more lines)"]
-        labels = {lab.get("name"): lab.get("value") for lab in data.get("labels", [])}
+        labels = data.get("labels", [])
+        named = {lab.get("name"): lab.get("value") for lab in labels}
+        start, stop = data.get("start"), data.get("stop")
         summary.outcomes.append(
             Outcome(
-                name=str(data.get("name", "?")),
-                location=str(labels.get(LOCATION_LABEL) or labels.get("feature") or "?"),
+                name=str(data.get("name", "?")).strip(),
+                location=str(named.get(LOCATION_LABEL) or named.get("feature") or "?"),
                 status=str(data.get("status", "broken")),
                 message="\n".join(line[:300] for line in message),
+                tags=frozenset(str(lab.get("value")) for lab in labels if lab.get("name") == "tag"),
+                duration=(stop - start) / 1000 if start and stop else None,
+                stop=int(stop or 0),
+                flaky=bool(details.get("flaky")),
+                path=path,
             )
         )
-    summary.outcomes.sort(key=lambda o: (o.location, o.name))
     return summary
+
+
+def mark_flaky(outcome: Outcome) -> None:
+    """Flag a result that passed on a retry as flaky, so the report shows it."""
+    if outcome.path is None:
+        return
+    data = json.loads(outcome.path.read_text(encoding="utf-8"))
+    data.setdefault("statusDetails", {})["flaky"] = True
+    outcome.path.write_text(json.dumps(data), encoding="utf-8")
 
 
 def allure_cli(root: Path) -> Path | None:

@@ -1,0 +1,165 @@
+"""Which scenarios a run covers, and how they are split over workers and shards.
+
+Scenarios are found with behave's own parser, so a location is exactly what behave
+accepts (``file:line``; for an Outline, its Examples row). Selection honours paths
+(files, folders, ``file:line``) and tag expressions like behave does.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from behave.parser import ParserError, parse_file
+from behave.tag_expression import make_tag_expression
+
+from interlock.errors import InterlockError
+
+SERIAL_TAG = "serial"
+FLAKY_TAG = "flaky"
+DEFAULT_DURATION = 1.0  # seconds, for a scenario never timed before
+
+
+@dataclass(frozen=True)
+class ScenarioRef:
+    """One runnable scenario (an Outline contributes one per Examples row)."""
+
+    file: str  # relative to the project root, as behave prints it
+    line: int
+    name: str
+    tags: frozenset[str]
+    outline_line: int | None = None
+
+    @property
+    def location(self) -> str:
+        return f"{self.file}:{self.line}"
+
+    @property
+    def key(self) -> str:
+        """Identity across runs that survives edits elsewhere in the file."""
+        return f"{self.file}::{self.name}"
+
+    @property
+    def serial(self) -> bool:
+        return SERIAL_TAG in self.tags
+
+
+class SelectionError(InterlockError):
+    """A path, tag expression or split option that cannot be used."""
+
+
+def discover(
+    root: Path, paths: Sequence[str], features_dir: Path, tags: Sequence[str] = ()
+) -> list[ScenarioRef]:
+    """Every scenario under ``paths`` (default: the features folder) matching ``tags``."""
+    expression = make_tag_expression(list(tags)) if tags else None
+    wanted_lines: dict[Path, set[int]] = {}
+    files: list[Path] = []
+    for raw in paths or [str(features_dir)]:
+        target, line = _split_location(raw)
+        path = (root / target).resolve()
+        if path.is_dir():
+            files += sorted(path.rglob("*.feature"))
+        elif path.is_file():
+            files.append(path)
+            if line is not None:
+                wanted_lines.setdefault(path, set()).add(line)
+        else:
+            raise SelectionError(
+                f"{raw}: no such feature file or folder",
+                hint=f"paths are relative to {root}",
+            )
+    found: list[ScenarioRef] = []
+    seen: set[tuple[str, int]] = set()
+    for path in dict.fromkeys(files):  # unique, in order
+        for ref in _scenarios(root, path):
+            lines = wanted_lines.get(path)
+            if lines is not None and ref.line not in lines and ref.outline_line not in lines:
+                continue
+            if expression is not None and not expression.check(ref.tags):
+                continue
+            if (ref.file, ref.line) not in seen:
+                seen.add((ref.file, ref.line))
+                found.append(ref)
+    return found
+
+
+def _split_location(raw: str) -> tuple[str, int | None]:
+    match = re.match(r"^(.*\.feature):(\d+)$", raw)
+    if match:
+        return match.group(1), int(match.group(2))
+    return raw, None
+
+
+def _scenarios(root: Path, path: Path) -> list[ScenarioRef]:
+    try:
+        feature = parse_file(str(path))
+    except ParserError as exc:
+        raise SelectionError(
+            f"{path.relative_to(root)}: not valid Gherkin: {exc}",
+            hint="fix the line it names (interlock lint lists every such problem)",
+        ) from None
+    if feature is None:
+        return []
+    relative = str(path.relative_to(root))
+    return [_ref(relative, scenario) for scenario in feature.walk_scenarios()]
+
+
+def _ref(relative: str, scenario: Any) -> ScenarioRef:
+    parent = getattr(scenario, "parent", None)
+    from_outline = getattr(scenario, "_row", None) is not None and parent is not None
+    return ScenarioRef(
+        file=relative,
+        line=int(scenario.location.line),
+        name=str(scenario.name).strip(),
+        tags=frozenset(str(t) for t in scenario.effective_tags),
+        outline_line=int(parent.location.line) if from_outline and parent else None,
+    )
+
+
+# -- shards and workers -------------------------------------------------------------------
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``K/N`` (1 <= K <= N) as a pair."""
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+    if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
+        raise SelectionError(
+            f"--shard {text!r} is not K/N with 1 <= K <= N",
+            hint="for the second of four machines write --shard 2/4",
+        )
+    return int(match.group(1)), int(match.group(2))
+
+
+def shard(scenarios: Sequence[ScenarioRef], index: int, total: int) -> list[ScenarioRef]:
+    """A stable split: the same scenarios give the same shards on every machine.
+
+    Scenarios are dealt round-robin in (file, line) order, which keeps the shards'
+    sizes within one of each other; no machine-local timing is involved.
+    """
+    ordered = sorted(scenarios, key=lambda s: (s.file, s.line))
+    return [s for i, s in enumerate(ordered) if i % total == index - 1]
+
+
+def partition(
+    scenarios: Sequence[ScenarioRef], workers: int, durations: Mapping[str, float]
+) -> list[list[ScenarioRef]]:
+    """Spread scenarios over ``workers`` batches of about equal expected time.
+
+    Longest first, each to the batch that would finish soonest (LPT). Scenarios of
+    one feature stay together where balance allows, since behave runs a feature's
+    Background and hooks per feature file. Each batch keeps file order.
+    """
+    known = [d for d in durations.values() if d > 0]
+    fallback = sum(known) / len(known) if known else DEFAULT_DURATION
+    batches: list[list[ScenarioRef]] = [[] for _ in range(workers)]
+    load = [0.0] * workers
+    for ref in sorted(scenarios, key=lambda s: -durations.get(s.key, fallback)):
+        i = min(range(workers), key=lambda b: load[b])
+        batches[i].append(ref)
+        load[i] += durations.get(ref.key, fallback)
+    order = {(s.file, s.line): n for n, s in enumerate(scenarios)}
+    return [sorted(b, key=lambda s: order[(s.file, s.line)]) for b in batches if b]
