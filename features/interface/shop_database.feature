@@ -80,7 +80,9 @@ Feature: The shop database
     And the table "products" should contain:
       | sku            | stock |
       | LAMP-${unique} | 5     |
-    And the table "reservations" should have 1 row where "status" is "RELEASED"
+    And the table "reservations" should contain:
+      | sku            | quantity | status   |
+      | LAMP-${unique} | 4        | RELEASED |
 
   @REQ-23
   Scenario: A script loads products in bulk for one scenario
