@@ -1,25 +1,70 @@
 """The Allure formatter interlock configures for behave.
 
-allure-behave 2.16.2 wraps only ``feature.scenarios``, so scenarios inside ``Rule:``
-blocks produce no result (and attaching inside them fails); walking every
-scenario of the feature fixes both. It also empties the results folder when a run
-starts, since allure-behave never does (the trend history lives elsewhere), and
-labels each result with the scenario's ``file:line``.
+On top of allure-behave 2.16.2 it:
+
+- walks every scenario of a feature: allure-behave wraps only ``feature.scenarios``,
+  so scenarios inside ``Rule:`` blocks produced no result (and attaching failed);
+- empties the results folder when a run starts (allure-behave never does; the trend
+  history lives elsewhere), unless the caller prepared it;
+- labels each result: ``location`` (``file:line``), the epic from the layer folder
+  (``Interface`` / ``Integration``), the story from its Rule, and each requirement
+  tag (``@REQ-12``) as a ``requirement`` label and, with ``report.requirement_url``
+  configured, a link;
+- masks every configured secret in everything it writes (results and attachments),
+  before it reaches the disk.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import shutil
+import uuid
 from pathlib import Path
 from typing import Any
 
 import allure_commons
+import attr
 from allure_behave.formatter import AllureFormatter as _AllureFormatter
 from allure_behave.utils import is_planned_scenario
-from allure_commons.model2 import Label
+from allure_commons.logger import AllureFileLogger
+from allure_commons.model2 import Label, Link
+
+from interlock.config import Config, config_from_userdata
+from interlock.errors import InterlockError
+from interlock.masking import Masker
 
 KEEP_RESULTS = "interlock.keep_results"  # userdata flag: results were prepared by the caller
 LOCATION_LABEL = "location"
+REQUIREMENT_LABEL = "requirement"
+
+
+class MaskingFileLogger(AllureFileLogger):
+    """Allure's file logger, with every secret masked in results and attachments."""
+
+    def __init__(self, report_dir: str, masker: Masker) -> None:
+        super().__init__(report_dir)  # type: ignore[no-untyped-call]
+        self._masker = masker
+
+    def _report_item(self, item: Any) -> None:
+        """As allure-commons writes a result or container, masked before it is written."""
+        filename = item.file_pattern.format(prefix=uuid.uuid4())
+        data = attr.asdict(item, filter=lambda _, v: v or v is False)
+        text = self._masker.mask(json.dumps(data, ensure_ascii=False))
+        tmp = self._report_dir / f"{filename}.tmp"
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, self._report_dir / filename)
+
+    @allure_commons.hookimpl
+    def report_attached_data(self, body: Any, file_name: str) -> None:
+        if isinstance(body, bytes | bytearray):
+            with contextlib.suppress(UnicodeDecodeError):  # binary evidence: nothing to mask
+                body = body.decode("utf-8")
+        if isinstance(body, str):
+            body = self._masker.mask(body)
+        write = super().report_attached_data
+        write(body, file_name)  # type: ignore[no-untyped-call]
 
 
 class AllureFormatter(_AllureFormatter):  # type: ignore[misc]
@@ -27,10 +72,19 @@ class AllureFormatter(_AllureFormatter):  # type: ignore[misc]
         if not config.userdata.get(KEEP_RESULTS):
             _empty(Path(stream_opener.name))
         super().__init__(stream_opener, config)
-        self._label_locations()
+        self._config = _load(config)
+        self._use_masking_logger()
+        self._label_results()
 
-    def _label_locations(self) -> None:
-        """Give each result a ``location`` label (``file:line``): summaries point at it."""
+    def _use_masking_logger(self) -> None:
+        secrets = self._config.secrets if self._config else frozenset()
+        masker = Masker(json_forms(secrets))
+        plugins = allure_commons.plugin_manager
+        plugins.unregister(self.file_logger)
+        self.file_logger: AllureFileLogger = MaskingFileLogger(self.stream_opener.name, masker)
+        plugins.register(self.file_logger)
+
+    def _label_results(self) -> None:
         listener = self.listener
         start = listener.start_scenario
 
@@ -38,16 +92,67 @@ class AllureFormatter(_AllureFormatter):  # type: ignore[misc]
             start(scenario)
             result = listener.logger.get_test(listener.current_scenario_uuid)
             if result is not None:
-                where = f"{scenario.location.filename}:{scenario.location.line}"
-                result.labels.append(Label(name=LOCATION_LABEL, value=where))
+                result.labels.extend(self.labels(scenario))
+                result.links.extend(self.links(scenario))
 
         listener.start_scenario = start_scenario
+
+    def labels(self, scenario: Any) -> list[Label]:
+        where = f"{scenario.location.filename}:{scenario.location.line}"
+        labels = [Label(name=LOCATION_LABEL, value=where)]
+        epic = layer(scenario.location.filename, self._config)
+        if epic:
+            labels.append(Label(name="epic", value=epic))
+        parent = getattr(scenario, "parent", None)
+        if type(parent).__name__ == "ScenarioOutline":
+            parent = getattr(parent, "parent", None)
+        if parent is not None and type(parent).__name__ == "Rule":
+            labels.append(Label(name="story", value=str(parent.name)))
+        labels += [Label(name=REQUIREMENT_LABEL, value=r) for r in self.requirements(scenario)]
+        return labels
+
+    def links(self, scenario: Any) -> list[Link]:
+        url = self._config.report.requirement_url if self._config else None
+        if not url:
+            return []
+        return [
+            Link(type="tms", url=url.replace("{id}", r), name=r)
+            for r in self.requirements(scenario)
+        ]
+
+    def requirements(self, scenario: Any) -> list[str]:
+        if self._config is None:
+            return []
+        pattern = self._config.report.requirement_tag
+        return sorted(str(t) for t in scenario.effective_tags if pattern.fullmatch(str(t)))
 
     def feature(self, feature: Any) -> None:
         for scenario in feature.walk_scenarios():
             wrap = allure_commons.test
             scenario.run = wrap(scenario.run, context={"scenario": scenario})  # type: ignore[no-untyped-call]
             is_planned_scenario(scenario, self.testplan)
+
+
+def layer(filename: str, config: Config | None) -> str | None:
+    """``Interface`` for ``features/interface/x.feature``: the folder below the features one."""
+    parts = Path(filename).parts
+    features = config.features_dir.name if config else "features"
+    if len(parts) >= 3 and parts[0] == features:
+        return parts[1].replace("_", " ").title()
+    return None
+
+
+def json_forms(secrets: frozenset[str]) -> list[str]:
+    """Secrets as written raw and as written inside JSON strings."""
+    return sorted({*secrets, *(json.dumps(s)[1:-1] for s in secrets)})
+
+
+def _load(behave_config: Any) -> Config | None:
+    """The run's config, for labels and masking; a broken one is reported by the hooks."""
+    try:
+        return config_from_userdata(behave_config.userdata)
+    except InterlockError:
+        return None
 
 
 def _empty(folder: Path) -> None:

@@ -7,6 +7,7 @@ Exit codes: 0 every scenario passed, 1 a scenario failed, 2 the suite could not 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import signal
 import sys
@@ -14,11 +15,23 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from interlock import history, junit, report, stack
+from interlock import (
+    allure_files,
+    catalog,
+    history,
+    junit,
+    lint,
+    report,
+    secret_scan,
+    signoff,
+    stack,
+)
+from interlock.allure_formatter import json_forms
 from interlock.config import Config, find_root, load_config
 from interlock.errors import ExitCode, InterlockError
+from interlock.masking import Masker
 from interlock.quarantine import from_tags
-from interlock.runtime import environment_lock, read_runtime
+from interlock.runtime import Runtime, environment_lock, read_runtime
 from interlock.selection import (
     FLAKY_TAG,
     ScenarioRef,
@@ -41,6 +54,7 @@ RESULTS = "allure-results"
 HTML = "allure-report"
 JUNIT = "junit"
 JUNIT_FILE = "junit.xml"
+SIGNOFF = "signoff"
 FLAKY_RETRIES = 2
 
 
@@ -75,21 +89,42 @@ def _parser() -> argparse.ArgumentParser:
         "--rerun-failed", action="store_true", help="run only what failed in the last run"
     )
     run.add_argument("--no-report", action="store_true", help="skip the HTML report")
+    run.add_argument("--no-lint", action="store_true", help="skip the checks before the run")
     run.add_argument("paths", nargs="*", help="feature files, folders or FILE:LINE")
+    catalog_cmd = with_env(commands.add_parser("steps", help="write the step catalog (docs/)"))
+    catalog_cmd.add_argument(
+        "--check", action="store_true", help="only check that docs/steps.md is current"
+    )
+    checks = with_env(commands.add_parser("lint", help="check the feature files; start nothing"))
+    checks.add_argument("paths", nargs="*", help="feature files or folders")
     merge = with_env(
         commands.add_parser("merge", help="combine the reports folders of sharded runs")
     )
     merge.add_argument("folders", nargs="+", help="each shard's reports folder")
     merge.add_argument("--no-report", action="store_true", help="skip the HTML report")
+    with_env(
+        commands.add_parser("signoff", help="the sign-off pack of the last run; exit 0 if ACCEPTED")
+    )
     with_env(commands.add_parser("up", help="start the embedded environment and leave it running"))
     commands.add_parser("down", help="stop the environment started by `interlock up`")
-    with_env(commands.add_parser("report", help="build the HTML report from the last results"))
+    rep = with_env(
+        commands.add_parser("report", help="build the HTML report from the last results")
+    )
+    rep.add_argument("--serve", action="store_true", help="then serve the multi-page report")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    commands = {"run": cmd_run, "merge": cmd_merge, "up": cmd_up, "report": cmd_report}
+    commands = {
+        "run": cmd_run,
+        "merge": cmd_merge,
+        "signoff": cmd_signoff,
+        "lint": cmd_lint,
+        "steps": cmd_steps,
+        "up": cmd_up,
+        "report": cmd_report,
+    }
     try:
         if args.command == "down":
             return cmd_down()
@@ -112,6 +147,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise SelectionError(
             f"--workers {args.workers}: at least one worker is needed", hint="use --workers 1"
         )
+    if not args.no_lint:
+        problems = _lint(config, args.paths)
+        if any(p.severity == "error" for p in problems):
+            print(lint.report(problems), file=sys.stderr)
+            raise SelectionError(
+                "the feature files have errors, so nothing ran",
+                hint="fix them (interlock lint lists them), or run with --no-lint",
+            )
     history_dir = config.reports_dir / "history"
     previous = history.load(history_dir)
     scenarios = _select(config, args, previous)
@@ -136,9 +179,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     shutil.rmtree(behave.logs_dir, ignore_errors=True)
     acquired = None
+    runtime = None
     codes: list[int] = []
     try:
         acquired = stack.acquire(config, report=say)
+        runtime = acquired.runtime
         codes = _execute(scenarios, args.workers, behave, supervisor, results, previous)
     finally:
         if acquired is not None:
@@ -150,7 +195,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     junit.merge_parts(behave.junit_parts, junit_dir / JUNIT_FILE)
     summary = report.read_results(results)
     history.save(history_dir, summary, previous)
-    return _finish(config, summary, codes, supervisor.signal, args.no_report, started)
+    return _finish(config, summary, codes, supervisor.signal, args.no_report, started, runtime)
 
 
 def _select(
@@ -248,26 +293,86 @@ def _finish(
     signum: int | None,
     no_report: bool,
     started: float,
+    runtime: Runtime | None = None,
 ) -> int:
-    """Print the summary, build the report, and decide the exit code."""
+    """Write the run-level files, the sign-off pack and the report; check no secret
+    leaked; print the summary; decide the exit code."""
     results = config.reports_dir / RESULTS
+    masker = Masker(json_forms(config.secrets))
+    allure_files.write(results, config, runtime, masker)
+    junit_file = config.reports_dir / JUNIT / JUNIT_FILE
+    if junit_file.exists():
+        junit_file.write_text(masker.mask(junit_file.read_text(encoding="utf-8")), "utf-8")
     print(summary.text(), flush=True)
     crashed = [code for code in codes if code not in (0, 1)]
+    pack = signoff.build(config, summary, dict(os.environ))
+    page = signoff.write(pack, config.reports_dir / SIGNOFF, masker)
     if signum is None and not no_report:
         built, message = report.build_html(config, results, config.reports_dir / HTML)
         print(f"report: {message}" if built else f"interlock: {message}", flush=True)
-    junit_file = config.reports_dir / JUNIT / JUNIT_FILE
+    print(f"sign-off: {pack.data['verdict']}  ({page})")
     print(f"results: {results}  junit: {junit_file}  ({time.monotonic() - started:.1f} s)")
+    leaks = secret_scan.scan(config.reports_dir, config.secrets)
+    if leaks:
+        say(
+            "SECRET LEAK: a configured secret was found in what this run wrote:\n  - "
+            + "\n  - ".join(str(f) for f in leaks[:20])
+            + "\n  mask it at its source, then delete these files"
+        )
     print(summary.headline(), flush=True)
     if signum is not None:
         return int(ExitCode.INTERRUPTED)
     if not summary.outcomes:
         say("behave stopped before any scenario ran (see its message above)")
         return int(ExitCode.COULD_NOT_RUN)
+    if leaks:
+        return int(ExitCode.FAILED)
     if crashed:
         say(f"a worker exited abnormally (exit codes {crashed}); see reports/logs/workers/")
         return int(ExitCode.FAILED)
     return int(ExitCode.FAILED if summary.verdict_failures else ExitCode.PASSED)
+
+
+# -- lint -----------------------------------------------------------------------------------
+
+
+def _lint(config: Config, paths: Sequence[str]) -> list[lint.Problem]:
+    files = sorted(
+        {config.root / s.file for s in discover(config.root, paths, config.features_dir)}
+    )
+    library = lint.StepLibrary.load(config.root / "steps")
+    required = config.report.requirement_tag if config.report.require_requirement_tag else None
+    return lint.lint(config.root, files, library, required)
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    config = load_config(env=args.env, overrides=args.set)
+    problems = _lint(config, args.paths)
+    print(lint.report(problems))
+    return int(ExitCode.FAILED if any(p.severity == "error" for p in problems) else ExitCode.PASSED)
+
+
+def cmd_steps(args: argparse.Namespace) -> int:
+    """Write docs/steps.md, docs/steps.html and the VS Code snippets from the steps."""
+    config = load_config(env=args.env, overrides=args.set)
+    library = lint.StepLibrary.load(config.root / "steps")
+    features = sorted(config.features_dir.rglob("*.feature"))
+    entries = catalog.collect(library, features, config.root)
+    outputs = {
+        config.root / "docs" / "steps.md": catalog.markdown(entries),
+        config.root / "docs" / "steps.html": catalog.page(entries),
+        config.root / ".vscode" / "interlock.code-snippets": catalog.snippets(entries),
+    }
+    if args.check:
+        stale = [p for p, text in outputs.items() if not p.exists() or p.read_text() != text]
+        for path in stale:
+            say(f"{path.relative_to(config.root)} is out of date: run interlock steps")
+        return int(ExitCode.FAILED if stale else ExitCode.PASSED)
+    for path, text in outputs.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        print(path.relative_to(config.root))
+    return int(ExitCode.PASSED)
 
 
 # -- merge ----------------------------------------------------------------------------------
@@ -299,6 +404,26 @@ def cmd_merge(args: argparse.Namespace) -> int:
     summary = report.read_results(results)
     say(f"merged {len(summary.outcomes)} results from {len(sources)} folders")
     return _finish(config, summary, [], None, args.no_report, started)
+
+
+# -- signoff --------------------------------------------------------------------------------
+
+
+def cmd_signoff(args: argparse.Namespace) -> int:
+    """The sign-off pack of the last run (or merge); exit 0 ACCEPTED, 1 NOT ACCEPTED."""
+    config = load_config(env=args.env, overrides=args.set)
+    results = config.reports_dir / RESULTS
+    if not any(results.glob("*-result.json")):
+        raise SelectionError(
+            f"no results in {results} to sign off", hint="run the suite first: interlock run"
+        )
+    summary = report.read_results(results)
+    pack = signoff.build(config, summary, dict(os.environ))
+    page = signoff.write(pack, config.reports_dir / SIGNOFF, Masker(json_forms(config.secrets)))
+    print(f"{pack.data['verdict']}  ({page})")
+    for reason in pack.data["reasons"]:
+        print(f"  - {reason}")
+    return int(ExitCode.PASSED if pack.accepted else ExitCode.FAILED)
 
 
 # -- environment --------------------------------------------------------------------------
@@ -348,6 +473,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         config, config.reports_dir / RESULTS, config.reports_dir / HTML
     )
     print(f"report: {message}" if built else f"interlock: {message}")
+    if built and args.serve:
+        return report.serve(config, config.reports_dir / HTML)
     return int(ExitCode.PASSED if built else ExitCode.COULD_NOT_RUN)
 
 

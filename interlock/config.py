@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from interlock.errors import ConfigError
+from interlock.verdict import DEFAULT_VERDICT, RULE_FORMS, Rule, parse_rule
 
 DEFAULT_ENV = "local"
 ENV_VARIABLE = "INTERLOCK_ENV"
@@ -35,6 +36,7 @@ DEFAULT_FILE = "default.yaml"
 _VAR = re.compile(r"(\\?)\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _PLACEHOLDER = re.compile(r"^\{[\w.]+\}$")  # filled in at start, see interlock.stack
 _SECRET_KEY = re.compile(r"password|secret|token|bearer|api_?key", re.IGNORECASE)
+_LOGIN_SECRET_KEY = re.compile(r"pass|secret|token|(^|_)key$|^pin$|^otp$", re.IGNORECASE)
 
 # -- the schema -------------------------------------------------------------------------
 # A spec is a dict of key -> spec, a ``MapOf`` (user-chosen names), or a tuple of
@@ -85,7 +87,29 @@ _CREDENTIALS_SPEC: dict[str, Any] = {
     "bearer": _TEXT,
     "basic": {"username": _TEXT, "password": _TEXT},
     "header": {"name": _TEXT, "value": _TEXT},
+    "login": {
+        "service": _TEXT,
+        "method": _TEXT,
+        "path": _TEXT,
+        "json": _DICT,
+        "token_field": _TEXT,
+    },
+    "oauth2": {
+        "token_url": _TEXT,
+        "client_id": _TEXT,
+        "client_secret": _TEXT,
+        "scope": _OPT_TEXT,
+        "client_auth": _TEXT,
+    },
 }
+CREDENTIAL_KINDS = ("bearer", "basic", "header", "login", "oauth2")
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    "login": ("service", "path"),
+    "oauth2": ("token_url", "client_id", "client_secret"),
+}
+_CLIENT_AUTH = ("basic", "body")
+# Keys that contain "token" or "secret" but name no secret (a field name, an address).
+_NOT_SECRET_KEYS = frozenset({"token_field", "token_url"})
 
 SCHEMA: dict[str, Any] = {
     "project": {"name": _TEXT},
@@ -95,8 +119,17 @@ SCHEMA: dict[str, Any] = {
         "read_timeout": _NUMBER,
         "poll_interval": _NUMBER,
         "poll_timeout": _NUMBER,
+        "verify": (bool, str),
+        "evidence_body_limit": (int,),
     },
-    "report": {"name": _TEXT, "single_file": _BOOL},
+    "report": {
+        "name": _TEXT,
+        "requirement_tag": _TEXT,
+        "requirement_url": _OPT_TEXT,
+        "requirements": _LIST,
+        "require_requirement_tag": _BOOL,
+        "verdict": _LIST,
+    },
     "mariadb": {
         "bin_dir": _OPT_TEXT,
         "cache_dir": _OPT_TEXT,
@@ -118,16 +151,55 @@ class HttpSettings:
     read_timeout: float
     poll_interval: float
     poll_timeout: float
+    verify: bool | str = True  # TLS verification; a text is a CA bundle file
+    evidence_body_limit: int = 20_000  # characters of a body kept in the report
+
+    def request_options(self) -> dict[str, Any]:
+        """What every request is sent with: both timeouts, TLS verification, and no
+        redirect followed (a scenario checks the answer it got)."""
+        return {
+            "timeout": (self.connect_timeout, self.read_timeout),
+            "verify": self.verify,
+            "allow_redirects": False,
+        }
+
+
+@dataclass(frozen=True)
+class LoginSpec:
+    """Credentials obtained by calling a login endpoint of a configured service."""
+
+    service: str
+    path: str
+    method: str = "POST"
+    json: Mapping[str, Any] = field(default_factory=dict)
+    token_field: str = "token"  # JMESPath of the token in the login's answer
+
+
+@dataclass(frozen=True)
+class OAuth2Spec:
+    """An OAuth2 client-credentials grant at ``token_url``."""
+
+    token_url: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    scope: str | None = None
+    client_auth: str = "basic"  # "basic": HTTP Basic; "body": id and secret in the form
 
 
 @dataclass(frozen=True)
 class Credentials:
-    """A credentials profile: exactly one of bearer, basic or header is set."""
+    """A credentials profile: exactly one of bearer, basic, header, login or oauth2 is set."""
 
     name: str
     bearer: str | None = None
     basic: tuple[str, str] | None = None
     header: tuple[str, str] | None = None
+    login: LoginSpec | None = None
+    oauth2: OAuth2Spec | None = None
+
+    @property
+    def kind(self) -> str:
+        return next((k for k in CREDENTIAL_KINDS if getattr(self, k)), "none")
 
 
 @dataclass(frozen=True)
@@ -169,6 +241,16 @@ class MariaDBSettings:
 
 
 @dataclass(frozen=True)
+class ReportSettings:
+    name: str
+    requirement_tag: re.Pattern[str]  # a tag that names a requirement, e.g. REQ-12
+    requirement_url: str | None  # link for a requirement, {id} filled in
+    requirements: tuple[str, ...]  # the requirements this suite must cover
+    require_requirement_tag: bool  # lint: every scenario must name a requirement
+    verdict: tuple[Rule, ...]  # what ACCEPTED requires
+
+
+@dataclass(frozen=True)
 class Config:
     """The validated, frozen configuration of one environment."""
 
@@ -180,13 +262,17 @@ class Config:
     data_dir: Path
     reports_dir: Path
     state_dir: Path
-    report_name: str
+    report: ReportSettings
     http: HttpSettings
     mariadb: MariaDBSettings
     services: Mapping[str, ServiceConfig]
     credentials: Mapping[str, Credentials]
     databases: Mapping[str, DatabaseConfig]
     secrets: frozenset[str] = field(repr=False)
+
+    @property
+    def report_name(self) -> str:
+        return self.report.name
 
     @property
     def embedded(self) -> bool:
@@ -265,6 +351,17 @@ def load_config(
             hint="fix the keys above; config/default.yaml lists every valid key",
         )
     return _freeze(merged, root, env, files, origins)
+
+
+def config_from_userdata(userdata: Mapping[str, Any]) -> Config:
+    """The config behave's ``-D env=NAME`` and ``-D dotted.key=value`` select."""
+    env = userdata.get("env") or None
+    overrides = [
+        f"{key}={value}"
+        for key, value in userdata.items()
+        if "." in key and not key.startswith("interlock.")  # interlock's own run flags
+    ]
+    return load_config(env=env, overrides=overrides)
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -476,13 +573,12 @@ def _freeze(
         if not service.embedded and not service.url:
             problems.append(f"{where}: services.{service.name} is not embedded, so it needs a url")
     for name, cred in credentials.items():
-        kinds = [k for k in ("bearer", "basic", "header") if getattr(cred, k)]
-        if len(kinds) != 1:
-            where = origins.get(f"credentials.{name}", "config")
-            problems.append(
-                f"{where}: credentials.{name} must set exactly one of bearer, basic, header"
-                f" (it sets {', '.join(kinds) or 'none'})"
-            )
+        problems += _credentials_problems(
+            cred,
+            section("credentials")[name],
+            services,
+            origins.get(f"credentials.{name}", "config"),
+        )
     if problems:
         raise ConfigError("the configuration is inconsistent:\n  - " + "\n  - ".join(problems))
 
@@ -495,12 +591,14 @@ def _freeze(
         data_dir=root / paths.get("data", "features/data"),
         reports_dir=root / paths.get("reports", "reports"),
         state_dir=root / paths.get("state", ".interlock"),
-        report_name=str(report.get("name", "interlock")),
+        report=_report(report, origins),
         http=HttpSettings(
             connect_timeout=float(http.get("connect_timeout", 5)),
             read_timeout=float(http.get("read_timeout", 30)),
             poll_interval=float(http.get("poll_interval", 0.5)),
             poll_timeout=float(http.get("poll_timeout", 10)),
+            verify=_verify(http.get("verify", True), root),
+            evidence_body_limit=int(http.get("evidence_body_limit", 20_000)),
         ),
         mariadb=MariaDBSettings(
             bin_dir=Path(mariadb["bin_dir"]) if mariadb.get("bin_dir") else None,
@@ -515,15 +613,102 @@ def _freeze(
     )
 
 
+def _report(spec: dict[str, Any], origins: Mapping[str, str]) -> ReportSettings:
+    where = origins.get("report.verdict", "config")
+    pattern = str(spec.get("requirement_tag", r"REQ-\d+"))
+    try:
+        tag = re.compile(pattern)
+    except re.error as exc:
+        raise ConfigError(
+            f"{origins.get('report.requirement_tag', 'config')}: report.requirement_tag"
+            f" {pattern!r} is not a valid regular expression: {exc}"
+        ) from None
+    rules = []
+    for text in spec.get("verdict") or DEFAULT_VERDICT:
+        try:
+            rules.append(parse_rule(str(text)))
+        except ValueError as exc:
+            raise ConfigError(f"{where}: report.verdict: {exc}", hint=RULE_FORMS) from None
+    return ReportSettings(
+        name=str(spec.get("name", "interlock")),
+        requirement_tag=tag,
+        requirement_url=spec.get("requirement_url") or None,
+        requirements=tuple(str(r) for r in spec.get("requirements") or ()),
+        require_requirement_tag=bool(spec.get("require_requirement_tag", False)),
+        verdict=tuple(rules),
+    )
+
+
 def _credentials(name: str, spec: dict[str, Any]) -> Credentials:
     basic = spec.get("basic")
     header = spec.get("header")
+    login = spec.get("login")
+    oauth2 = spec.get("oauth2")
     return Credentials(
         name=name,
         bearer=spec.get("bearer"),
         basic=(str(basic.get("username", "")), str(basic.get("password", ""))) if basic else None,
         header=(str(header.get("name", "")), str(header.get("value", ""))) if header else None,
+        login=LoginSpec(
+            service=str(login.get("service", "")),
+            path=str(login.get("path", "")),
+            method=str(login.get("method", "POST")).upper(),
+            json=MappingProxyType(dict(login.get("json") or {})),
+            token_field=str(login.get("token_field", "token")),
+        )
+        if login
+        else None,
+        oauth2=OAuth2Spec(
+            token_url=str(oauth2.get("token_url", "")),
+            client_id=str(oauth2.get("client_id", "")),
+            client_secret=str(oauth2.get("client_secret", "")),
+            scope=oauth2.get("scope"),
+            client_auth=str(oauth2.get("client_auth", "basic")),
+        )
+        if oauth2
+        else None,
     )
+
+
+def _credentials_problems(
+    cred: Credentials,
+    spec: dict[str, Any],
+    services: Mapping[str, ServiceConfig],
+    where: str,
+) -> list[str]:
+    """What is wrong with one profile: not exactly one kind, or a kind's missing keys."""
+    key = f"credentials.{cred.name}"
+    kinds = [k for k in CREDENTIAL_KINDS if spec.get(k)]
+    if len(kinds) != 1:
+        return [
+            f"{where}: {key} must set exactly one of {', '.join(CREDENTIAL_KINDS)}"
+            f" (it sets {', '.join(kinds) or 'none'})"
+        ]
+    kind = kinds[0]
+    given = spec[kind] if isinstance(spec[kind], dict) else {}
+    problems = [
+        f"{where}: {key}.{kind} needs {required!r}"
+        for required in _REQUIRED.get(kind, ())
+        if not given.get(required)
+    ]
+    if cred.login and cred.login.service and cred.login.service not in services:
+        problems.append(
+            f"{where}: {key}.login.service names {cred.login.service!r}, which is not a"
+            f" configured service; configured: {', '.join(sorted(services)) or '(none)'}"
+        )
+    if cred.oauth2 and cred.oauth2.client_auth not in _CLIENT_AUTH:
+        problems.append(
+            f"{where}: {key}.oauth2.client_auth must be one of {', '.join(_CLIENT_AUTH)},"
+            f" not {cred.oauth2.client_auth!r}"
+        )
+    return problems
+
+
+def _verify(value: Any, root: Path) -> bool | str:
+    """``http.verify``: true/false, or a CA bundle file (relative to the project root)."""
+    if isinstance(value, bool):
+        return value
+    return str(root / str(value))
 
 
 def _service(name: str, spec: dict[str, Any], root: Path) -> ServiceConfig:
@@ -560,11 +745,21 @@ def _database(name: str, spec: dict[str, Any], root: Path) -> DatabaseConfig:
 
 
 def _credential_secrets(profiles: Iterable[Credentials]) -> list[str]:
+    """Every secret a profile holds: tokens, passwords, API keys, client secrets and the
+    secret-looking values of a login body (whatever their key is called)."""
     found: list[str] = []
     for cred in profiles:
         found.extend(v for v in (cred.bearer, cred.basic and cred.basic[1]) if v)
         if cred.header and cred.header[1]:
             found.append(cred.header[1])
+        if cred.oauth2 and cred.oauth2.client_secret:
+            found.append(cred.oauth2.client_secret)
+        if cred.login:
+            found.extend(
+                str(value)
+                for key, value in cred.login.json.items()
+                if _LOGIN_SECRET_KEY.search(str(key)) and str(value)
+            )
     return found
 
 
@@ -573,6 +768,8 @@ def _secrets(tree: Any, secret: bool = False) -> list[str]:
     found: list[str] = []
     if isinstance(tree, dict):
         for key, value in tree.items():
+            if str(key) in _NOT_SECRET_KEYS:
+                continue
             found.extend(_secrets(value, secret or bool(_SECRET_KEY.search(str(key)))))
     elif isinstance(tree, list):
         for value in tree:

@@ -8,7 +8,9 @@ The context carries exactly these attributes, all set here and nowhere else:
   ``context.db`` (:class:`~interlock.db.Databases`), ``context.variables``
   (:class:`~interlock.variables.Variables`) and ``context.cleanup``
   (:class:`~interlock.cleanup.CleanupRegistry`, run in reverse order after the
-  scenario whatever its outcome).
+  scenario whatever its outcome) and ``context.service_logs``
+  (:class:`~interlock.service_logs.LogMarks`: a failing scenario gets what each
+  embedded service logged while it ran).
 
 ``behave -D env=NAME`` picks the environment and ``-D dotted.key=value`` overrides
 one config value, as ``interlock run --env/--set`` do.
@@ -20,14 +22,19 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from behave.model_core import Status
+
 from interlock import stack
 from interlock.cleanup import CleanupRegistry
-from interlock.config import Config, load_config
+from interlock.config import Config, config_from_userdata
 from interlock.db import Databases
 from interlock.evidence import attach_text
 from interlock.http import HttpClient, service_targets
 from interlock.masking import Masker
+from interlock.service_logs import LogMarks
 from interlock.variables import Variables
+
+FAILED = (Status.failed, Status.error, Status.hook_error)
 
 
 @dataclass
@@ -38,17 +45,6 @@ class Suite:
     acquired: stack.Acquired
     masker: Masker
     leftovers: list[str] = field(default_factory=list)  # cleanups that failed, for the end
-
-
-def config_from_userdata(userdata: Any) -> Config:
-    """The config selected by ``-D env=`` and overridden by ``-D dotted.key=value``."""
-    env = userdata.get("env") or None
-    overrides = [
-        f"{key}={value}"
-        for key, value in userdata.items()
-        if "." in key and not key.startswith("interlock.")  # interlock's own run flags
-    ]
-    return load_config(env=env, overrides=overrides)
 
 
 def _say(message: str) -> None:
@@ -74,11 +70,15 @@ def before_scenario(context: Any, scenario: Any) -> None:
         masker=suite.masker,
     )
     context.db = Databases.from_config(suite.config, runtime, suite.masker)
+    context.service_logs = LogMarks.take(runtime)
 
 
 def after_scenario(context: Any, scenario: Any) -> None:
     """Run every cleanup (newest first), then close the scenario's connections."""
     suite: Suite = context.interlock
+    if scenario.status in FAILED:
+        for name, text in context.service_logs.since().items():
+            attach_text(suite.masker, f"log of {name} during this scenario", text)
     try:
         failures = context.cleanup.run_all()
     finally:

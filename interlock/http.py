@@ -1,26 +1,41 @@
-"""The HTTP side of a scenario: the selected service, the request being built, the last
-response, and failure messages that reproduce the call (with a curl line, secrets
-masked)."""
+"""The HTTP side of a scenario: the selected service, what later requests carry
+(headers, query parameters, credentials), sending, and the last exchange.
+
+Every request has the connect and read timeouts of the config (``http.*``) and
+verifies TLS unless ``http.verify`` is false; each exchange is attached to the current
+Allure step as evidence (see :mod:`interlock.exchange`), secrets masked.
+"""
 
 from __future__ import annotations
 
 import json
-import shlex
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import urlsplit
 
 import requests
+import urllib3
 
+from interlock.auth import TokenContext, auth_headers
 from interlock.config import Config, Credentials, HttpSettings
 from interlock.errors import ScenarioInputError
 from interlock.evidence import attach_text
+from interlock.exchange import Exchange, curl
 from interlock.masking import Masker
 from interlock.runtime import Runtime
 
-BODY_LIMIT = 1500
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+
+class _NoBody:
+    def __repr__(self) -> str:
+        return "(no body)"
+
+
+NO_BODY: Final = _NoBody()  # a JSON body may be null, so "no body" needs its own value
 
 
 @dataclass(frozen=True)
@@ -31,6 +46,7 @@ class ServiceTarget:
     url: str
     headers: Mapping[str, str]
     credentials: Credentials | None
+    openapi: Path | None = None  # its OpenAPI document (config services.NAME.openapi)
 
 
 def service_targets(config: Config, runtime: Runtime) -> dict[str, ServiceTarget]:
@@ -39,30 +55,10 @@ def service_targets(config: Config, runtime: Runtime) -> dict[str, ServiceTarget
         endpoint = runtime.services.get(name)
         url = endpoint.url if endpoint else str(service.url)
         credentials = config.credentials.get(service.credentials) if service.credentials else None
-        targets[name] = ServiceTarget(name, url.rstrip("/"), service.headers, credentials)
+        targets[name] = ServiceTarget(
+            name, url.rstrip("/"), service.headers, credentials, service.openapi
+        )
     return targets
-
-
-@dataclass
-class Exchange:
-    """One request and its response, as sent and received."""
-
-    method: str
-    url: str
-    headers: dict[str, str]
-    body: bytes | None
-    response: requests.Response
-    elapsed_ms: float
-
-    def json(self) -> Any:
-        """The response body as JSON, or a clear error showing what came instead."""
-        try:
-            return self.response.json()
-        except ValueError:
-            raise AssertionError(
-                f"the response body is not JSON (Content-Type: "
-                f"{self.response.headers.get('Content-Type', 'none')})"
-            ) from None
 
 
 @dataclass
@@ -74,8 +70,11 @@ class HttpClient:
     masker: Masker
     service: ServiceTarget | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    query: list[tuple[str, str]] = field(default_factory=list)
+    credentials: Credentials | None = None  # "the request uses the ... credentials"
     anonymous: bool = False  # "the request has no credentials"
     last: Exchange | None = None
+    last_target: ServiceTarget | None = None  # the service the last request went to
     session: requests.Session = field(default_factory=requests.Session)
 
     def select(self, name: str) -> ServiceTarget:
@@ -97,7 +96,38 @@ class HttpClient:
             )
         return self.service
 
-    def send(self, method: str, path: str, json_body: Any = None) -> Exchange:
+    def add_headers(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Headers for every later request of the scenario (a name set again replaces)."""
+        self.headers.update(pairs)
+
+    def add_query(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Query parameters for every later request of the scenario (names may repeat)."""
+        self.query.extend(pairs)
+
+    def use_credentials(self, name: str, profiles: Mapping[str, Credentials]) -> None:
+        """Later requests carry the credentials profile ``name`` instead of the service's."""
+        if name not in profiles:
+            raise ScenarioInputError(
+                f"unknown credentials profile {name!r}",
+                hint=f"profiles in the config (credentials.NAME):"
+                f" {', '.join(sorted(profiles)) or '(none)'}",
+            )
+        self.credentials = profiles[name]
+        self.anonymous = False
+
+    def drop_credentials(self) -> None:
+        self.credentials = None
+        self.anonymous = True
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        json_body: Any = NO_BODY,
+        form: list[tuple[str, str]] | None = None,
+        evidence: bool = True,
+    ) -> Exchange:
+        """Send a request to the current service (``path`` may also be a whole URL)."""
         method = method.upper()
         if method not in METHODS:
             raise ScenarioInputError(
@@ -105,48 +135,47 @@ class HttpClient:
             )
         target = self.current()
         url = path if path.startswith(("http://", "https://")) else target.url + _slash(path)
-        headers = {**target.headers, **self.headers}
-        auth = {} if self.anonymous else _auth_headers(target.credentials)
-        headers = {**auth, **headers}
-        if json_body is not None:
+        headers = {**self._auth(target), **target.headers, **self.headers}
+        data: bytes | list[tuple[str, str]] | None = form
+        if json_body is not NO_BODY:
+            data = json.dumps(json_body, ensure_ascii=False).encode()
             headers.setdefault("Content-Type", "application/json")
-        request = requests.Request(
-            method,
-            url,
-            headers=headers,
-            data=json.dumps(json_body).encode() if json_body is not None else None,
-        )
+        request = requests.Request(method, url, headers=headers, params=self.query, data=data)
         prepared = self.session.prepare_request(request)
+        sent_url = prepared.url or url
+        body = prepared.body.encode() if isinstance(prepared.body, str) else prepared.body
+        if self.settings.verify is False:  # the config says so: no warning per request
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         started = time.perf_counter()
         try:
             response = self.session.send(
                 prepared,
-                timeout=(self.settings.connect_timeout, self.settings.read_timeout),
-                allow_redirects=False,
+                proxies=_proxies(self.session, prepared),
+                **self.settings.request_options(),
             )
-        except requests.Timeout:
+        except requests.RequestException as exc:
             raise AssertionError(
                 self.masker.mask(
-                    f"{method} {url} timed out (connect {self.settings.connect_timeout:g} s, "
-                    f"read {self.settings.read_timeout:g} s: http.connect_timeout / "
-                    f"http.read_timeout)\n"
-                    f"  reproduce: {self._curl(method, url, headers, prepared.body)}"
-                )
-            ) from None
-        except requests.ConnectionError as exc:
-            raise AssertionError(
-                self.masker.mask(
-                    f"{method} {url} could not connect: {_reason(exc)}\n"
-                    f"  reproduce: {self._curl(method, url, headers, prepared.body)}"
+                    f"{method} {sent_url} {_failure(exc, self.settings)}\n"
+                    f"  reproduce: {curl(method, sent_url, prepared.headers, body, self.masker)}"
                 )
             ) from None
         elapsed = (time.perf_counter() - started) * 1000
-        body = prepared.body if isinstance(prepared.body, bytes) else None
-        self.last = Exchange(method, url, dict(prepared.headers), body, response, elapsed)
-        attach_text(
-            self.masker, f"{method} {_path_of(url)} -> {response.status_code}", self.describe()
+        self.last = Exchange(
+            method, sent_url, dict(prepared.headers), body, response, elapsed, self.masker, prepared
         )
+        self.last_target = target
+        if evidence:
+            self.attach(self.last)
         return self.last
+
+    def attach(self, exchange: Exchange, note: str = "") -> None:
+        """Attach an exchange to the current Allure step (masked, long bodies cut)."""
+        attach_text(
+            self.masker,
+            exchange.title() + note,
+            exchange.evidence(self.settings.evidence_body_limit),
+        )
 
     def require_last(self) -> Exchange:
         if self.last is None:
@@ -158,58 +187,61 @@ class HttpClient:
 
     def describe(self) -> str:
         """The last exchange as a failure message needs it: request, status, cut body, curl."""
-        ex = self.require_last()
-        body = ex.response.text
-        cut = body if len(body) <= BODY_LIMIT else body[:BODY_LIMIT] + f"... ({len(body)} bytes)"
-        lines = [
-            f"request:  {ex.method} {ex.url}",
-            f"response: {ex.response.status_code} {ex.response.reason} "
-            f"in {ex.elapsed_ms:.0f} ms, Content-Type: "
-            f"{ex.response.headers.get('Content-Type', '(none)')}",
-            f"body:     {cut or '(empty)'}",
-            f"reproduce: {self._curl(ex.method, ex.url, ex.headers, ex.body)}",
-        ]
-        return self.masker.mask("\n".join(lines))
-
-    def _curl(self, method: str, url: str, headers: Mapping[str, str], body: Any) -> str:
-        parts = ["curl", "-i", "-X", method, shlex.quote(url)]
-        for name, value in headers.items():
-            if name.lower() in ("content-length", "accept-encoding", "connection", "user-agent"):
-                continue
-            parts += ["-H", shlex.quote(f"{name}: {self.masker.header(name, value)}")]
-        if body:
-            text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
-            parts += ["--data-raw", shlex.quote(text)]
-        return self.masker.mask(" ".join(parts))
+        return self.require_last().describe()
 
     def close(self) -> None:
         self.session.close()
 
+    def _auth(self, target: ServiceTarget) -> dict[str, str]:
+        if self.anonymous:
+            return {}
+        return auth_headers(
+            self.credentials or target.credentials,
+            TokenContext(self.settings, self._service_url, self.masker),
+        )
 
-def _auth_headers(credentials: Credentials | None) -> dict[str, str]:
-    if credentials is None:
-        return {}
-    if credentials.bearer:
-        return {"Authorization": f"Bearer {credentials.bearer}"}
-    if credentials.basic:
-        auth = requests.auth._basic_auth_str(*credentials.basic)
-        return {"Authorization": auth}
-    if credentials.header:
-        return {credentials.header[0]: credentials.header[1]}
-    return {}
+    def _service_url(self, name: str) -> str:
+        if name not in self.targets:
+            raise ScenarioInputError(
+                f"unknown service {name!r} in a credentials login",
+                hint=f"services in the config: {', '.join(sorted(self.targets)) or '(none)'}",
+            )
+        return self.targets[name].url
+
+
+_proxy_cache: dict[tuple[str, str], dict[str, str]] = {}
+
+
+def _proxies(session: requests.Session, prepared: requests.PreparedRequest) -> dict[str, str]:
+    """The proxies for a request, as requests resolves them from the environment
+    (HTTP(S)_PROXY, NO_PROXY), worked out once per host: reading the environment
+    costs more than a request to a local service."""
+    parts = urlsplit(prepared.url or "")
+    key = (parts.scheme, parts.netloc)
+    if key not in _proxy_cache:
+        _proxy_cache[key] = requests.utils.resolve_proxies(
+            prepared, dict(session.proxies), session.trust_env
+        )
+    return _proxy_cache[key]
 
 
 def _slash(path: str) -> str:
     return path if path.startswith("/") else "/" + path
 
 
-def _path_of(url: str) -> str:
-    return "/" + url.split("://", 1)[-1].split("/", 1)[-1] if "://" in url else url
-
-
-def _reason(exc: Exception) -> str:
+def _failure(exc: requests.RequestException, settings: HttpSettings) -> str:
+    if isinstance(exc, requests.Timeout):
+        return (
+            f"timed out (connect {settings.connect_timeout:g} s, read {settings.read_timeout:g} s:"
+            f" http.connect_timeout / http.read_timeout)"
+        )
+    if isinstance(exc, requests.exceptions.SSLError):
+        return (
+            f"failed TLS verification: {str(exc)[:200]} (http.verify: true, false, or the"
+            f" path of a CA bundle)"
+        )
     text = str(exc)
     for marker in ("Connection refused", "Name or service not known", "timed out"):
         if marker in text:
-            return marker
-    return text[:200]
+            return f"could not connect: {marker}"
+    return f"could not connect: {type(exc).__name__}: {text[:200]}"

@@ -5,7 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 MASK = "*****"
-SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+# Credentials headers are masked by name, whatever their value (configured API keys are
+# masked by value as well, whatever header carries them).
+SENSITIVE_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+        "x-api-key",
+        "api-key",
+        "apikey",
+        "x-auth-token",
+        "x-access-token",
+    }
+)
 MIN_SECRET_LENGTH = 3  # shorter values would mask ordinary text everywhere
 
 

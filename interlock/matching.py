@@ -109,21 +109,25 @@ def check_marker(marker: str, actual: Any) -> str | None:
             pattern = re.compile(argument)
         except re.error as exc:
             raise ScenarioInputError(f"marker {marker!r}: bad regular expression: {exc}") from None
+        description = f"a string matching /{argument}/"
+        passed = isinstance(actual, str) and bool(pattern.fullmatch(actual))
+    elif name in _TYPE_MARKERS and not argument:
+        description, test = _TYPE_MARKERS[name]
         if actual is MISSING:
-            return f"expected a string matching /{argument}/, but it is absent"
-        if isinstance(actual, str) and pattern.fullmatch(actual):
-            return None
-        return f"expected a string matching /{argument}/, got {show(actual)}"
-    if name not in _TYPE_MARKERS or argument:
+            return None if name == "ignore" else f"expected {description}, but it is absent"
+        passed = test(actual)
+    else:
         raise ScenarioInputError(
             f"unknown match marker {marker!r}",
-            hint=f"markers: {', '.join(MARKERS)}; write \\{marker} for a literal text",
+            hint=f"markers: {', '.join(MARKERS)}, and ##marker for an optional one;"
+            f" write \\{marker} for a literal text",
         )
-    description, test = _TYPE_MARKERS[name]
-    if actual is MISSING:
-        return None if name == "ignore" else f"expected {description}, but it is absent"
-    if test(actual):
+    if passed:
         return None
+    if optional:
+        description += " (or null, or absent)"
+    if actual is MISSING:
+        return f"expected {description}, but it is absent"
     return f"expected {description}, got {show(actual)}"
 
 
@@ -151,6 +155,19 @@ def match(expected: Any, actual: Any, path: str = "$") -> list[Mismatch]:
 def contains(expected: Any, actual: Any, path: str = "$") -> list[Mismatch]:
     """Every expected part that ``actual`` lacks (extra keys and items are fine)."""
     return _compare(expected, actual, path, contains=True)
+
+
+def each_item(expected: Any, actual: Any, path: str = "$") -> list[Mismatch]:
+    """Every difference of every item of the array ``actual`` from ``expected`` (each
+    item compared whole). An empty array fails: it has no item to check."""
+    if not isinstance(actual, list):
+        return [Mismatch(path, expected, actual, f"expected an array, got {show(actual)}")]
+    if not actual:
+        return [Mismatch(path, expected, actual, "expected items to check, got an empty array")]
+    found: list[Mismatch] = []
+    for i, item in enumerate(actual):
+        found += _compare(expected, item, f"{path}[{i}]", contains=False)
+    return found
 
 
 def _compare(expected: Any, actual: Any, path: str, contains: bool) -> list[Mismatch]:
@@ -247,15 +264,26 @@ def describe(mismatches: list[Mismatch], title: str) -> str:
     return "\n".join(lines)
 
 
-def parse_json(text: str, what: str) -> Any:
-    """Parse expected JSON from a step, with an error that shows where it broke."""
+def parse_json(text: str, what: str, source: str | None = None, first_line: int = 1) -> Any:
+    """Parse JSON written by a user, with an error that shows where it broke.
+
+    ``source`` names the user's file and ``first_line`` the line of that file where
+    ``text`` starts, so that the error points into the file (``orders.feature:24``).
+    """
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         lines = text.splitlines() or [text]
         bad = lines[exc.lineno - 1] if 0 < exc.lineno <= len(lines) else ""
+        # In a user's file the caret below shows the column (a doc string's indentation
+        # is not part of its text).
+        where = (
+            f"{source}:{first_line + exc.lineno - 1}"
+            if source
+            else f"line {exc.lineno}, column {exc.colno}"
+        )
         raise ScenarioInputError(
-            f"{what} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}:\n"
+            f"{what} is not valid JSON: {exc.msg} at {where}:\n"
             f"    {bad}\n    {' ' * (exc.colno - 1)}^",
             hint='strings need double quotes, markers too: "#string"',
         ) from None

@@ -18,10 +18,12 @@ from pathlib import Path
 
 from interlock.allure_formatter import LOCATION_LABEL
 from interlock.config import Config
+from interlock.errors import InterlockError
 from interlock.quarantine import Quarantine, from_tags
 
 STATUSES = ("passed", "failed", "broken", "skipped")
 ALLURE_TIMEOUT = 600
+SINGLE, SITE = "single", "site"  # the two Allure plugin instances (and site's folder)
 MESSAGE_LINES = 12  # of each failure's message in the summary
 
 
@@ -187,7 +189,11 @@ def allure_cli(root: Path) -> Path | None:
 
 
 def build_html(config: Config, results_dir: Path, report_dir: Path) -> tuple[bool, str]:
-    """Build the single-file HTML report; returns (built, message)."""
+    """Build the HTML reports; returns (built, message).
+
+    ``index.html`` is the single-file report (opens from disk, can be mailed);
+    ``site/`` beside it is the multi-page one (``interlock report --serve``).
+    """
     cli = allure_cli(config.root)
     if cli is None:
         return False, "the Allure CLI is not installed, so no HTML report was built (run: npm ci)"
@@ -203,7 +209,11 @@ def build_html(config: Config, results_dir: Path, report_dir: Path) -> tuple[boo
                 "output": str(building),
                 "historyPath": str(history),
                 "plugins": {
-                    "awesome": {"options": {"singleFile": True, "reportName": config.report_name}}
+                    name: {
+                        "import": "@allurereport/plugin-awesome",
+                        "options": {"singleFile": single, "reportName": config.report_name},
+                    }
+                    for name, single in ((SINGLE, True), (SITE, False))
                 },
             }
         )
@@ -229,8 +239,11 @@ def build_html(config: Config, results_dir: Path, report_dir: Path) -> tuple[boo
                 timeout=ALLURE_TIMEOUT,
                 check=False,
             )
-        if result.returncode != 0 or not (building / "index.html").is_file():
+        single_page = building / SINGLE / "index.html"
+        if result.returncode != 0 or not single_page.is_file():
             return False, f"the Allure CLI failed (exit {result.returncode}); see {log}"
+        single_page.replace(building / "index.html")  # over Allure's page linking the two
+        shutil.rmtree(building / SINGLE)
         if report_dir.exists():
             shutil.rmtree(report_dir)
         building.chmod(0o755)  # mkdtemp made it private; a report is for sharing
@@ -242,3 +255,15 @@ def build_html(config: Config, results_dir: Path, report_dir: Path) -> tuple[boo
         rc_file.unlink(missing_ok=True)
         if building.exists():
             shutil.rmtree(building, ignore_errors=True)
+
+
+def serve(config: Config, report_dir: Path) -> int:
+    """Serve the multi-page report with the Allure CLI until Ctrl-C; returns its exit code."""
+    cli = allure_cli(config.root)
+    site = report_dir / SITE
+    if cli is None or not site.is_dir():
+        raise InterlockError(
+            f"no multi-page report in {site} to serve",
+            hint="run the suite (interlock run) or build it (interlock report), after npm ci",
+        )
+    return subprocess.call([str(cli), "open", str(site)], cwd=config.root)

@@ -2,7 +2,10 @@
 
 ``{name:Quoted}`` is a quoted string's content (it stops at the closing quote, so a
 longer phrase never swallows a shorter one), ``{n:Int}`` a whole number,
-``{method:Method}`` an HTTP method, ``{value:Json}`` the rest of the line.
+``{n:IntOrVariable}`` a whole number or one ``${variable}`` (the step converts it with
+:meth:`~interlock.variables.Variables.whole_number`), ``{method:Method}`` an HTTP
+method, ``{value:Json}`` the rest of the line, except a closing ``within <n> seconds``
+(which belongs to the longer phrase that polls).
 """
 
 from __future__ import annotations
@@ -32,7 +35,9 @@ TYPES: dict[str, _Type] = {
     "Quoted": _Type(r'[^"]*', str),
     "Int": _Type(r"-?\d+", int),
     "Method": _Type("|".join(METHODS), str),
-    "Json": _Type(r".+", str),
+    "IntOrVariable": _Type(r"-?\d+|\$\{[A-Za-z_][A-Za-z0-9_.-]*\}", str),
+    # No JSON value ends in a bare "within 5 seconds": leave that to the polling phrase.
+    "Json": _Type(r"(?:(?!\s+within\s+(?:-?\d+|\$\{[^}]*\})\s+seconds?$).)+", str),
 }
 _registered = False
 

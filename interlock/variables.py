@@ -83,6 +83,17 @@ class Variables:
 
         return _REFERENCE.sub(replace, text)
 
+    def whole_number(self, text: str, what: str) -> int:
+        """A step's number slot: digits, or a ``${name}`` holding a whole number."""
+        value = self.substitute(text)
+        try:
+            return int(value)
+        except ValueError:
+            raise ScenarioInputError(
+                f"{what} must be a whole number, but {text!r} is {value!r}",
+                hint="write digits, or a variable that holds a whole number",
+            ) from None
+
     def substitute_json(self, text: str) -> str:
         """Like :meth:`substitute`, for JSON text. A string that is one whole reference
         (``"${n}"``) takes the variable's JSON type (a saved number stays a number);

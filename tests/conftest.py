@@ -47,7 +47,11 @@ def _set_cache(root: Path, cache: Path) -> None:
     path = root / "config" / "default.yaml"
     text = path.read_text()
     assert "  cache_dir:  " in text, "config/default.yaml no longer has mariadb.cache_dir"
-    path.write_text(text.replace("  cache_dir:  ", f"  cache_dir: {cache}  ", 1))
+    text = text.replace("  cache_dir:  ", f"  cache_dir: {cache}  ", 1)
+    # Tests write throwaway features without requirement tags; lint's own tests check
+    # that rule.
+    text = text.replace("require_requirement_tag: true", "require_requirement_tag: false", 1)
+    path.write_text(text)
 
 
 def processes_under(root: Path) -> list[int]:

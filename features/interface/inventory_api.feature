@@ -11,21 +11,28 @@ Feature: Inventory API
   Scenario: The inventory service answers its health check
     When I send a GET request to "/health"
     Then the response status should be 200
+    And the response header "Content-Type" should be "application/json"
+    And the response time should be under 2000 ms
     And the response should match:
       """
       {"status": "ok", "service": "inventory"}
       """
+    And the response should conform to the API contract
 
   @REQ-2 @critical
   Scenario: A new product is stored with its price and stock
+    Given rows of the table "products" where "sku" is "LAMP-${unique}" are removed after the scenario
     When I send a POST request to "/products" with JSON:
       """
       {"sku": "LAMP-${unique}", "name": "Desk lamp", "price": 19.90, "stock": 5}
       """
     Then the response status should be 201
+    And the response header "Location" should be "/products/LAMP-${unique}"
     And the response field "sku" should be "LAMP-${unique}"
     And the response field "price" should be 19.9
     And the response field "stock" should be 5
+    And the response should match the JSON schema "schemas/product.json"
+    And the response should conform to the API contract
     And the table "products" should contain:
       | sku            | name      | price | stock |
       | LAMP-${unique} | Desk lamp | 19.90 | 5     |
@@ -38,6 +45,7 @@ Feature: Inventory API
       """
       {"error": "unknown_product", "message": "#string"}
       """
+    And the response should conform to the API contract
 
   @REQ-3
   Scenario: A product without a name is refused and not stored
@@ -47,14 +55,15 @@ Feature: Inventory API
       """
     Then the response status should be 400
     And the response field "error" should be "invalid_request"
+    And the response field "details" should be ["name: is required"]
+    And the response should conform to the API contract
     And the table "products" should have 0 rows where "sku" is "BAD-${unique}"
 
   @REQ-4 @critical
   Scenario: Reserving more than the stock is refused and the stock is untouched
-    Given I send a POST request to "/products" with JSON:
-      """
-      {"sku": "MUG-${unique}", "name": "Mug", "price": 7.00, "stock": 1}
-      """
+    Given these rows exist in the table "products":
+      | sku           | name | price | stock |
+      | MUG-${unique} | Mug  | 7.00  | 1     |
     When I send a POST request to "/reservations" with JSON:
       """
       {"sku": "MUG-${unique}", "quantity": 3, "order_ref": "REF-${unique}"}
@@ -62,8 +71,9 @@ Feature: Inventory API
     Then the response status should be 409
     And the response should contain:
       """
-      {"error": "insufficient_stock"}
+      {"error": "insufficient_stock", "message": "only 1 left"}
       """
+    And the response should conform to the API contract
     And the table "products" should contain:
       | sku           | stock |
       | MUG-${unique} | 1     |

@@ -65,7 +65,7 @@ Feature: The shop database
       | ${lamp} | 2        | REF-${unique} | RESERVED |
 
   @REQ-22
-  Scenario: Releasing a reservation gives its stock back
+  Scenario: Releasing a reservation puts its stock back in the database
     Given these rows exist in the table "products":
       | sku            | name      | price | stock |
       | LAMP-${unique} | Desk lamp | 19.90 | 5     |
@@ -92,3 +92,26 @@ Feature: The shop database
       | BULK-${unique}-1 | Bulk item one   | 100   |
       | BULK-${unique}-3 | Bulk item three | 0     |
     And the "shop" database should be reachable
+
+  @REQ-24 @serial
+  Scenario: The notifications worker writes an order's e-mail within seconds
+    # @serial: it runs alone, once the rest of the suite has cleaned up, so the
+    # whole-table count below sees only this scenario's order.
+    Given the "shop" database
+    And these rows exist in the table "products":
+      | sku            | name      | price | stock |
+      | LAMP-${unique} | Desk lamp | 19.90 | 5     |
+    And rows of the table "orders" where "customer" is "dan-${unique}" are removed after the scenario
+    And the "orders" service
+    When I send a POST request to "/orders" with JSON:
+      """
+      {"customer": "dan-${unique}", "sku": "LAMP-${unique}", "quantity": 1}
+      """
+    Then the response status should be 201
+    And I save the response field "id" as "order_id"
+    And rows of the table "notifications" where "order_id" is "${order_id}" are removed after the scenario
+    And rows of the table "outbox" where "order_id" is "${order_id}" are removed after the scenario
+    And the table "orders" should have 1 row
+    And within 5 seconds the table "notifications" should contain:
+      | order_id    | customer      | channel | message                   |
+      | ${order_id} | dan-${unique} | email   | #regex Order ORD-.* 1 x .* |

@@ -172,3 +172,108 @@ def test_the_repository_configs_all_load() -> None:
     assert not config.embedded
     assert config.databases["shop"].port == 3306
     assert not config.databases["shop"].disposable
+
+
+# -- HTTP settings and credentials profiles (login, OAuth2) --------------------------------
+
+PROFILES = """
+credentials:
+  admin:
+    login:
+      service: orders
+      path: /login
+      json: {user: admin, password: "${ADMIN_PASSWORD:-pw-admin-1}"}
+  robot:
+    oauth2:
+      token_url: https://auth.example/oauth/token
+      client_id: robot
+      client_secret: "${ROBOT_SECRET:-robot-secret-1}"
+      scope: orders:write
+"""
+
+
+def test_http_verifies_tls_by_default_and_takes_a_ca_bundle(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    config = load_config(root, environ={})
+    assert config.http.verify is True
+    assert config.http.evidence_body_limit == 20_000
+    assert load_config(root, overrides=["http.verify=false"], environ={}).http.verify is False
+    bundle = load_config(root, overrides=["http.verify=certs/ca.pem"], environ={}).http.verify
+    assert bundle == str(root.resolve() / "certs" / "ca.pem")
+
+
+def test_login_and_oauth2_profiles_are_read_with_their_defaults(tmp_path: Path) -> None:
+    config = load_config(make_project(tmp_path, local=PROFILES), environ={})
+    login = config.credentials["admin"].login
+    assert login is not None
+    assert (login.service, login.method, login.path, login.token_field) == (
+        "orders",
+        "POST",
+        "/login",
+        "token",
+    )
+    assert dict(login.json) == {"user": "admin", "password": "pw-admin-1"}
+    oauth2 = config.credentials["robot"].oauth2
+    assert oauth2 is not None
+    assert (oauth2.client_id, oauth2.scope, oauth2.client_auth) == (
+        "robot",
+        "orders:write",
+        "basic",
+    )
+    assert config.credentials["robot"].kind == "oauth2"
+
+
+def test_login_passwords_and_client_secrets_are_masked_but_not_field_names(tmp_path: Path) -> None:
+    config = load_config(make_project(tmp_path, local=PROFILES), environ={})
+    assert {"pw-admin-1", "robot-secret-1"} <= config.secrets
+    assert "https://auth.example/oauth/token" not in config.secrets  # token_url: an address
+    assert "admin" not in config.secrets
+
+
+def test_a_login_secret_is_masked_whatever_the_body_calls_it(tmp_path: Path) -> None:
+    local = PROFILES.replace("password:", "pin:").replace(
+        "path: /login", "path: /login\n      token_field: data.token"
+    )
+    config = load_config(make_project(tmp_path, local=local), environ={})
+    assert "pw-admin-1" in config.secrets
+    assert "data.token" not in config.secrets  # token_field: a field name
+
+
+@pytest.mark.parametrize(
+    ("profile", "problem"),
+    [
+        (
+            "{bearer: a, basic: {username: u, password: p}}",
+            "must set exactly one of bearer, basic, header, login, oauth2 (it sets bearer, basic)",
+        ),
+        ("{}", "(it sets none)"),
+        ("{login: {service: orders}}", "credentials.p.login needs 'path'"),
+        (
+            "{login: {service: billing, path: /l}}",
+            "credentials.p.login.service names 'billing', which is not a configured service;"
+            " configured: orders",
+        ),
+        (
+            "{oauth2: {token_url: 'https://a/t', client_id: c}}",
+            "credentials.p.oauth2 needs 'client_secret'",
+        ),
+        (
+            "{oauth2: {token_url: 'https://a/t', client_id: c, client_secret: s,"
+            " client_auth: post}}",
+            "client_auth must be one of basic, body, not 'post'",
+        ),
+        (
+            "{oauth2: {token_uri: x}}",
+            "unknown key 'credentials.p.oauth2.token_uri';"
+            " did you mean 'credentials.p.oauth2.token_url'?",
+        ),
+    ],
+)
+def test_a_broken_profile_is_named_with_what_is_wrong(
+    tmp_path: Path, profile: str, problem: str
+) -> None:
+    root = make_project(tmp_path, local=f"credentials:\n  p: {profile}\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(root, environ={})
+    assert problem in str(error.value)
+    assert "config/local.yaml" in str(error.value)

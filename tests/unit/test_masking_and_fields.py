@@ -39,3 +39,20 @@ def test_a_broken_path_says_what_exists_where_it_stopped() -> None:
 def test_an_invalid_expression_is_an_input_error() -> None:
     with pytest.raises(ScenarioInputError, match="not a valid JMESPath"):
         find({}, "items[?")
+
+
+@pytest.mark.parametrize("name", ["X-Api-Key", "api-key", "Cookie", "Set-Cookie", "X-Auth-Token"])
+def test_api_key_and_cookie_headers_are_masked_by_name(name: str) -> None:
+    assert Masker().header(name, "k-123456") == MASK
+
+
+def test_fetched_tokens_are_masked_once_added() -> None:
+    masker = Masker(["configured-secret"])
+    masker.add("fetched-token-42")
+    assert masker.mask("a fetched-token-42 b configured-secret") == f"a {MASK} b {MASK}"
+
+
+def test_a_jmespath_projection_is_a_field_too() -> None:
+    body = {"items": [{"q": 2}, {"q": 1}]}
+    assert find(body, "items[*].q") == [2, 1]
+    assert find(body, "length(items)") == 2

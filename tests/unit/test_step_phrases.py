@@ -8,11 +8,11 @@ filled with examples: ``<METHOD>`` POST, ``<n>`` 3, ``<json>`` a string.
 from __future__ import annotations
 
 import re
-import runpy
 from pathlib import Path
 
 import pytest
-from behave.step_registry import registry
+
+from interlock.lint import StepLibrary
 
 REPO = Path(__file__).resolve().parents[2]
 CONTRACT = REPO / "docs" / "vocabulary.md"
@@ -46,9 +46,7 @@ PHRASES = sorted(set(contract_phrases() + [p.split(" ", 1)[1] for p in EXTRA]))
 
 @pytest.fixture(scope="module")
 def matchers() -> list:
-    for path in sorted((REPO / "steps").glob("*.py")):
-        runpy.run_path(str(path))
-    return [m for group in registry.steps.values() for m in group]
+    return StepLibrary.load(REPO / "steps").matchers
 
 
 def test_the_contract_lists_phrases() -> None:

@@ -1,0 +1,109 @@
+"""The run-level files Allure reads from the results folder: the environment table,
+the executor (which CI build ran it), and the categories that tell product defects
+from broken tests and unreachable environments."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import platform
+import socket
+from collections.abc import Mapping
+from importlib import metadata
+from pathlib import Path
+
+from interlock import __version__
+from interlock.config import Config
+from interlock.masking import Masker
+from interlock.runtime import Runtime
+
+CATEGORIES = [
+    {
+        "name": "Environment unreachable",
+        "description": "The system under test or its database could not be reached:"
+        " the environment is down, not the product wrong.",
+        "matchedStatuses": ["failed", "broken"],
+        "messageRegex": r"(?s).*(is not reachable|could not connect|timed out|Connection refused"
+        r"|environment is unhealthy|not reachable).*",
+    },
+    {
+        "name": "Product defects",
+        "description": "A check failed: the product did not do what the scenario expects.",
+        "matchedStatuses": ["failed"],
+    },
+    {
+        "name": "Broken tests",
+        "description": "The scenario could not be carried out as written (an undefined or"
+        " mistyped step, bad input, an error in a hook): fix the scenario or the suite.",
+        "matchedStatuses": ["broken"],
+    },
+]
+
+
+def environment_table(config: Config, runtime: Runtime | None) -> dict[str, str]:
+    table = {
+        "environment": config.env,
+        "interlock": __version__,
+        "behave": _version("behave"),
+        "python": platform.python_version(),
+    }
+    if runtime is not None:
+        for name, service in sorted(runtime.services.items()):
+            table[f"service.{name}"] = service.url
+        for name, db in sorted(runtime.databases.items()):
+            table[f"database.{name}"] = f"{db.host}:{db.port}/{db.database}"
+    return table
+
+
+def executor(environ: Mapping[str, str]) -> dict[str, object]:
+    """Who ran the suite: the CI build (GitHub Actions, GitLab CI, Jenkins) or a person."""
+    if environ.get("GITHUB_ACTIONS"):
+        server = environ.get("GITHUB_SERVER_URL", "https://github.com")
+        repo, run = environ.get("GITHUB_REPOSITORY", ""), environ.get("GITHUB_RUN_ID", "")
+        return {
+            "name": "GitHub Actions",
+            "type": "github",
+            "buildName": f"{environ.get('GITHUB_WORKFLOW', '')}"
+            f" #{environ.get('GITHUB_RUN_NUMBER', '')}",
+            "buildUrl": f"{server}/{repo}/actions/runs/{run}",
+        }
+    if environ.get("GITLAB_CI"):
+        return {
+            "name": "GitLab CI",
+            "type": "gitlab",
+            "buildName": f"{environ.get('CI_JOB_NAME', '')} #{environ.get('CI_PIPELINE_ID', '')}",
+            "buildUrl": environ.get("CI_JOB_URL", ""),
+        }
+    if environ.get("JENKINS_URL"):
+        return {
+            "name": "Jenkins",
+            "type": "jenkins",
+            "buildName": f"{environ.get('JOB_NAME', '')} #{environ.get('BUILD_NUMBER', '')}",
+            "buildUrl": environ.get("BUILD_URL", ""),
+        }
+    kind = "CI" if environ.get("CI") else "local"
+    return {"name": kind, "type": kind.lower(), "buildName": f"{_user()}@{socket.gethostname()}"}
+
+
+def write(results: Path, config: Config, runtime: Runtime | None, masker: Masker) -> None:
+    """Write ``environment.properties``, ``executor.json`` and ``categories.json``."""
+    results.mkdir(parents=True, exist_ok=True)
+    lines = [f"{key}={value}" for key, value in environment_table(config, runtime).items()]
+    (results / "environment.properties").write_text(masker.mask("\n".join(lines) + "\n"))
+    (results / "executor.json").write_text(masker.mask(json.dumps(executor(os.environ))))
+    (results / "categories.json").write_text(json.dumps(CATEGORIES, indent=1))
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "?"

@@ -1,0 +1,227 @@
+"""Checking a response against a contract: the service's OpenAPI document (with
+openapi-core) or a JSON schema (with jsonschema).
+
+Only the response is checked against the OpenAPI document, never the request, so
+scenarios that send invalid requests on purpose can still check the documented error
+answer. An operation or a status the document does not describe is a violation, not
+a pass. Each OpenAPI document is loaded once per process; both libraries are imported
+on first use only (openapi-core takes most of a second to import).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from interlock.errors import ScenarioInputError
+from interlock.exchange import Exchange
+from interlock.payloads import shown
+
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
+    from openapi_core import OpenAPI
+
+_MESSAGE_LIMIT = 300  # characters of one violation's text
+_documents: dict[Path, OpenAPI] = {}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of checking one response against an OpenAPI document."""
+
+    document: str
+    operation: str
+    status: int
+    violations: list[str]
+
+    def message(self) -> str:
+        return describe(
+            f"the response breaks the API contract {self.document}: operation"
+            f" {self.operation}, status {self.status}",
+            self.violations,
+        )
+
+
+def describe(title: str, violations: list[str]) -> str:
+    count = len(violations)
+    lines = [f"{title}: {count} violation{'s' if count != 1 else ''}"]
+    return "\n".join(lines + [f"  - {v}" for v in violations])
+
+
+def no_contract(service: str) -> ScenarioInputError:
+    return ScenarioInputError(
+        f"service {service!r} has no API contract to check against",
+        hint=f"set services.{service}.openapi in the config to its OpenAPI document",
+    )
+
+
+# -- OpenAPI ------------------------------------------------------------------------------
+
+
+def check_response(document: Path, base_url: str, exchange: Exchange) -> Verdict:
+    """Check ``exchange``'s response against the operation it called in ``document``."""
+    from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
+
+    api = load_openapi(document)
+    url, operation = _locate(api, document, base_url, exchange)
+    status = exchange.status
+    if exchange.prepared is None:
+        raise ValueError("an exchange without its prepared request cannot be checked")
+    request = exchange.prepared.copy()
+    query = urlsplit(exchange.url).query
+    request.url = f"{url}?{query}" if query else url
+    errors = api.iter_response_errors(
+        RequestsOpenAPIRequest(request), RequestsOpenAPIResponse(exchange.response)
+    )
+    return Verdict(shown(document), operation, status, _violations(errors, status))
+
+
+def load_openapi(document: Path) -> OpenAPI:
+    """The OpenAPI document at ``document``, loaded once per process."""
+    if document not in _documents:
+        from openapi_core import OpenAPI
+
+        if not document.is_file():
+            raise ScenarioInputError(
+                f"the OpenAPI document {shown(document)} does not exist",
+                hint="check services.NAME.openapi in the config (relative to the project root)",
+            )
+        try:
+            _documents[document] = OpenAPI.from_file_path(str(document))
+        except Exception as exc:  # the libraries raise many kinds for a broken document
+            raise ScenarioInputError(
+                f"the OpenAPI document {shown(document)} is not valid: "
+                f"{_cut(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)}",
+                hint="fix the document; any OpenAPI 3.0/3.1 validator points at the problem",
+            ) from None
+    return _documents[document]
+
+
+def _locate(api: OpenAPI, document: Path, base_url: str, exchange: Exchange) -> tuple[str, str]:
+    """The URL under which the document describes the call, and the operation's name.
+
+    The document's server may be ``/`` while the service lives under a base path
+    (``https://host/api``): then the call is looked up without that base path too.
+    """
+    from openapi_core.templating.paths.exceptions import PathError
+    from openapi_core.templating.paths.finders import APICallPathFinder
+
+    finder = APICallPathFinder(api.spec, base_url=None)
+    method = exchange.method.lower()
+    for url in _candidate_urls(exchange.url, base_url):
+        try:
+            found = finder.find(method, url)
+        except PathError:
+            continue
+        template = found.path.parts[-1]
+        operation_id = found.operation.get("operationId")
+        name = f"{exchange.method} {template}"
+        return url, f"{operation_id} ({name})" if operation_id else name
+    raise AssertionError(
+        f"the API contract {shown(document)} describes no operation"
+        f" {exchange.method} {urlsplit(exchange.url).path}; it describes:"
+        f" {', '.join(_operations(api)) or 'none'}\n{exchange.describe()}"
+    )
+
+
+def _candidate_urls(url: str, base_url: str) -> list[str]:
+    """The call's URL without its query, and without the service's base path if it has one."""
+    parts = urlsplit(url)._replace(query="", fragment="")
+    base_path = urlsplit(base_url).path.rstrip("/")
+    urls = [urlunsplit(parts)]
+    if base_path and parts.path.startswith(base_path + "/"):
+        urls.append(urlunsplit(parts._replace(path=parts.path[len(base_path) :])))
+    return urls
+
+
+def _operations(api: OpenAPI) -> list[str]:
+    methods = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+    paths = api.spec / "paths"
+    return [
+        f"{method.upper()} {template}"
+        for template in paths.str_keys()
+        for method in (paths / template).str_keys()
+        if method in methods
+    ]
+
+
+def _violations(errors: Iterable[Exception], status: int) -> list[str]:
+    from openapi_core.templating.media_types.exceptions import MediaTypeNotFound
+    from openapi_core.templating.responses.exceptions import ResponseNotFound
+    from openapi_core.validation.response.exceptions import (
+        HeaderValidationError,
+        MissingData,
+        MissingRequiredHeader,
+    )
+    from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
+
+    found: list[str] = []
+    for error in errors:
+        cause = error.__cause__
+        if isinstance(error, ResponseNotFound):
+            documented = ", ".join(error.availableresponses) or "none"
+            found.append(f"status {status} is not documented for it (documented: {documented})")
+        elif isinstance(error, MissingData):
+            found.append("body: empty, but the contract documents one")
+        elif isinstance(cause, MediaTypeNotFound):
+            found.append(
+                f"body: Content-Type {cause.mimetype!r} is not documented (documented:"
+                f" {', '.join(cause.availableMimetypes)})"
+            )
+        elif isinstance(error, MissingRequiredHeader):
+            found.append(f"header {error.name}: required, but missing")
+        elif isinstance(error, HeaderValidationError) and isinstance(cause, InvalidSchemaValue):
+            found += [
+                f"header {error.name}: {why}" for _, why in _schema_errors(cause.schema_errors)
+            ]
+        elif isinstance(cause, InvalidSchemaValue):
+            found += [f"body{path}: {why}" for path, why in _schema_errors(cause.schema_errors)]
+        else:
+            found.append(_cut(f"{type(error).__name__}: {cause or error}"))
+    return found
+
+
+# -- JSON schema ---------------------------------------------------------------------------
+
+
+def schema_violations(schema: Any, instance: Any, source: str) -> list[str]:
+    """Every way ``instance`` breaks ``schema`` (from the user's file ``source``)."""
+    validator = _validator(json.dumps(schema, sort_keys=True), source)
+    return [f"${path}: {why}" for path, why in _schema_errors(validator.iter_errors(instance))]
+
+
+@functools.lru_cache(maxsize=64)
+def _validator(schema_text: str, source: str) -> Validator:
+    import jsonschema
+
+    schema = json.loads(schema_text)
+    cls = jsonschema.validators.validator_for(schema)
+    try:
+        cls.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "the top level"
+        raise ScenarioInputError(
+            f"{source} is not a valid JSON schema: {_cut(exc.message)} (at {where})",
+            hint="check the schema against its $schema draft (default: the latest)",
+        ) from None
+    validator: Validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
+    return validator
+
+
+def _schema_errors(errors: Iterable[Any]) -> list[tuple[str, str]]:
+    """jsonschema errors in document order, as (``.items[0].id``, ``message (rule: ...)``)."""
+    found = []
+    for error in sorted(errors, key=lambda e: [str(p) for p in e.absolute_path]):
+        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+        rule = ".".join(str(p) for p in error.absolute_schema_path)
+        found.append((path, f"{_cut(error.message)} (rule: {rule})"))
+    return found
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= _MESSAGE_LIMIT else text[: _MESSAGE_LIMIT - 3] + "..."

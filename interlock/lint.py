@@ -1,0 +1,197 @@
+"""``interlock lint``: the mistakes a run would find, found before it, with file and line.
+
+It parses every feature and checks each step against the step definitions: Gherkin
+syntax errors, undefined steps (with the closest phrasings: "did you mean"),
+ambiguous steps, ``${variables}`` that no earlier step saves, scenarios without a
+requirement tag (when config asks for one), and duplicate scenario titles. It
+starts nothing.
+
+It knows no phrasing: a step that saves a variable says so with
+:func:`saves_variable`, naming the parameter that holds the variable's name.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import runpy
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from behave.parser import ParserError, parse_file
+from behave.step_registry import registry
+
+from interlock.variables import BUILTINS
+
+F = TypeVar("F", bound=Callable[..., Any])
+SAVES = "_interlock_saves_variable"
+_REFERENCE = re.compile(r"(?<!\\)\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}")
+_QUOTED = re.compile(r'"[^"]*"')
+_FIELD = re.compile(r"\{([^}:]*)(?::[^}]*)?\}")
+
+
+def saves_variable(parameter: str) -> Callable[[F], F]:
+    """Mark a step function as setting the scenario variable named by ``parameter``."""
+
+    def mark(func: F) -> F:
+        setattr(func, SAVES, parameter)
+        return func
+
+    return mark
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    file: str
+    line: int
+    severity: str  # "error" or "warning"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.severity}: {self.message}"
+
+
+@dataclass
+class StepLibrary:
+    """The registered step definitions, as lint needs them."""
+
+    matchers: list[Any]
+
+    @classmethod
+    def load(cls, steps_dir: Path) -> StepLibrary:
+        """Load the project's step modules (once per process) and collect their matchers."""
+        if not getattr(registry, "_interlock_loaded", False):
+            for path in sorted(steps_dir.glob("*.py")):
+                runpy.run_path(str(path))
+            registry._interlock_loaded = True
+        return cls([m for group in registry.steps.values() for m in group])
+
+    def matches(self, text: str) -> list[Any]:
+        return [m for m in self.matchers if m.match(text)]
+
+    def suggestions(self, text: str, n: int = 3) -> list[str]:
+        """The phrasings closest to ``text``, as an analyst reads them (``<status>``)."""
+        shapes = {self.shape(m.pattern) for m in self.matchers}
+        wanted = _QUOTED.sub('"<>"', text)
+        compare = {_QUOTED.sub('"<>"', s): s for s in shapes}
+        near = difflib.get_close_matches(wanted, list(compare), n=n, cutoff=0.6)
+        return [compare[s] for s in near]
+
+    @staticmethod
+    def shape(pattern: str) -> str:
+        """A pattern as a phrase: ``{status:Int}`` reads ``<status>``."""
+        return _FIELD.sub(lambda m: f"<{m.group(1)}>", pattern)
+
+
+def lint(
+    root: Path,
+    feature_files: Iterable[Path],
+    library: StepLibrary,
+    requirement_tag: re.Pattern[str] | None = None,
+) -> list[Problem]:
+    problems: list[Problem] = []
+    titles: dict[str, str] = {}
+    for path in feature_files:
+        relative = str(path.relative_to(root))
+        try:
+            feature = parse_file(str(path))
+        except ParserError as exc:
+            line = getattr(exc, "line", None) or _line_of(str(exc))
+            problems.append(Problem(relative, line, "error", f"not valid Gherkin: {exc}"))
+            continue
+        if feature is None:
+            continue
+        for scenario in feature.walk_scenarios(with_outlines=True):
+            if getattr(scenario, "_row", None) is not None:
+                continue  # an Outline's generated rows: the Outline itself is checked
+            where = scenario.location.line
+            known = f"{relative}:{where}"
+            if scenario.name in titles:
+                also = titles[scenario.name]
+                message = f"duplicate scenario title {scenario.name!r} (also {also})"
+                problems.append(Problem(relative, where, "warning", message))
+            titles.setdefault(scenario.name, known)
+            if requirement_tag is not None and not any(
+                requirement_tag.fullmatch(str(t)) for t in scenario.effective_tags
+            ):
+                problems.append(
+                    Problem(relative, where, "error",
+                            f"scenario {scenario.name!r} has no requirement tag"
+                            f" (tags matching {requirement_tag.pattern})")
+                )  # fmt: skip
+            problems += _check_steps(relative, scenario, library)
+    return sorted(problems)
+
+
+def _check_steps(relative: str, scenario: Any, library: StepLibrary) -> list[Problem]:
+    problems = []
+    saved: set[str] = set(BUILTINS)
+    outline_names = _outline_columns(scenario)
+    steps = [*(scenario.background_steps if scenario.background else []), *scenario.steps]
+    for step in steps:
+        texts = [step.name, *(_table_cells(step)), step.text or ""]
+        for text in texts:
+            for name in _REFERENCE.findall(text):
+                if name not in saved:
+                    known = ", ".join(sorted(saved - set(BUILTINS))) or "none"
+                    message = f"${{{name}}} is used before any step saves it (known here: {known})"
+                    problems.append(Problem(relative, step.line, "error", message))
+        text = _with_examples(step.name, outline_names)
+        found = library.matches(text)
+        if not found:
+            near = library.suggestions(text)
+            hint = f"; did you mean: {' / '.join(near)}" if near else ""
+            problems.append(
+                Problem(relative, step.line, "error", f"undefined step: {step.name!r}{hint}")
+            )
+            continue
+        if len(found) > 1:
+            patterns = " / ".join(m.pattern for m in found)
+            problems.append(
+                Problem(relative, step.line, "error", f"ambiguous step: matches {patterns}")
+            )
+        match = found[0].match(text)
+        parameter = getattr(found[0].func, SAVES, None)
+        if parameter and match is not None:
+            for argument in match.arguments:
+                if argument.name == parameter:
+                    saved.add(str(argument.value))
+    return problems
+
+
+def _outline_columns(scenario: Any) -> dict[str, str]:
+    """For an Outline, each Examples column with its first value (steps are checked once)."""
+    examples = getattr(scenario, "examples", None) or []
+    for example in examples:
+        table = getattr(example, "table", None)
+        if table is not None and table.rows:
+            return dict(zip(table.headings, table.rows[0].cells, strict=False))
+    return {}
+
+
+def _with_examples(text: str, columns: dict[str, str]) -> str:
+    for name, value in columns.items():
+        text = text.replace(f"<{name}>", value)
+    return text
+
+
+def _table_cells(step: Any) -> list[str]:
+    table = getattr(step, "table", None)
+    if table is None:
+        return []
+    return [*table.headings, *(cell for row in table.rows for cell in row.cells)]
+
+
+def _line_of(message: str) -> int:
+    match = re.search(r"line (\d+)", message)
+    return int(match.group(1)) if match else 1
+
+
+def report(problems: Sequence[Problem]) -> str:
+    errors = sum(1 for p in problems if p.severity == "error")
+    warnings = len(problems) - errors
+    lines = [str(p) for p in problems]
+    lines.append(f"lint: {errors} error(s), {warnings} warning(s)")
+    return "\n".join(lines)

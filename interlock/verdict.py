@@ -1,0 +1,150 @@
+"""The acceptance verdict: rules written in plain words in config, checked against a run.
+
+    report:
+      verdict:
+        - all @critical scenarios pass
+        - no failures in features/integration/
+        - no expired quarantine
+
+A run is ACCEPTED when every rule holds; otherwise NOT ACCEPTED, with one reason per
+broken rule naming the scenarios that broke it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+RULE_FORMS = (
+    "rules read: 'no failures', 'no failures in <folder>', 'all @<tag> scenarios pass',"
+    " 'no expired quarantine', 'pass rate at least <n>%', 'every requirement tested',"
+    " 'at least <n> scenarios'"
+)
+DEFAULT_VERDICT = ("no failures", "no expired quarantine")
+
+
+class Result(Protocol):
+    """What a rule needs to know of one scenario's (last) result."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def location(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def tags(self) -> frozenset[str]: ...
+
+
+@dataclass(frozen=True)
+class Facts:
+    """A run as the rules see it."""
+
+    results: Sequence[Result]
+    failing: Sequence[Result]  # failures that count (quarantined ones excluded)
+    expired: Sequence[Result]  # scenarios whose quarantine has expired
+    untested_requirements: Sequence[str]
+
+
+@dataclass(frozen=True)
+class Rule:
+    text: str
+    check: Callable[[Facts], str | None]  # None: holds; else the reason it does not
+
+    def __repr__(self) -> str:
+        return f"Rule({self.text!r})"
+
+
+def _names(results: Sequence[Result], limit: int = 5) -> str:
+    shown = ", ".join(f"{r.location} ({r.name})" for r in results[:limit])
+    return shown + (f" and {len(results) - limit} more" if len(results) > limit else "")
+
+
+def _no_failures(facts: Facts) -> str | None:
+    if facts.failing:
+        return f"{len(facts.failing)} scenario(s) failed: {_names(facts.failing)}"
+    return None
+
+
+def _no_failures_in(folder: str) -> Callable[[Facts], str | None]:
+    prefix = folder.rstrip("/") + "/"
+
+    def check(facts: Facts) -> str | None:
+        failed = [r for r in facts.failing if r.location.startswith(prefix)]
+        if failed:
+            return f"{len(failed)} scenario(s) in {prefix} failed: {_names(failed)}"
+        return None
+
+    return check
+
+
+def _all_tagged_pass(tag: str) -> Callable[[Facts], str | None]:
+    def check(facts: Facts) -> str | None:
+        tagged = [r for r in facts.results if tag in r.tags]
+        failed = [r for r in tagged if r.status != "passed"]
+        if failed:
+            return f"{len(failed)} @{tag} scenario(s) did not pass: {_names(failed)}"
+        return None
+
+    return check
+
+
+def _no_expired(facts: Facts) -> str | None:
+    if facts.expired:
+        return f"quarantine expired for {_names(facts.expired)}"
+    return None
+
+
+def _pass_rate(percent: float) -> Callable[[Facts], str | None]:
+    def check(facts: Facts) -> str | None:
+        total = len(facts.results)
+        passed = sum(1 for r in facts.results if r.status == "passed")
+        rate = 100.0 * passed / total if total else 0.0
+        if rate < percent:
+            return f"pass rate {rate:.1f}% is below {percent:g}% ({passed} of {total})"
+        return None
+
+    return check
+
+
+def _every_requirement(facts: Facts) -> str | None:
+    if facts.untested_requirements:
+        return f"requirements without a scenario: {', '.join(facts.untested_requirements)}"
+    return None
+
+
+def _at_least(count: int) -> Callable[[Facts], str | None]:
+    def check(facts: Facts) -> str | None:
+        if len(facts.results) < count:
+            return f"only {len(facts.results)} scenario(s) ran, fewer than {count}"
+        return None
+
+    return check
+
+
+_FORMS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], Callable[[Facts], str | None]]]] = [
+    (re.compile(r"no failures"), lambda m: _no_failures),
+    (re.compile(r"no failures in (\S+)"), lambda m: _no_failures_in(m.group(1))),
+    (re.compile(r"all @(\S+) scenarios pass"), lambda m: _all_tagged_pass(m.group(1))),
+    (re.compile(r"no expired quarantines?"), lambda m: _no_expired),
+    (re.compile(r"pass rate at least (\d+(?:\.\d+)?)\s*%"), lambda m: _pass_rate(float(m[1]))),
+    (re.compile(r"every requirement tested"), lambda m: _every_requirement),
+    (re.compile(r"at least (\d+) scenarios?"), lambda m: _at_least(int(m.group(1)))),
+]
+
+
+def parse_rule(text: str) -> Rule:
+    """A rule from its words; ``ValueError`` naming the rule when it reads as no known form."""
+    words = " ".join(text.strip().split())
+    for pattern, build in _FORMS:
+        match = pattern.fullmatch(words)
+        if match:
+            return Rule(words, build(match))
+    raise ValueError(f"the rule {text!r} is not one interlock knows")
+
+
+def judge(rules: Sequence[Rule], facts: Facts) -> list[tuple[Rule, str | None]]:
+    """Each rule with the reason it is broken (None where it holds)."""
+    return [(rule, rule.check(facts)) for rule in rules]

@@ -1,0 +1,97 @@
+"""Reports as CI and acceptance read them: Allure files, sign-off, no leaked secret."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+
+from interlock.secret_scan import scan
+from tests.conftest import REPO, interlock
+
+pytestmark = pytest.mark.e2e
+
+TOKEN = "tok-3f9a-very-secret"
+DB_PASSWORD = "pw-71c2-very-secret"
+SECRETS = {"SHOP_API_TOKEN": TOKEN, "SHOP_DB_PASSWORD": DB_PASSWORD}
+
+FAILING = """@integration
+Feature: A failing integration check
+  @critical @REQ-1
+  Scenario: The inventory is expected to be a teapot
+    Given the "inventory" service
+    When I send a GET request to "/products/NOPE"
+    Then the response status should be 418
+"""
+
+
+def results(project: Path) -> list[dict]:
+    folder = project / "reports" / "allure-results"
+    return [json.loads(p.read_text()) for p in folder.glob("*-result.json")]
+
+
+def test_a_full_run_leaves_every_artefact_and_no_secret(project: Path) -> None:
+    (project / "node_modules").symlink_to(REPO / "node_modules")
+    run = interlock(project, "run", env=SECRETS)
+    assert run.returncode == 0, run.stdout + run.stderr
+    reports = project / "reports"
+    assert (reports / "allure-report" / "index.html").is_file()
+    assert (reports / "allure-report" / "site" / "index.html").is_file()
+    assert (reports / "junit" / "junit.xml").is_file()
+    pack = json.loads((reports / "signoff" / "signoff.json").read_text())
+    assert pack["verdict"] == "ACCEPTED"
+    assert (reports / "signoff" / "index.html").is_file()
+    assert "sign-off: ACCEPTED" in run.stdout
+    for name in ("environment.properties", "executor.json", "categories.json"):
+        assert (reports / "allure-results" / name).is_file()
+    environment = (reports / "allure-results" / "environment.properties").read_text()
+    assert "environment=local" in environment and "service.orders=http://127.0.0.1:" in environment
+    labels = {(lab["name"], lab["value"]) for r in results(project) for lab in r["labels"]}
+    assert ("epic", "Interface") in labels and ("epic", "Integration") in labels
+    assert ("requirement", "REQ-10") in labels
+    assert (
+        "story",
+        "Orders that cannot be fulfilled are refused and leave nothing behind",
+    ) in labels
+    # The requests carried the token and the services the password: neither was written.
+    assert scan(reports, [TOKEN, DB_PASSWORD]) == []
+    basic = base64.b64encode(f"shop:{DB_PASSWORD}".encode()).decode()
+    assert all(basic not in p.read_text(errors="ignore") for p in reports.rglob("*") if p.is_file())
+
+
+def test_a_failing_critical_scenario_is_not_accepted_and_shows_the_service_log(
+    project: Path,
+) -> None:
+    (project / "features" / "integration" / "teapot.feature").write_text(FAILING)
+    run = interlock(project, "run", "--no-report", "features/integration/teapot.feature")
+    assert run.returncode == 1
+    assert "sign-off: NOT ACCEPTED" in run.stdout
+    signoff = interlock(project, "signoff")
+    assert signoff.returncode == 1
+    assert "NOT ACCEPTED" in signoff.stdout
+    assert "features/integration/teapot.feature:4" in signoff.stdout
+    (result,) = results(project)
+    logs = [a for a in result.get("attachments", []) if a["name"].startswith("log of inventory")]
+    assert logs, "the failing scenario has no service log attached"
+    text = (project / "reports" / "allure-results" / logs[0]["source"]).read_text()
+    assert "GET /products/NOPE -> 404" in text
+
+
+def test_a_secret_written_anywhere_under_reports_fails_the_run(project: Path) -> None:
+    (project / "steps" / "leaky_steps.py").write_text(
+        "import base64\nfrom pathlib import Path\nfrom behave import step\n\n"
+        '@step("a careless step writes the token")\n'
+        "def step_leak(context):\n"
+        "    token = context.interlock.config.credentials['clerk'].bearer\n"
+        "    Path('reports/debug.txt').write_bytes(base64.b64encode(b'Bearer ' + token.encode()))\n"
+    )
+    (project / "features" / "interface" / "leak.feature").write_text(
+        "Feature: Leak\n  Scenario: Careless\n    Given a careless step writes the token\n"
+    )
+    run = interlock(project, "run", "--no-report", "features/interface/leak.feature", env=SECRETS)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "SECRET LEAK" in run.stderr
+    assert "debug.txt: a secret (to...) in Base64" in run.stderr
+    assert TOKEN not in run.stdout + run.stderr

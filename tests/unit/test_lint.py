@@ -1,0 +1,110 @@
+"""interlock lint against the project's real step library, on feature files it writes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from interlock.lint import StepLibrary, lint
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def library() -> StepLibrary:
+    return StepLibrary.load(REPO / "steps")
+
+
+def check(tmp_path: Path, library: StepLibrary, text: str, tag: str | None = None) -> list[str]:
+    path = tmp_path / "features" / "x.feature"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    pattern = re.compile(tag) if tag else None
+    return [str(p) for p in lint(tmp_path, [path], library, pattern)]
+
+
+def test_a_clean_feature_has_no_problem(tmp_path: Path, library: StepLibrary) -> None:
+    assert (
+        check(
+            tmp_path,
+            library,
+            "Feature: F\n  @REQ-1\n  Scenario: S\n"
+            '    Given the "shop" database\n'
+            '    And I save the column "id" of the table "orders" where "ref" is "x" as "order_id"\n'
+            '    Then the table "orders" should have 1 row where "id" is "${order_id}"\n',
+            r"REQ-\d+",
+        )
+        == []
+    )
+
+
+def test_an_undefined_step_gets_the_closest_phrasings(tmp_path: Path, library: StepLibrary) -> None:
+    (problem,) = check(
+        tmp_path, library, "Feature: F\n  Scenario: S\n    Then the respons status should be 200\n"
+    )
+    assert problem.startswith("features/x.feature:3: error: undefined step")
+    assert "did you mean: the response status should be <status>" in problem
+
+
+def test_a_variable_used_before_it_is_saved(tmp_path: Path, library: StepLibrary) -> None:
+    (problem,) = check(
+        tmp_path,
+        library,
+        "Feature: F\n  Scenario: S\n"
+        '    Then the table "orders" should have 1 row where "id" is "${order_id}"\n'
+        '    And the table "orders" should have 1 row where "ref" is "${unique}"\n',
+    )
+    assert "features/x.feature:3: error: ${order_id} is used before any step saves it" in problem
+
+
+def test_background_variables_count_for_every_scenario(
+    tmp_path: Path, library: StepLibrary
+) -> None:
+    assert (
+        check(
+            tmp_path,
+            library,
+            'Feature: F\n  Background:\n    Given the variable "sku" is "A"\n'
+            '  Scenario: S\n    Then the table "products" should have 1 row where "sku" is "${sku}"\n',
+        )
+        == []
+    )
+
+
+def test_outline_placeholders_are_filled_from_the_examples(
+    tmp_path: Path, library: StepLibrary
+) -> None:
+    assert (
+        check(
+            tmp_path,
+            library,
+            "Feature: F\n  Scenario Outline: S <n>\n    Then the response status should be <status>\n"
+            "    Examples:\n      | n | status |\n      | 1 | 200    |\n",
+        )
+        == []
+    )
+
+
+def test_missing_requirement_tags_and_duplicate_titles(
+    tmp_path: Path, library: StepLibrary
+) -> None:
+    problems = check(
+        tmp_path,
+        library,
+        'Feature: F\n  Scenario: Same\n    Given the "orders" service\n'
+        '  @REQ-2\n  Scenario: Same\n    Given the "orders" service\n',
+        r"REQ-\d+",
+    )
+    assert problems == [
+        "features/x.feature:2: error: scenario 'Same' has no requirement tag (tags matching REQ-\\d+)",
+        "features/x.feature:5: warning: duplicate scenario title 'Same' (also features/x.feature:2)",
+    ]
+
+
+def test_gherkin_syntax_errors_name_the_line(tmp_path: Path, library: StepLibrary) -> None:
+    (problem,) = check(
+        tmp_path, library, "Feature: F\n  Scenario: S\n    Given x\n      | a |\n      | 1 | 2 |\n"
+    )
+    assert problem.startswith("features/x.feature:5: error: not valid Gherkin")

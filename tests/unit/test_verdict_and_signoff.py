@@ -1,0 +1,117 @@
+"""Verdict rules, the sign-off pack, and the run-level Allure files."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from interlock import signoff
+from interlock.allure_files import executor
+from interlock.config import load_config
+from interlock.errors import ConfigError
+from interlock.report import Outcome, Summary
+from interlock.verdict import Facts, judge, parse_rule
+
+
+def outcome(location: str, status: str, *tags: str, name: str = "s") -> Outcome:
+    return Outcome(name, location, status, "AssertionError: boom" if status == "failed" else "",
+                   frozenset(tags), stop=1)  # fmt: skip
+
+
+PASSED = outcome("features/interface/a.feature:3", "passed", "critical", "REQ-1")
+FAILED_INTERFACE = outcome("features/interface/a.feature:9", "failed", "REQ-2", name="bad one")
+FAILED_CRITICAL = outcome("features/integration/b.feature:4", "failed", "critical", "REQ-3")
+
+
+def facts(
+    *results: Outcome, expired: tuple[Outcome, ...] = (), untested: tuple[str, ...] = ()
+) -> Facts:
+    failing = [r for r in results if r.failing]
+    return Facts(list(results), failing, list(expired), list(untested))
+
+
+@pytest.mark.parametrize(
+    ("rule", "holds_for", "broken_by", "reason"),
+    [
+        ("no failures", [PASSED], [PASSED, FAILED_INTERFACE], "1 scenario(s) failed"),
+        ("no failures in features/integration/", [PASSED, FAILED_INTERFACE],
+         [FAILED_CRITICAL], "in features/integration/ failed"),
+        ("all @critical scenarios pass", [PASSED, FAILED_INTERFACE], [PASSED, FAILED_CRITICAL],
+         "@critical scenario(s) did not pass: features/integration/b.feature:4"),
+        ("pass rate at least 50%", [PASSED, FAILED_INTERFACE], [PASSED, FAILED_INTERFACE,
+         FAILED_CRITICAL], "pass rate 33.3% is below 50%"),
+        ("at least 2 scenarios", [PASSED, PASSED], [PASSED], "only 1 scenario(s) ran"),
+    ],
+)  # fmt: skip
+def test_each_rule_holds_or_names_what_broke_it(
+    rule: str, holds_for: list[Outcome], broken_by: list[Outcome], reason: str
+) -> None:
+    parsed = parse_rule(rule)
+    assert judge([parsed], facts(*holds_for)) == [(parsed, None)]
+    ((_, why),) = judge([parsed], facts(*broken_by))
+    assert why is not None and reason in why
+
+
+def test_expired_quarantine_and_untested_requirements() -> None:
+    expired, untested = parse_rule("no expired quarantine"), parse_rule("every requirement tested")
+    assert expired.check(facts(PASSED)) is None
+    assert "quarantine expired for features" in str(expired.check(facts(PASSED, expired=(PASSED,))))
+    assert (
+        untested.check(facts(PASSED, untested=("REQ-9",)))
+        == "requirements without a scenario: REQ-9"
+    )
+
+
+def test_a_malformed_rule_names_the_rule_and_the_config_file(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "default.yaml").write_text("report: {verdict: [no failures]}\n")
+    (tmp_path / "config" / "local.yaml").write_text("report: {verdict: [most things pass]}\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(tmp_path, environ={})
+    assert "config/local.yaml: report.verdict: the rule 'most things pass'" in str(error.value)
+    assert "all @<tag> scenarios pass" in str(error.value)
+
+
+@pytest.fixture
+def config(tmp_path: Path):  # type: ignore[no-untyped-def]
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "default.yaml").write_text(
+        "report:\n  requirements: [REQ-1, REQ-2, REQ-3, REQ-4]\n"
+        "  verdict: [no failures, all @critical scenarios pass]\n"
+    )
+    (tmp_path / "config" / "local.yaml").write_text("")
+    return load_config(tmp_path, environ={})
+
+
+def test_the_pack_names_failures_untested_and_unknown_requirements(config) -> None:  # type: ignore[no-untyped-def]
+    stray = outcome("features/interface/a.feature:20", "passed", "REQ-77")
+    summary = Summary([PASSED, FAILED_INTERFACE, stray], today=dt.date(2026, 11, 27))
+    pack = signoff.build(config, summary, {})
+    assert not pack.accepted
+    assert pack.data["verdict"] == "NOT ACCEPTED"
+    assert any("features/interface/a.feature:9 (bad one)" in r for r in pack.data["reasons"])
+    assert pack.data["untested_requirements"] == ["REQ-3", "REQ-4"]
+    assert pack.data["unknown_requirements"] == ["REQ-77"]
+    assert pack.data["requirements"]["REQ-2"]["status"] == "failed"
+    page = signoff.render(pack.data)
+    assert "NOT ACCEPTED" in page and "bad one" in page
+
+
+def test_an_all_passing_run_is_accepted_and_an_empty_one_is_not(config) -> None:  # type: ignore[no-untyped-def]
+    assert signoff.build(config, Summary([PASSED]), {}).accepted
+    empty = signoff.build(config, Summary([]), {})
+    assert not empty.accepted and empty.data["reasons"][0] == "no scenario ran"
+
+
+def test_the_executor_names_the_ci_build() -> None:
+    github = executor({"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "o/r", "GITHUB_RUN_ID": "7",
+                       "GITHUB_WORKFLOW": "acceptance", "GITHUB_RUN_NUMBER": "12"})  # fmt: skip
+    assert github["buildUrl"] == "https://github.com/o/r/actions/runs/7"
+    assert github["buildName"] == "acceptance #12"
+    jenkins = executor(
+        {"JENKINS_URL": "x", "BUILD_URL": "http://j/1", "JOB_NAME": "a", "BUILD_NUMBER": "1"}
+    )
+    assert jenkins["buildUrl"] == "http://j/1"
+    assert executor({"CI": "true"})["name"] == "CI"
