@@ -44,7 +44,7 @@ mariadb:
 	fi
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check interlock steps environment.py tests demo bench scripts
+	$(VENV)/bin/ruff check interlock interlock_steps steps environment.py tests demo bench scripts
 	$(VENV)/bin/mypy interlock
 
 unit: $(VENV)/.installed

@@ -3,13 +3,12 @@ and number slots that take a ${variable}."""
 
 from __future__ import annotations
 
-import runpy
 from pathlib import Path
 
 import pytest
-from behave.step_registry import registry
 
 from interlock.errors import ScenarioInputError
+from interlock.lint import StepLibrary
 from interlock.variables import Variables
 
 REPO = Path(__file__).resolve().parents[2]
@@ -17,8 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def matchers() -> list:
-    runpy.run_path(str(REPO / "steps" / "http_steps.py"))
-    return [m for group in registry.steps.values() for m in group]
+    return StepLibrary.load(REPO / "steps").matchers
 
 
 def resolve(matchers: list, text: str) -> tuple[str, dict]:

@@ -4,11 +4,11 @@ variable phrase), so a run against the demo services exercises each of them."""
 from __future__ import annotations
 
 import re
-import runpy
 from pathlib import Path
 
 import pytest
-from behave.step_registry import registry
+
+from interlock.lint import StepLibrary
 
 REPO = Path(__file__).resolve().parents[2]
 KEYWORDS = ("Given ", "When ", "Then ", "And ", "But ")
@@ -38,9 +38,7 @@ def feature_steps() -> list[str]:
 
 @pytest.fixture(scope="module")
 def matchers() -> list:
-    for name in ("http_steps.py", "variables_steps.py"):
-        runpy.run_path(str(REPO / "steps" / name))
-    return [m for group in registry.steps.values() for m in group]
+    return StepLibrary.load(REPO / "steps").matchers
 
 
 def pattern_of(matchers: list, text: str) -> str | None:
