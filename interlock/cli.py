@@ -22,6 +22,7 @@ from interlock import (
     junit,
     lint,
     report,
+    scaffold,
     secret_scan,
     signoff,
     stack,
@@ -95,6 +96,8 @@ def _parser() -> argparse.ArgumentParser:
     catalog_cmd.add_argument(
         "--check", action="store_true", help="only check that docs/steps.md is current"
     )
+    new = commands.add_parser("init", help="lay out a new suite for your own services")
+    new.add_argument("folder", help="a new or empty folder")
     checks = with_env(commands.add_parser("lint", help="check the feature files; start nothing"))
     checks.add_argument("paths", nargs="*", help="feature files or folders")
     merge = with_env(
@@ -128,6 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "down":
             return cmd_down()
+        if args.command == "init":
+            return cmd_init(args)
         return commands[args.command](args)
     except InterlockError as exc:
         say(str(exc))
@@ -350,6 +355,18 @@ def cmd_lint(args: argparse.Namespace) -> int:
     problems = _lint(config, args.paths)
     print(lint.report(problems))
     return int(ExitCode.FAILED if any(p.severity == "error" for p in problems) else ExitCode.PASSED)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    target = Path(args.folder).resolve()
+    written = scaffold.init(target)
+    for path in written:
+        print(path.relative_to(target))
+    print(
+        f"\nA new suite in {target}. Next: put your service's URL in config/default.yaml,"
+        "\nthen: interlock lint && interlock run"
+    )
+    return int(ExitCode.PASSED)
 
 
 def cmd_steps(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ It knows no phrasing: a step that saves a variable says so with
 from __future__ import annotations
 
 import difflib
+import json
 import re
 import runpy
 from collections.abc import Callable, Iterable, Sequence
@@ -27,6 +28,9 @@ from interlock.variables import BUILTINS
 
 F = TypeVar("F", bound=Callable[..., Any])
 SAVES = "_interlock_saves_variable"
+WRITES = "_interlock_writes_data"
+JSON_DOC = "_interlock_json_doc_string"
+HEADERS = "_interlock_table_headers"
 _REFERENCE = re.compile(r"(?<!\\)\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}")
 _QUOTED = re.compile(r'"[^"]*"')
 _FIELD = re.compile(r"\{([^}:]*)(?::[^}]*)?\}")
@@ -37,6 +41,28 @@ def saves_variable(parameter: str) -> Callable[[F], F]:
 
     def mark(func: F) -> F:
         setattr(func, SAVES, parameter)
+        return func
+
+    return mark
+
+
+def writes_data(func: F) -> F:
+    """Mark a step function that writes test data (lint warns if it stands under Then)."""
+    setattr(func, WRITES, True)
+    return func
+
+
+def json_doc_string(func: F) -> F:
+    """Mark a step function whose doc string must be JSON (lint parses it)."""
+    setattr(func, JSON_DOC, True)
+    return func
+
+
+def table_headers(*required: str, allowed: Sequence[str] = ()) -> Callable[[F], F]:
+    """Mark a step function whose table needs these headers (and may have ``allowed``)."""
+
+    def mark(func: F) -> F:
+        setattr(func, HEADERS, (tuple(required), tuple(allowed)))
         return func
 
     return mark
@@ -152,13 +178,64 @@ def _check_steps(relative: str, scenario: Any, library: StepLibrary) -> list[Pro
             problems.append(
                 Problem(relative, step.line, "error", f"ambiguous step: matches {patterns}")
             )
+        func = found[0].func
+        problems += _check_inputs(relative, step, func)
         match = found[0].match(text)
-        parameter = getattr(found[0].func, SAVES, None)
+        parameter = getattr(func, SAVES, None)
         if parameter and match is not None:
             for argument in match.arguments:
                 if argument.name == parameter:
                     saved.add(str(argument.value))
     return problems
+
+
+def _check_inputs(relative: str, step: Any, func: Any) -> list[Problem]:
+    """What a step declares about its input: writes data, a JSON doc string, table headers."""
+    problems = []
+    if getattr(func, WRITES, False) and step.step_type == "then":
+        problems.append(
+            Problem(relative, step.line, "warning",
+                    "this step writes data but stands under Then; set up data under Given"
+                    " (or act under When)")
+        )  # fmt: skip
+    if getattr(func, JSON_DOC, False) and step.text is not None:
+        problem = _json_problem(step.text)
+        if problem:
+            line, message = problem
+            where = step.line + 1 + line  # the doc string starts below its opening quotes
+            message = f"the doc string is not JSON: {message}"
+            problems.append(Problem(relative, where, "error", message))
+    headers = getattr(func, HEADERS, None)
+    table = getattr(step, "table", None)
+    if headers and table is not None:
+        required, allowed = headers
+        have = list(table.headings)
+        missing = [h for h in required if h not in have]
+        extra = [h for h in have if h not in required and h not in allowed]
+        if missing or extra:
+            want = " | ".join(required) + (
+                f" (and optionally {' | '.join(allowed)})" if allowed else ""
+            )
+            problems.append(
+                Problem(relative, table.line, "error",
+                        f"the table's header is | {' | '.join(have)} |; this step needs | {want} |")
+            )  # fmt: skip
+    return problems
+
+
+def _json_problem(text: str) -> tuple[int, str] | None:
+    """Where a doc string stops being JSON (its line within the doc string, 1-based)."""
+    # ${name} stands for a value the run fills in: any JSON value will do here.
+    filled = re.sub(r'"(?:[^"\\]|\\.)*"|(?<!\\)\$\{[^}]*\}', _placeholder, text)
+    try:
+        json.loads(filled)
+    except json.JSONDecodeError as exc:
+        return exc.lineno, f"{exc.msg} (column {exc.colno})"
+    return None
+
+
+def _placeholder(match: re.Match[str]) -> str:
+    return match.group(0) if match.group(0).startswith('"') else "0"
 
 
 def _outline_columns(scenario: Any) -> dict[str, str]:

@@ -4,7 +4,7 @@ from behave import step
 
 from interlock import db_checks, seeding
 from interlock.gherkin import data_file, table_rows, table_sources
-from interlock.lint import saves_variable
+from interlock.lint import saves_variable, table_headers, writes_data
 from interlock.step_types import register
 
 register()
@@ -94,6 +94,7 @@ def step_the_database_should_be_reachable(context, name):
 
 @step('these rows exist in the table "{table:Quoted}":')
 @step('these rows exist in the table "{table:Quoted}"')
+@writes_data
 def step_these_rows_exist_in_the_table(context, table):
     """Inserts the rows for this scenario and removes them again after it, whatever its
     outcome. Refused on a database not marked disposable in config. A row that cannot be
@@ -123,6 +124,7 @@ def step_rows_of_the_table_are_removed_after_the_scenario(context, table, column
 
 
 @step('I run the SQL script "{path:Quoted}"')
+@writes_data
 def step_i_run_the_sql_script(context, path):
     """Runs a SQL script from the data folder statement by statement; ${name} inside it become
     bound parameters. A <name>.cleanup.sql beside it runs after the scenario. Refused on a
@@ -155,6 +157,7 @@ def step_i_save_the_column_of_the_table(context, column, table, where, value, na
 
 @step('the table "{table:Quoted}" should have the columns:')
 @step('the table "{table:Quoted}" should have the columns')
+@table_headers("column", allowed=("type", "nullable"))
 def step_the_table_should_have_the_columns(context, table):
     """Checks the table's columns against the table (column | type | nullable): an interface
     check of the schema. Integer display widths are ignored (int matches int(11)).

@@ -4,7 +4,7 @@ from behave import step
 
 from interlock import http_checks
 from interlock.gherkin import data_file, doc_json, json_argument, name_value_rows
-from interlock.lint import saves_variable
+from interlock.lint import json_doc_string, saves_variable, table_headers
 from interlock.payloads import json_file, shown
 from interlock.step_types import register
 
@@ -31,6 +31,7 @@ def step_the_request_header_is(context, name, value):
 
 @step("the request headers:")
 @step("the request headers")
+@table_headers("name", "value")
 def step_the_request_headers(context):
     """Adds the headers of the table (name | value) to every later request."""
     context.http.add_headers(name_value_rows(context, context.variables, "request headers"))
@@ -38,6 +39,7 @@ def step_the_request_headers(context):
 
 @step("the request query parameters:")
 @step("the request query parameters")
+@table_headers("name", "value")
 def step_the_request_query_parameters(context):
     """Adds the query parameters of the table (name | value) to every later request."""
     context.http.add_query(name_value_rows(context, context.variables, "query parameters"))
@@ -79,6 +81,7 @@ def step_i_send_a_request(context, method, path):
 
 @step('I send a {method:Method} request to "{path:Quoted}" with JSON:')
 @step('I send a {method:Method} request to "{path:Quoted}" with JSON')
+@json_doc_string
 def step_i_send_a_request_with_json(context, method, path):
     """Sends the doc string below the step as the JSON body."""
     body = doc_json(context, context.variables, "the JSON body")
@@ -95,6 +98,7 @@ def step_i_send_a_request_with_the_json_file(context, method, path, file):
 
 @step('I send a {method:Method} request to "{path:Quoted}" with form data:')
 @step('I send a {method:Method} request to "{path:Quoted}" with form data')
+@table_headers("name", "value")
 def step_i_send_a_request_with_form_data(context, method, path):
     """Sends the table (name | value) as an HTML form."""
     form = name_value_rows(context, context.variables, "form data")
@@ -165,6 +169,7 @@ def step_the_response_field_should_be(context, path, expected):
 @step("the response should match")
 @step("the response body should match:")
 @step("the response body should match")
+@json_doc_string
 def step_the_response_should_match(context):
     """The whole JSON response equals the doc string: unexpected keys fail, arrays compare in
     order, markers allowed. Every difference is listed with its path.
@@ -176,6 +181,7 @@ def step_the_response_should_match(context):
 @step("the response should contain")
 @step("the response body should contain:")
 @step("the response body should contain")
+@json_doc_string
 def step_the_response_should_contain(context):
     """The JSON response contains at least the doc string: extra keys are fine at any depth and
     array items are found in any order.
@@ -187,6 +193,7 @@ def step_the_response_should_contain(context):
 @step('each item of the response field "{path:Quoted}" should match')
 @step('every item of the response field "{path:Quoted}" should match:')
 @step('every item of the response field "{path:Quoted}" should match')
+@json_doc_string
 def step_each_item_of_the_response_field_should_match(context, path):
     """Every item of the array field matches the doc string (markers allowed)."""
     expected = doc_json(context, context.variables, "the expected item")

@@ -12,7 +12,7 @@ from behave import register_type, step
 
 from interlock import db_checks, http_checks, seeding
 from interlock.errors import ScenarioInputError
-from interlock.lint import saves_variable
+from interlock.lint import saves_variable, writes_data
 from interlock.step_types import register
 
 register()
@@ -63,6 +63,7 @@ def _customer(context, name):
 
 
 @step("the shop has {count:Int} {product:Product} in stock")
+@writes_data
 def step_the_shop_has_products_in_stock(context, count, product):
     """Seeds the product with that stock; it is removed after the scenario."""
     _, name, price = CATALOGUE[product]

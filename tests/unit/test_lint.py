@@ -108,3 +108,45 @@ def test_gherkin_syntax_errors_name_the_line(tmp_path: Path, library: StepLibrar
         tmp_path, library, "Feature: F\n  Scenario: S\n    Given x\n      | a |\n      | 1 | 2 |\n"
     )
     assert problem.startswith("features/x.feature:5: error: not valid Gherkin")
+
+
+def test_a_step_that_writes_data_under_then_is_warned_about(
+    tmp_path: Path, library: StepLibrary
+) -> None:
+    problems = check(
+        tmp_path,
+        library,
+        'Feature: F\n  Scenario: S\n    Given the "orders" service\n'
+        "    Then the response status should be 200\n"
+        '    And these rows exist in the table "products":\n      | sku |\n      | A   |\n',
+    )
+    assert problems == [
+        "features/x.feature:5: warning: this step writes data but stands under Then;"
+        " set up data under Given (or act under When)"
+    ]
+
+
+def test_a_doc_string_that_is_not_json_is_named_at_its_line(
+    tmp_path: Path, library: StepLibrary
+) -> None:
+    problems = check(
+        tmp_path,
+        library,
+        'Feature: F\n  Scenario: S\n    When I send a POST request to "/orders" with JSON:\n'
+        '      """\n      {"sku": "${sku}", "quantity": ${n},\n       "customer": ana}\n      """\n',
+    )
+    assert len(problems) == 3  # the two unsaved variables, and the JSON
+    assert problems[2].startswith("features/x.feature:6: error: the doc string is not JSON:")
+
+
+def test_a_table_whose_header_does_not_fit_the_step(tmp_path: Path, library: StepLibrary) -> None:
+    (problem,) = check(
+        tmp_path,
+        library,
+        "Feature: F\n  Scenario: S\n    Given the request headers:\n"
+        "      | header | value |\n      | X-Trace | 1 |\n",
+    )
+    assert problem == (
+        "features/x.feature:4: error: the table's header is | header | value |;"
+        " this step needs | name | value |"
+    )
