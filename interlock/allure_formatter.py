@@ -11,7 +11,9 @@ On top of allure-behave 2.16.2 it:
   tag (``@REQ-12``) as a ``requirement`` label and, with ``report.requirement_url``
   configured, a link;
 - masks every configured secret in everything it writes (results and attachments),
-  before it reaches the disk.
+  before it reaches the disk;
+- fails a scenario whose ``after_scenario`` hook failed (a cleanup that failed, a
+  request a stand-in had no answer for): allure-behave looks at the steps only.
 """
 
 from __future__ import annotations
@@ -24,10 +26,17 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import allure_behave.listener
 import allure_commons
 import attr
 from allure_behave.formatter import AllureFormatter as _AllureFormatter
-from allure_behave.utils import is_planned_scenario
+from allure_behave.utils import (
+    get_status,
+    is_planned_scenario,
+    scenario_status,
+    scenario_status_details,
+    step_status_details,
+)
 from allure_commons.logger import AllureFileLogger
 from allure_commons.model2 import Label, Link
 
@@ -75,6 +84,8 @@ class AllureFormatter(_AllureFormatter):  # type: ignore[misc]
         self._config = _load(config)
         self._use_masking_logger()
         self._label_results()
+        allure_behave.listener.scenario_status = _status
+        allure_behave.listener.scenario_status_details = _status_details
 
     def _use_masking_logger(self) -> None:
         secrets = self._config.secrets if self._config else frozenset()
@@ -131,6 +142,30 @@ class AllureFormatter(_AllureFormatter):  # type: ignore[misc]
             wrap = allure_commons.test
             scenario.run = wrap(scenario.run, context={"scenario": scenario})  # type: ignore[no-untyped-call]
             is_planned_scenario(scenario, self.testplan)
+
+
+def _hook_failure(scenario: Any) -> BaseException | None:
+    """The exception of a hook that failed around the scenario's steps, if one did."""
+    if getattr(scenario, "hook_failed", False):
+        exception: BaseException | None = getattr(scenario, "exception", None)
+        return exception
+    return None
+
+
+def _status(scenario: Any) -> Any:
+    """The steps' status, or the failed hook's when every step passed."""
+    status = scenario_status(scenario)
+    failure = _hook_failure(scenario)
+    if status == "passed" and failure is not None:
+        return get_status(failure)
+    return status
+
+
+def _status_details(scenario: Any) -> Any:
+    details = scenario_status_details(scenario)
+    if details is None and _hook_failure(scenario) is not None:
+        return step_status_details(scenario)
+    return details
 
 
 def layer(filename: str, config: Config | None) -> str | None:

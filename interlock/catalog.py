@@ -24,6 +24,8 @@ AREAS = {  # step module -> heading, in catalog order; others follow by module n
     "variables_steps": "Variables",
     "http_steps": "HTTP",
     "db_steps": "Database",
+    "standin_steps": "Stand-ins",
+    "shop_steps": "Shop (domain steps)",
 }
 KINDS = {  # parameter types as an analyst reads them
     "Quoted": "text",

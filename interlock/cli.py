@@ -18,6 +18,7 @@ from pathlib import Path
 from interlock import (
     allure_files,
     catalog,
+    doctor,
     history,
     junit,
     lint,
@@ -108,6 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     with_env(
         commands.add_parser("signoff", help="the sign-off pack of the last run; exit 0 if ACCEPTED")
     )
+    with_env(commands.add_parser("doctor", help="check every configured service and database"))
     with_env(commands.add_parser("up", help="start the embedded environment and leave it running"))
     commands.add_parser("down", help="stop the environment started by `interlock up`")
     rep = with_env(
@@ -125,6 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "signoff": cmd_signoff,
         "lint": cmd_lint,
         "steps": cmd_steps,
+        "doctor": cmd_doctor,
         "up": cmd_up,
         "report": cmd_report,
     }
@@ -168,9 +171,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     results = config.reports_dir / RESULTS
     junit_dir = config.reports_dir / JUNIT
-    for folder in (results, junit_dir):
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True, exist_ok=True)
+    _prepare(results, junit_dir)
 
     supervisor = Supervisor()
     handlers = {s: signal.signal(s, supervisor) for s in (signal.SIGINT, signal.SIGTERM)}
@@ -203,6 +204,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     return _finish(config, summary, codes, supervisor.signal, args.no_report, started, runtime)
 
 
+def _prepare(*folders: Path) -> None:
+    """Empty the run's output folders, or stop before anything starts if they can't be."""
+    for folder in folders:
+        try:
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True, exist_ok=True)
+            probe = folder / ".writable"
+            probe.write_text("")
+            probe.unlink()
+        except OSError as exc:
+            raise InterlockError(
+                f"cannot write the run's results to {folder}: {exc.strerror or exc}",
+                hint="make the reports folder (config paths.reports) a writable directory",
+            ) from None
+
+
 def _select(
     config: Config, args: argparse.Namespace, previous: history.LastRun | None
 ) -> list[ScenarioRef] | None:
@@ -227,9 +244,12 @@ def _select(
     for ref in scenarios:
         from_tags(ref.tags, ref.location)  # a malformed quarantine stops the run here
     if not scenarios:
-        say("no scenario matched: nothing ran")
-        print("scenarios: 0 passed, 0 failed")
-        return None
+        where = " ".join(args.paths) or str(config.features_dir.relative_to(config.root))
+        tags = f" with tags {' and '.join(args.tags)}" if args.tags else ""
+        raise SelectionError(
+            f"no scenario found in {where}{tags}: nothing to run",
+            hint="check the paths and tags; a suite that runs nothing does not pass",
+        )
     return scenarios
 
 
@@ -444,6 +464,21 @@ def cmd_signoff(args: argparse.Namespace) -> int:
 
 
 # -- environment --------------------------------------------------------------------------
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """One line per service, credentials, contract and database; exit 0 when all are ok."""
+    config = load_config(env=args.env, overrides=args.set)
+    acquired = stack.acquire(config, report=say, check_health=False)
+    try:
+        checks = list(doctor.run(config, acquired.runtime, Masker(json_forms(config.secrets))))
+    finally:
+        stack.release(acquired, config)
+    for check in checks:
+        print(check)
+    failed = sum(1 for c in checks if not c.ok)
+    print(f"doctor: {len(checks) - failed} ok, {failed} failing ({config.env!r} environment)")
+    return int(ExitCode.COULD_NOT_RUN if failed else ExitCode.PASSED)
 
 
 def cmd_up(args: argparse.Namespace) -> int:

@@ -68,6 +68,12 @@ _SERVICE_SPEC: dict[str, Any] = {
     "env": _DICT,
     "port": (int, type(None)),
     "startup_timeout": _NUMBER,
+    "per_worker": _BOOL,
+}
+
+_STANDIN_SPEC: dict[str, Any] = {
+    "contract": _OPT_TEXT,
+    "unmatched_status": (int,),
 }
 
 _DATABASE_SPEC: dict[str, Any] = {
@@ -137,9 +143,13 @@ SCHEMA: dict[str, Any] = {
         "buffer_pool_size": _TEXT,
     },
     "services": MapOf(_SERVICE_SPEC),
+    "standins": MapOf(_STANDIN_SPEC),
     "credentials": MapOf(_CREDENTIALS_SPEC),
     "databases": MapOf(_DATABASE_SPEC),
 }
+# ``{standins.NAME.url}`` in a service's command or env: the address of a stand-in,
+# which exists only inside a worker process (see interlock.standins).
+STANDIN_PLACEHOLDER = re.compile(r"\{standins\.([^.{}]+)\.url\}")
 
 
 # -- the frozen result -------------------------------------------------------------------
@@ -215,6 +225,25 @@ class ServiceConfig:
     env: Mapping[str, str]
     port: int | None
     startup_timeout: float
+    # Started by each worker process the first time a scenario selects it (pointed at
+    # that worker's stand-ins) and stopped when the worker ends; never shared.
+    per_worker: bool = False
+
+    def standins_used(self) -> list[str]:
+        """The stand-ins whose address its command or environment asks for, in order."""
+        found: list[str] = []
+        for text in (*self.command, *self.env.values()):
+            found += [n for n in STANDIN_PLACEHOLDER.findall(text) if n not in found]
+        return found
+
+
+@dataclass(frozen=True)
+class StandInConfig:
+    """A service that scenarios may replace by a stand-in (config ``standins.NAME``)."""
+
+    name: str
+    contract: Path | None  # the OpenAPI document answers are checked against
+    unmatched_status: int = 501  # the answer to a request no configured answer matches
 
 
 @dataclass(frozen=True)
@@ -269,6 +298,7 @@ class Config:
     credentials: Mapping[str, Credentials]
     databases: Mapping[str, DatabaseConfig]
     secrets: frozenset[str] = field(repr=False)
+    standins: Mapping[str, StandInConfig] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def report_name(self) -> str:
@@ -280,6 +310,12 @@ class Config:
         return any(d.embedded for d in self.databases.values()) or any(
             s.embedded for s in self.services.values()
         )
+
+    @property
+    def shared_services(self) -> list[ServiceConfig]:
+        """The services of the environment itself (started or reached once per run), in
+        config order; per-worker services are started by each worker instead."""
+        return [s for s in self.services.values() if not s.per_worker]
 
 
 # -- loading -------------------------------------------------------------------------------
@@ -556,6 +592,9 @@ def _freeze(
     credentials = {name: _credentials(name, spec) for name, spec in section("credentials").items()}
     services = {name: _service(name, spec, root) for name, spec in section("services").items()}
     databases = {name: _database(name, spec, root) for name, spec in section("databases").items()}
+    standins = {
+        name: _standin(name, spec, services, root) for name, spec in section("standins").items()
+    }
 
     problems: list[str] = []
     for service in services.values():
@@ -566,12 +605,19 @@ def _freeze(
                 f"{service.credentials!r}, which is not defined; defined: "
                 f"{', '.join(sorted(credentials)) or '(none)'}"
             )
-        if service.embedded and not service.command:
+        problems += _service_problems(service, standins, where)
+    for name, standin in standins.items():
+        where = origins.get(f"standins.{name}", "config")
+        if name not in services:
             problems.append(
-                f"{where}: services.{service.name} is embedded but has no command to start it"
+                f"{where}: standins.{name} replaces a service, but no service {name!r} is"
+                f" configured; configured: {', '.join(sorted(services)) or '(none)'}"
             )
-        if not service.embedded and not service.url:
-            problems.append(f"{where}: services.{service.name} is not embedded, so it needs a url")
+        if not 100 <= standin.unmatched_status <= 599:
+            problems.append(
+                f"{where}: standins.{name}.unmatched_status must be an HTTP status (100-599),"
+                f" not {standin.unmatched_status}"
+            )
     for name, cred in credentials.items():
         problems += _credentials_problems(
             cred,
@@ -610,7 +656,40 @@ def _freeze(
         credentials=MappingProxyType(credentials),
         databases=MappingProxyType(databases),
         secrets=frozenset(_secrets(tree) + _credential_secrets(credentials.values())),
+        standins=MappingProxyType(standins),
     )
+
+
+def _service_problems(
+    service: ServiceConfig, standins: Mapping[str, StandInConfig], where: str
+) -> list[str]:
+    """How a service's way of being started or reached is inconsistent."""
+    key = f"services.{service.name}"
+    problems: list[str] = []
+    if service.per_worker:
+        if not service.command:
+            problems.append(f"{where}: {key} is per_worker but has no command to start it")
+        if service.url:
+            problems.append(
+                f"{where}: {key} is per_worker, so each worker gets its own address when it"
+                " starts it; remove its url"
+            )
+    elif service.embedded and not service.command:
+        problems.append(f"{where}: {key} is embedded but has no command to start it")
+    elif not service.embedded and not service.url:
+        problems.append(f"{where}: {key} is not embedded, so it needs a url")
+    for name in service.standins_used():
+        if name not in standins:
+            problems.append(
+                f"{where}: {key} uses {{standins.{name}.url}}, but standins.{name} is not"
+                f" configured; configured: {', '.join(sorted(standins)) or '(none)'}"
+            )
+        elif not service.per_worker:
+            problems.append(
+                f"{where}: {key} uses {{standins.{name}.url}}, but stand-ins live inside each"
+                f" worker process: only a service with per_worker: true can be pointed at one"
+            )
+    return problems
 
 
 def _report(spec: dict[str, Any], origins: Mapping[str, str]) -> ReportSettings:
@@ -725,6 +804,21 @@ def _service(name: str, spec: dict[str, Any], root: Path) -> ServiceConfig:
         env=MappingProxyType({str(k): str(v) for k, v in (spec.get("env") or {}).items()}),
         port=spec.get("port"),
         startup_timeout=float(spec.get("startup_timeout", 20)),
+        per_worker=bool(spec.get("per_worker", False)),
+    )
+
+
+def _standin(
+    name: str, spec: dict[str, Any] | None, services: Mapping[str, ServiceConfig], root: Path
+) -> StandInConfig:
+    """A stand-in's settings; its contract defaults to the replaced service's OpenAPI."""
+    spec = spec or {}
+    service = services.get(name)
+    contract = root / spec["contract"] if spec.get("contract") else None
+    return StandInConfig(
+        name=name,
+        contract=contract or (service.openapi if service else None),
+        unmatched_status=int(spec.get("unmatched_status", 501)),
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -68,7 +68,12 @@ def check_response(document: Path, base_url: str, exchange: Exchange) -> Verdict
     from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 
     api = load_openapi(document)
-    url, operation = _locate(api, document, base_url, exchange)
+    found = _locate(api, exchange.method, _candidate_urls(exchange.url, base_url))
+    if found is None:
+        raise AssertionError(
+            f"{_no_operation(api, document, exchange.method, exchange.url)}\n{exchange.describe()}"
+        )
+    url, operation = found
     status = exchange.status
     if exchange.prepared is None:
         raise ValueError("an exchange without its prepared request cannot be checked")
@@ -102,41 +107,86 @@ def load_openapi(document: Path) -> OpenAPI:
     return _documents[document]
 
 
-def _locate(api: OpenAPI, document: Path, base_url: str, exchange: Exchange) -> tuple[str, str]:
-    """The URL under which the document describes the call, and the operation's name.
+def check_answer(
+    document: Path,
+    method: str,
+    path: str,
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+) -> Verdict:
+    """Check an answer a stand-in is asked to give against ``document``: the operation
+    ``method path`` must be described, with ``status``, headers and body as documented.
 
-    The document's server may be ``/`` while the service lives under a base path
-    (``https://host/api``): then the call is looked up without that base path too.
+    The same engine as :func:`check_response`; the answer is never sent anywhere.
     """
+    import requests
+    from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
+
+    api = load_openapi(document)
+    url = f"http://stand-in{path if path.startswith('/') else '/' + path}"
+    found = _locate(api, method, _candidate_urls(url, ""))
+    if found is None:
+        operation = f"{method.upper()} {urlsplit(url).path}"
+        return Verdict(
+            shown(document), operation, status, [_no_operation(api, document, method, url)]
+        )
+    located, operation = found
+    request = requests.Request(method.upper(), located).prepare()
+    response = requests.Response()
+    response.status_code = status
+    response.headers.update(headers)
+    response._content = body
+    errors = api.iter_response_errors(
+        RequestsOpenAPIRequest(request), RequestsOpenAPIResponse(response)
+    )
+    return Verdict(shown(document), operation, status, _violations(errors, status))
+
+
+def _locate(api: OpenAPI, method: str, urls: list[str]) -> tuple[str, str] | None:
+    """The URL under which the document describes the call, and the operation's name;
+    None when it describes no such operation."""
     from openapi_core.templating.paths.exceptions import PathError
     from openapi_core.templating.paths.finders import APICallPathFinder
 
     finder = APICallPathFinder(api.spec, base_url=None)
-    method = exchange.method.lower()
-    for url in _candidate_urls(exchange.url, base_url):
+    for url in urls:
         try:
-            found = finder.find(method, url)
+            found = finder.find(method.lower(), url)
         except PathError:
             continue
         template = found.path.parts[-1]
         operation_id = found.operation.get("operationId")
-        name = f"{exchange.method} {template}"
+        name = f"{method.upper()} {template}"
         return url, f"{operation_id} ({name})" if operation_id else name
-    raise AssertionError(
+    return None
+
+
+def _no_operation(api: OpenAPI, document: Path, method: str, url: str) -> str:
+    return (
         f"the API contract {shown(document)} describes no operation"
-        f" {exchange.method} {urlsplit(exchange.url).path}; it describes:"
-        f" {', '.join(_operations(api)) or 'none'}\n{exchange.describe()}"
+        f" {method.upper()} {urlsplit(url).path}; it describes:"
+        f" {', '.join(_operations(api)) or 'none'}"
     )
 
 
 def _candidate_urls(url: str, base_url: str) -> list[str]:
-    """The call's URL without its query, and without the service's base path if it has one."""
+    """The call's URL without its query, and without the service's base path if it has one.
+
+    The document's server may be ``/`` while the service lives under a base path
+    (``https://host/api``): then the call is looked up without that base path too.
+    """
     parts = urlsplit(url)._replace(query="", fragment="")
     base_path = urlsplit(base_url).path.rstrip("/")
     urls = [urlunsplit(parts)]
     if base_path and parts.path.startswith(base_path + "/"):
         urls.append(urlunsplit(parts._replace(path=parts.path[len(base_path) :])))
     return urls
+
+
+def operations(api: OpenAPI) -> list[str]:
+    """Every operation the document describes, as ``METHOD /path``."""
+    return _operations(api)
 
 
 def _operations(api: OpenAPI) -> list[str]:

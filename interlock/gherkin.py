@@ -81,3 +81,16 @@ def name_value_rows(context: Any, variables: Variables, what: str) -> list[tuple
             hint="start the table with the row: | name | value |",
         )
     return [(name, value) for name, value in (row.values() for row in rows)]
+
+
+def step_location(context: Any) -> str:
+    """``file:line`` of the step running now (of the scenario, if none is found)."""
+    from behave.model_core import Status
+
+    filename = getattr(getattr(context, "feature", None), "filename", "?")
+    scenario = getattr(context, "scenario", None)
+    if scenario is None:
+        return str(filename)
+    steps = [*(scenario.background_steps if scenario.background else []), *scenario.steps]
+    running = next((s for s in steps if s.status == Status.untested), None)
+    return f"{filename}:{running.line if running else scenario.line}"

@@ -3,7 +3,10 @@
 The context carries exactly these attributes, all set here and nowhere else:
 
 - ``context.interlock`` (:class:`Suite`, for the whole run): the frozen config,
-  the environment in use, the masker;
+  the environment in use, the masker, and this worker process's stand-ins
+  (:class:`~interlock.standins.StandIns`, their answers reset per scenario) and
+  per-worker services (:class:`~interlock.worker_services.WorkerServices`, started
+  when a scenario first selects one, stopped in ``after_all``);
 - per scenario: ``context.http`` (:class:`~interlock.http.HttpClient`),
   ``context.db`` (:class:`~interlock.db.Databases`), ``context.variables``
   (:class:`~interlock.variables.Variables`) and ``context.cleanup``
@@ -12,19 +15,23 @@ The context carries exactly these attributes, all set here and nowhere else:
   (:class:`~interlock.service_logs.LogMarks`: a failing scenario gets what each
   embedded service logged while it ran).
 
+After each scenario, a request a stand-in had no answer for fails it (naming the
+closest configured answer), like a cleanup that failed.
+
 ``behave -D env=NAME`` picks the environment and ``-D dotted.key=value`` overrides
 one config value, as ``interlock run --env/--set`` do.
 """
 
 from __future__ import annotations
 
+import functools
 import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 from behave.model_core import Status
 
-from interlock import stack
+from interlock import stack, standin_checks
 from interlock.cleanup import CleanupRegistry
 from interlock.config import Config, config_from_userdata
 from interlock.db import Databases
@@ -32,23 +39,35 @@ from interlock.evidence import attach_text
 from interlock.http import HttpClient, service_targets
 from interlock.masking import Masker
 from interlock.service_logs import LogMarks
+from interlock.standins import StandIns
 from interlock.variables import Variables
+from interlock.worker_services import WorkerServices
 
 FAILED = (Status.failed, Status.error, Status.hook_error)
 
 
 @dataclass
 class Suite:
-    """What the whole run shares: config, the environment in use, the masker."""
+    """What the whole run shares: config, the environment in use, the masker; and what
+    this worker process keeps for itself: its stand-ins and per-worker services."""
 
     config: Config
     acquired: stack.Acquired
     masker: Masker
     leftovers: list[str] = field(default_factory=list)  # cleanups that failed, for the end
+    standins: StandIns = field(init=False)
+    worker_services: WorkerServices = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.standins = StandIns(self.config.standins, self.masker, _say)
+        self.worker_services = WorkerServices(
+            self.config, self.acquired.runtime, self.standins, _say
+        )
 
 
 def _say(message: str) -> None:
-    print(f"interlock: {message}", file=sys.stderr, flush=True)
+    # Around the capture of a step's output: a worker's own services start inside steps.
+    print(f"interlock: {message}", file=sys.__stderr__ or sys.stderr, flush=True)
 
 
 def before_all(context: Any) -> None:
@@ -64,17 +83,21 @@ def before_scenario(context: Any, scenario: Any) -> None:
     runtime = suite.acquired.runtime
     context.variables = Variables()
     context.cleanup = CleanupRegistry()
+    workers = suite.worker_services
     context.http = HttpClient(
         settings=suite.config.http,
         targets=service_targets(suite.config, runtime),
         masker=suite.masker,
+        on_demand={name: functools.partial(workers.target, name) for name in workers.names()},
+        after_send=[suite.standins.attach_new],
     )
     context.db = Databases.from_config(suite.config, runtime, suite.masker)
-    context.service_logs = LogMarks.take(runtime)
+    context.service_logs = LogMarks.take(runtime, workers.logs())
 
 
 def after_scenario(context: Any, scenario: Any) -> None:
-    """Run every cleanup (newest first), then close the scenario's connections."""
+    """Run every cleanup (newest first), close the scenario's connections, report what the
+    stand-ins received. Unmatched stand-in requests and failed cleanups fail it."""
     suite: Suite = context.interlock
     if scenario.status in FAILED:
         for name, text in context.service_logs.since().items():
@@ -84,12 +107,17 @@ def after_scenario(context: Any, scenario: Any) -> None:
     finally:
         context.http.close()
         context.db.close()
+        ended = suite.standins.end_scenario()
+    problems = [standin_checks.unmatched_report(name, t) for name, t in ended.items()]
+    problems = [suite.masker.mask(text) for text in problems if text]
     if failures:
         listed = "\n  - ".join(failures)
         text = suite.masker.mask(f"cleanup failed, data may be left behind:\n  - {listed}")
         attach_text(suite.masker, "cleanup failures", text)
         suite.leftovers += [f"{scenario.location}: {line}" for line in failures]
-        raise AssertionError(text)
+        problems.append(text)
+    if problems:
+        raise AssertionError("\n".join(problems))
 
 
 def after_all(context: Any) -> None:
@@ -101,4 +129,8 @@ def after_all(context: Any) -> None:
             f"{len(suite.leftovers)} cleanup(s) failed; this run may have left data behind:\n  - "
             + "\n  - ".join(suite.masker.mask(line) for line in suite.leftovers)
         )
-    stack.release(suite.acquired, suite.config)
+    try:
+        suite.worker_services.stop_all()  # they may use the environment: stop them first
+        suite.standins.close()
+    finally:
+        stack.release(suite.acquired, suite.config)

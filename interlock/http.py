@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -20,7 +20,7 @@ import requests
 import urllib3
 
 from interlock.auth import TokenContext, auth_headers
-from interlock.config import Config, Credentials, HttpSettings
+from interlock.config import Config, Credentials, HttpSettings, ServiceConfig
 from interlock.errors import ScenarioInputError
 from interlock.evidence import attach_text
 from interlock.exchange import Exchange, curl
@@ -50,15 +50,22 @@ class ServiceTarget:
 
 
 def service_targets(config: Config, runtime: Runtime) -> dict[str, ServiceTarget]:
+    """The services of the environment (per-worker ones are started on first use)."""
     targets = {}
-    for name, service in config.services.items():
-        endpoint = runtime.services.get(name)
-        url = endpoint.url if endpoint else str(service.url)
-        credentials = config.credentials.get(service.credentials) if service.credentials else None
-        targets[name] = ServiceTarget(
-            name, url.rstrip("/"), service.headers, credentials, service.openapi
+    for service in config.shared_services:
+        endpoint = runtime.services.get(service.name)
+        targets[service.name] = target_for(
+            config, service, endpoint.url if endpoint else str(service.url)
         )
     return targets
+
+
+def target_for(config: Config, service: ServiceConfig, url: str) -> ServiceTarget:
+    """A configured service reached at ``url``."""
+    credentials = config.credentials.get(service.credentials) if service.credentials else None
+    return ServiceTarget(
+        service.name, url.rstrip("/"), service.headers, credentials, service.openapi
+    )
 
 
 @dataclass
@@ -76,15 +83,33 @@ class HttpClient:
     last: Exchange | None = None
     last_target: ServiceTarget | None = None  # the service the last request went to
     session: requests.Session = field(default_factory=requests.Session)
+    # Services started the first time a scenario selects them: name -> start, or find.
+    on_demand: Mapping[str, Callable[[], ServiceTarget]] = field(default_factory=dict)
+    # Called after every exchange, in the step that sent it (to attach more evidence).
+    after_send: list[Callable[[], None]] = field(default_factory=list)
 
     def select(self, name: str) -> ServiceTarget:
+        self.service = self._target(name)
+        return self.service
+
+    def redirect(self, name: str, url: str) -> None:
+        """This scenario's requests to service ``name`` go to ``url`` instead (a stand-in),
+        with the service's headers, credentials and contract."""
+        target = replace(self._target(name), url=url.rstrip("/"))
+        self.targets = {**self.targets, name: target}
+        if self.service is not None and self.service.name == name:
+            self.service = target
+
+    def _target(self, name: str) -> ServiceTarget:
+        if name not in self.targets and name in self.on_demand:
+            self.targets = {**self.targets, name: self.on_demand[name]()}
         if name not in self.targets:
+            known = sorted({*self.targets, *self.on_demand})
             raise ScenarioInputError(
                 f"unknown service {name!r}",
-                hint=f"services in the config: {', '.join(sorted(self.targets)) or '(none)'}",
+                hint=f"services in the config: {', '.join(known) or '(none)'}",
             )
-        self.service = self.targets[name]
-        return self.service
+        return self.targets[name]
 
     def current(self) -> ServiceTarget:
         if self.service is None:
@@ -167,6 +192,8 @@ class HttpClient:
         self.last_target = target
         if evidence:
             self.attach(self.last)
+        for observer in self.after_send:
+            observer()
         return self.last
 
     def attach(self, exchange: Exchange, note: str = "") -> None:

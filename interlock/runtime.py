@@ -23,6 +23,7 @@ from interlock.processes import pid_alive
 
 RUNTIME_FILE = "environment.json"
 LOCK_FILE = "environment.lock"
+WORKER_PROCESSES = "worker-processes"  # in the run folder: processes workers started
 
 
 @dataclass
@@ -122,3 +123,40 @@ def environment_lock(state_dir: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# -- processes a worker started itself ----------------------------------------------------
+# A per-worker service (see interlock.worker_services) belongs to one behave worker,
+# which stops it when it ends. Each is also recorded in the environment's run folder,
+# so that whoever stops the environment stops it too when its worker was killed.
+
+
+@dataclass(frozen=True)
+class WorkerProcess:
+    name: str
+    pid: int
+    cmdline: str  # as /proc shows it: a reused pid runs something else
+
+
+def _worker_record(run_dir: Path, pid: int) -> Path:
+    return run_dir / WORKER_PROCESSES / f"{pid}.json"
+
+
+def record_worker_process(run_dir: Path, process: WorkerProcess) -> None:
+    path = _worker_record(run_dir, process.pid)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(asdict(process)), encoding="utf-8")
+
+
+def forget_worker_process(run_dir: Path, pid: int) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        _worker_record(run_dir, pid).unlink()
+
+
+def worker_processes(run_dir: Path) -> list[WorkerProcess]:
+    """The processes workers started that may still run (unreadable records skipped)."""
+    found = []
+    for path in sorted((run_dir / WORKER_PROCESSES).glob("*.json")):
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            found.append(WorkerProcess(**json.loads(path.read_text(encoding="utf-8"))))
+    return found

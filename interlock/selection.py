@@ -98,9 +98,13 @@ def _scenarios(root: Path, path: Path) -> list[ScenarioRef]:
     try:
         feature = parse_file(str(path))
     except ParserError as exc:
+        text = str(exc)
+        line = re.search(r"line (\d+)", text)
+        where = f"{path.relative_to(root)}" + (f":{line.group(1)}" if line else "")
+        reason = text.split('": ', 1)[-1]  # behave puts the absolute path first
         raise SelectionError(
-            f"{path.relative_to(root)}: not valid Gherkin: {exc}",
-            hint="fix the line it names (interlock lint lists every such problem)",
+            f"{where}: error: not valid Gherkin: {reason}",
+            hint="fix that line (interlock lint lists every such problem)",
         ) from None
     if feature is None:
         return []

@@ -15,7 +15,7 @@ import secrets
 import shutil
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +23,7 @@ import pymysql
 import requests
 
 from interlock import mariadb
-from interlock.config import Config
+from interlock.config import Config, ServiceConfig
 from interlock.errors import ConfigError, EnvironmentStartError
 from interlock.processes import cmdline, pid_alive, stop_process
 from interlock.runtime import (
@@ -33,9 +33,10 @@ from interlock.runtime import (
     environment_lock,
     read_runtime,
     remove_runtime,
+    worker_processes,
     write_runtime,
 )
-from interlock.services import start_service
+from interlock.services import RunningService, start_service
 
 DETACHED = 0  # owner_pid of an environment started by `interlock up`: it outlives its starter
 _PLACEHOLDER = re.compile(r"\{([a-z_][\w.]*)\}")
@@ -53,11 +54,18 @@ class Acquired:
     owned: bool  # True when this call started it, and so must stop it
 
 
-def acquire(config: Config, owner_pid: int | None = None, report: Report = _quiet) -> Acquired:
+def acquire(
+    config: Config,
+    owner_pid: int | None = None,
+    report: Report = _quiet,
+    check_health: bool = True,
+) -> Acquired:
     """Attach to the described environment, or start one; then check it is healthy.
 
     ``owner_pid`` is the process whose death makes the environment stale (default:
-    this one); :data:`DETACHED` for one that lives until ``interlock down``.
+    this one); :data:`DETACHED` for one that lives until ``interlock down``. Without
+    ``check_health`` an unreachable environment is returned as it is (``doctor``
+    reports on it part by part).
     """
     owner = os.getpid() if owner_pid is None else owner_pid
     state_dir = config.state_dir
@@ -87,7 +95,7 @@ def acquire(config: Config, owner_pid: int | None = None, report: Report = _quie
             stop(current, state_dir)
         sweep_orphans(state_dir, report)
         runtime = start(config, owner, report)
-    problems = health_problems(runtime, config)
+    problems = health_problems(runtime, config) if check_health else []
     if problems:
         if runtime.owner_pid == owner:
             release(Acquired(runtime, owned=True), config)
@@ -165,44 +173,27 @@ def _start_databases(config: Config, runtime: Runtime, run_dir: Path, report: Re
                 list(db.schema),
             )
         else:
-            runtime.databases[db.name] = DatabaseEndpoint(
+            endpoint = DatabaseEndpoint(
                 host=db.host, port=db.port, user=db.user, password=db.password, database=db.database
             )
+            # Checked before any service starts: services that need it would only
+            # wait for their health checks to time out.
+            problem = database_problem(db.name, endpoint)
+            if problem and any(s.embedded for s in config.services.values()):
+                raise EnvironmentStartError(
+                    problem, hint=f"start it, or check databases.{db.name} in the config"
+                )
+            runtime.databases[db.name] = endpoint
 
 
 def _start_services(config: Config, runtime: Runtime, report: Report) -> None:
-    logs = config.reports_dir / "logs"
-    for service in config.services.values():
+    for service in config.shared_services:
         if not service.embedded:
             runtime.services[service.name] = ServiceEndpoint(url=str(service.url).rstrip("/"))
             continue
-        env = {
-            key: resolve_placeholders(value, config, runtime, f"services.{service.name}.env.{key}")
-            for key, value in service.env.items()
-        }
-
-        def command_for(port: int, service_name: str = service.name) -> list[str]:
-            svc = config.services[service_name]
-            return [
-                resolve_placeholders(
-                    part, config, runtime, f"services.{service_name}.command", port=port
-                )
-                for part in svc.command
-            ]
-
-        log = logs / f"{service.name}.log"
-        with contextlib.suppress(FileNotFoundError):
-            log.unlink()
         started = time.monotonic()
-        running = start_service(
-            service.name,
-            command_for,
-            env,
-            service.health,
-            service.startup_timeout,
-            log,
-            cwd=config.root,
-            preferred_port=service.port,
+        running = start_embedded_service(
+            config, runtime, service, config.reports_dir / "logs" / f"{service.name}.log"
         )
         runtime.services[service.name] = ServiceEndpoint(
             url=running.url, pid=running.pid, log=str(running.log)
@@ -214,11 +205,53 @@ def _start_services(config: Config, runtime: Runtime, report: Report) -> None:
         )
 
 
+def start_embedded_service(
+    config: Config,
+    runtime: Runtime,
+    service: ServiceConfig,
+    log: Path,
+    standins: Mapping[str, str] | None = None,
+) -> RunningService:
+    """Start one service from its ``command`` and ``env`` (placeholders filled in) with a
+    fresh ``log``, and wait until it is healthy."""
+    key = f"services.{service.name}"
+    env = {
+        name: resolve_placeholders(value, config, runtime, f"{key}.env.{name}", None, standins)
+        for name, value in service.env.items()
+    }
+
+    def command_for(port: int) -> list[str]:
+        return [
+            resolve_placeholders(part, config, runtime, f"{key}.command", port, standins)
+            for part in service.command
+        ]
+
+    with contextlib.suppress(FileNotFoundError):
+        log.unlink()
+    return start_service(
+        service.name,
+        command_for,
+        env,
+        service.health,
+        service.startup_timeout,
+        log,
+        cwd=config.root,
+        preferred_port=service.port,
+    )
+
+
 def resolve_placeholders(
-    text: str, config: Config, runtime: Runtime, key: str, port: int | None = None
+    text: str,
+    config: Config,
+    runtime: Runtime,
+    key: str,
+    port: int | None = None,
+    standins: Mapping[str, str] | None = None,
 ) -> str:
-    """Fill ``{port}``, ``{python}``, ``{services.X.url}``, ``{databases.X.field}`` and
-    ``{credentials.X.bearer}`` in a service's command or environment."""
+    """Fill ``{port}``, ``{python}``, ``{services.X.url}``, ``{databases.X.field}``,
+    ``{credentials.X.bearer}`` and, for a per-worker service, ``{standins.X.url}`` (from
+    ``standins``: each stand-in's address in this worker) in a service's command or
+    environment."""
 
     def value(match: re.Match[str]) -> str:
         name = match.group(1)
@@ -227,6 +260,14 @@ def resolve_placeholders(
             return str(port)
         if name == "python":
             return sys.executable
+        if len(parts) == 3 and parts[0] == "standins" and parts[2] == "url":
+            if standins is not None and parts[1] in standins:
+                return standins[parts[1]]
+            raise ConfigError(
+                f"{key} uses {{{name}}}, but no stand-in {parts[1]!r} runs where it starts",
+                hint="only a service with per_worker: true, started inside a worker, can be"
+                " pointed at a stand-in",
+            )
         if len(parts) == 3 and parts[0] == "services" and parts[2] == "url":
             if parts[1] in runtime.services:
                 return runtime.services[parts[1]].url
@@ -245,7 +286,8 @@ def resolve_placeholders(
         raise ConfigError(
             f"{key} uses the placeholder {{{name}}}, which interlock cannot fill",
             hint="known: {port}, {python}, {services.NAME.url}, "
-            "{databases.NAME.host|port|user|password|database}, {credentials.NAME.bearer}",
+            "{databases.NAME.host|port|user|password|database}, {credentials.NAME.bearer}, "
+            "{standins.NAME.url}",
         )
 
     return _PLACEHOLDER.sub(value, text)
@@ -257,6 +299,12 @@ def stop(runtime: Runtime, state_dir: Path) -> list[str]:
     Returns a line for each process that had to be killed rather than stopped.
     """
     killed: list[str] = []
+    if runtime.run_dir:
+        # Per-worker services first: a worker that was killed could not stop its own.
+        for process in worker_processes(Path(runtime.run_dir)):
+            ours = pid_alive(process.pid) and cmdline(process.pid) == process.cmdline
+            if ours and stop_process(process.pid, timeout=5):
+                killed.append(f"service {process.name} (pid {process.pid})")
     for name, service in reversed(list(runtime.services.items())):
         if service.pid and pid_alive(service.pid) and stop_process(service.pid, timeout=5):
             killed.append(f"service {name} (pid {service.pid})")
@@ -315,17 +363,25 @@ def health_problems(runtime: Runtime, config: Config) -> list[str]:
         if not response.ok:
             problems.append(f"service {name}: GET {url} answered {response.status_code}")
     for name, db in runtime.databases.items():
-        try:
-            pymysql.connect(
-                host=db.host,
-                port=db.port,
-                user=db.user,
-                password=db.password,
-                database=db.database,
-                connect_timeout=3,
-                read_timeout=5,
-                ssl_disabled=db.host in ("127.0.0.1", "localhost"),
-            ).close()
-        except pymysql.MySQLError as exc:
-            problems.append(f"database {name}: cannot connect to {db.host}:{db.port}: {exc}")
+        problem = database_problem(name, db)
+        if problem:
+            problems.append(problem)
     return problems
+
+
+def database_problem(name: str, db: DatabaseEndpoint) -> str | None:
+    """Why the database cannot be used, or None when a connection succeeds."""
+    try:
+        pymysql.connect(
+            host=db.host,
+            port=db.port,
+            user=db.user,
+            password=db.password,
+            database=db.database,
+            connect_timeout=3,
+            read_timeout=5,
+            ssl_disabled=db.host in ("127.0.0.1", "localhost"),
+        ).close()
+    except pymysql.MySQLError as exc:
+        return f"database {name}: cannot connect to {db.host}:{db.port}: {exc}"
+    return None

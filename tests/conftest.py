@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -87,3 +89,25 @@ def interlock(
         check=False,
         env={**os.environ, "INTERLOCK_ENV": "local", **(env or {})},
     )
+
+
+def start_run(root: Path, *args: str) -> subprocess.Popen[str]:
+    """Start ``interlock run`` in ``root`` in the background (for signals and kills)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "interlock.cli", "run", *args],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "INTERLOCK_ENV": "local"},
+    )
+
+
+def wait_for_environment(root: Path, timeout: float = 60) -> dict[str, object]:
+    """The runtime file's content once the whole environment is up."""
+    runtime = root / ".interlock" / "environment.json"
+    deadline = time.monotonic() + timeout
+    while not runtime.exists() or "notifications" not in runtime.read_text():
+        assert time.monotonic() < deadline, "the environment never came up"
+        time.sleep(0.1)
+    return dict(json.loads(runtime.read_text()))

@@ -209,3 +209,20 @@ def test_an_interrupted_run_exits_130_and_stops_everything(project: Path, sig: i
     assert process.returncode == 130, output
     assert time.monotonic() - sent < 7.5
     assert not runtime.exists()
+
+
+def test_doctor_checks_every_service_contract_and_database(project: Path) -> None:
+    healthy = interlock(project, "doctor")
+    assert healthy.returncode == 0, healthy.stdout + healthy.stderr
+    assert "ok      contract orders                orders.yaml: 4 operations" in healthy.stdout
+    assert "ok    database shop" in healthy.stdout and "5 tables, disposable" in healthy.stdout
+    broken = interlock(
+        project, "doctor",
+        "--set", "services.inventory.embedded=false",
+        "--set", "services.inventory.url=http://127.0.0.1:9",
+    )  # fmt: skip
+    assert broken.returncode == 2, broken.stdout + broken.stderr
+    assert "FAIL  service inventory                GET http://127.0.0.1:9/health failed" in (
+        broken.stdout
+    )
+    assert broken.stdout.splitlines()[-1].startswith("doctor: 6 ok, 1 failing")

@@ -91,7 +91,7 @@ EXPECTED_FAILURES = {
     "A payload file that does not exist": ["file 'payloads/nope.json' not found"],
     "A misspelt service": [
         "unknown service 'inventroy'",
-        "services in the config: inventory, notifications, orders, static",
+        "services in the config: inventory, notifications, orders, orders_isolated, static",
     ],
     "A variable never set": [
         "unknown variable ${sku_of_the_day}",

@@ -158,7 +158,11 @@ def test_the_repository_configs_all_load() -> None:
     for env in ("local", "ci"):
         config = load_config(root, env=env, environ={})
         assert config.embedded
-        assert set(config.services) == {"inventory", "orders", "notifications"}
+        shared = [s.name for s in config.shared_services]
+        assert shared == ["inventory", "orders", "notifications"]
+        assert config.services["orders_isolated"].per_worker
+        assert config.services["orders_isolated"].standins_used() == ["inventory"]
+        assert set(config.standins) == {"inventory"}
     staging = {
         "STAGING_DB_HOST": "db.example",
         "STAGING_DB_USER": "u",

@@ -1,0 +1,461 @@
+"""Stand-ins: HTTP servers that take the place of a configured service in a scenario.
+
+A stand-in is a real HTTP server on 127.0.0.1 (a free port), served by a thread of
+the behave worker process: one per replaced service per process. It is started the
+first time a scenario replaces the service and kept until the process ends
+(:meth:`StandIns.close`), so that a per-worker system under test can be pointed at
+its address once. What it answers is set per scenario and forgotten when the
+scenario ends, together with what it received.
+
+Before a stand-in takes an answer, the answer is checked against the replaced
+service's OpenAPI document (``standins.NAME.contract``, by default the service's
+``openapi``) with the engine that checks real responses, so a double never answers
+what the real service could not; a scenario may allow answers outside the contract
+explicitly. Every request is recorded with the answer it got. A request no answer
+matches gets ``standins.NAME.unmatched_status`` (501) and fails the scenario, naming
+the closest configured answer (see :mod:`interlock.standin_checks`).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from interlock import contracts
+from interlock.config import StandInConfig
+from interlock.errors import EnvironmentStartError, ScenarioInputError
+from interlock.evidence import attach_text
+from interlock.exchange import cut
+from interlock.masking import Masker
+from interlock.matching import MISSING
+from interlock.ports import free_port
+
+BIND_ATTEMPTS = 5
+SETTLE_SECONDS = 2.0  # how long the end of a scenario waits for requests still being answered
+EVIDENCE_BODY_LIMIT = 20_000
+UNMATCHED_ERROR = "no_stand_in_answer"
+
+Say = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a stand-in answers to one method and path (with a query, the query too)."""
+
+    method: str
+    path: str
+    status: int
+    body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    delay_ms: int = 0
+    source: str = ""  # where the scenario set it: file:line
+    contract: str = ""  # how it stands against the contract, for the report
+
+    def serves(self, method: str, target: str) -> bool:
+        if method != self.method:
+            return False
+        return target == self.path if "?" in self.path else path_of(target) == self.path
+
+    def title(self) -> str:
+        """``POST /reservations -> 409 after 2000 ms``."""
+        delay = f" after {self.delay_ms} ms" if self.delay_ms else ""
+        return f"{self.method} {self.path} -> {self.status}{delay}"
+
+    def described(self) -> str:
+        """The title and where the scenario set it."""
+        return f"{self.title()} ({self.source})" if self.source else self.title()
+
+
+@dataclass
+class Received:
+    """One request a stand-in received, and what became of it."""
+
+    method: str
+    target: str  # the path and query as sent
+    headers: dict[str, str]
+    body: bytes
+    answer: Answer | None  # None: no configured answer matched
+    status: int  # the status answered (or due, while a delayed answer waits)
+    outcome: str = ""  # empty while a delayed answer is still due
+    shown: bool = False  # attached to the report already
+    reported: bool = False  # unmatched, and a check has failed naming it already
+
+    @property
+    def path(self) -> str:
+        return path_of(self.target)
+
+    def json(self) -> Any:
+        """The body as JSON; MISSING when there is none, the text when it is not JSON."""
+        if not self.body:
+            return MISSING
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return self.body.decode("utf-8", "replace")
+
+    def line(self, limit: int = 200) -> str:
+        """``POST /reservations {"sku": ...}`` (the body cut to ``limit`` characters)."""
+        text = self.body.decode("utf-8", "replace")
+        return f"{self.method} {self.target}" + (f" {cut(text, limit)}" if text else "")
+
+    def evidence(self, name: str, url: str, masker: Masker) -> tuple[str, str]:
+        """The report's attachment: its name, and both messages in full."""
+        outcome = self.outcome or "still due at the end of the step"
+        title = f"stand-in {name}: {self.method} {self.path} -> {self.status}"
+        if outcome.startswith("not answered"):
+            title += " (not answered)"
+        request = self.body.decode("utf-8", "replace")
+        lines = [
+            f"received by the stand-in for {name} at {url}:",
+            f"{self.method} {self.target}",
+            *(f"{key}: {masker.header(key, value)}" for key, value in self.headers.items()),
+            "",
+            cut(request, EVIDENCE_BODY_LIMIT) if request else "(no body)",
+            "",
+        ]
+        answer = self.answer
+        if answer is None:
+            lines.append(f"answer: {self.status}, since no configured answer matches")
+        else:
+            lines.append(f"answer: {answer.described()}")
+            if answer.contract:
+                lines.append(f"contract: {answer.contract}")
+        lines.append(f"outcome: {outcome}")
+        if answer is not None:
+            lines += [
+                f"{key}: {masker.header(key, value)}" for key, value in answer.headers.items()
+            ]
+            text = answer.body.decode("utf-8", "replace")
+            lines += ["", cut(text, EVIDENCE_BODY_LIMIT) if text else "(no body)"]
+        return title, masker.mask("\n".join(lines))
+
+
+@dataclass
+class Traffic:
+    """What a stand-in received in a scenario, and the answers the scenario gave it."""
+
+    received: list[Received]
+    answers: list[Answer]
+
+
+def path_of(target: str) -> str:
+    return target.split("?", 1)[0]
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    standin: StandIn
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def _handle(self) -> None:
+        self.server.standin.serve(self)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # every request is recorded and reported instead
+
+
+class StandIn:
+    """One stand-in server. Its answers and what it received belong to the current
+    scenario: :meth:`end_scenario` hands them over and starts afresh."""
+
+    def __init__(self, config: StandInConfig) -> None:
+        self.config = config
+        self.name = config.name
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._busy = 0
+        self._answers: dict[tuple[str, str], Answer] = {}
+        self._received: list[Received] = []
+        self._ended = threading.Event()  # set when the scenario ends: due answers are dropped
+        self._server = _bind(self)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            args=(0.05,),
+            name=f"stand-in {self.name}",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def set_answer(self, answer: Answer) -> None:
+        """Answer ``answer.method answer.path`` so from now on (replacing an earlier one)."""
+        with self._lock:
+            self._answers.pop((answer.method, answer.path), None)
+            self._answers[(answer.method, answer.path)] = answer
+
+    def traffic(self) -> Traffic:
+        """The scenario's answers and what the stand-in received so far."""
+        with self._lock:
+            return Traffic(list(self._received), list(self._answers.values()))
+
+    def end_scenario(self) -> Traffic:
+        """Drop answers still due, wait briefly for requests being answered, then forget
+        the scenario's answers and requests, and hand them over."""
+        self._ended.set()
+        deadline = time.monotonic() + SETTLE_SECONDS
+        with self._idle:
+            while self._busy and time.monotonic() < deadline:
+                self._idle.wait(0.05)
+            traffic = Traffic(self._received, list(self._answers.values()))
+            self._received = []
+            self._answers = {}
+            self._ended = threading.Event()
+        return traffic
+
+    def stop(self) -> None:
+        self.end_scenario()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
+
+    def serve(self, handler: BaseHTTPRequestHandler) -> None:
+        """Answer one request (in the server's thread for it) and record it."""
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else b""
+        method, target = handler.command, handler.path
+        with self._lock:
+            answer = self._find(method, target)
+            ended = self._ended
+            status = answer.status if answer else self.config.unmatched_status
+            record = Received(method, target, dict(handler.headers), body, answer, status)
+            self._received.append(record)
+            self._busy += 1
+        try:
+            self._reply(handler, record, ended)
+        finally:
+            with self._idle:
+                self._busy -= 1
+                self._idle.notify_all()
+
+    def _find(self, method: str, target: str) -> Answer | None:
+        # An answer for the exact query wins over one for the path alone.
+        ranked = sorted(self._answers.values(), key=lambda a: "?" not in a.path)
+        return next((a for a in ranked if a.serves(method, target)), None)
+
+    def _reply(
+        self, handler: BaseHTTPRequestHandler, record: Received, ended: threading.Event
+    ) -> None:
+        answer = record.answer
+        if answer is None:
+            message = (
+                f"the stand-in for {self.name!r} has no answer for {record.method} {record.path}"
+            )
+            body = json.dumps({"error": UNMATCHED_ERROR, "message": message}).encode()
+            headers: Mapping[str, str] = {"Content-Type": "application/json"}
+            record.outcome = f"answered {record.status}"
+        else:
+            body, headers = answer.body, answer.headers
+            if answer.delay_ms and ended.wait(answer.delay_ms / 1000):
+                record.outcome = "not answered: the scenario ended during the delay"
+                return
+            if not answer.delay_ms:
+                record.outcome = "answered"  # before sending: the caller may be quicker than us
+        try:
+            handler.send_response(record.status)
+            for key, value in headers.items():
+                handler.send_header(key, value)
+            handler.send_header("Content-Length", str(len(body)))
+            handler.end_headers()
+            if record.method != "HEAD":
+                handler.wfile.write(body)
+            handler.wfile.flush()
+        except OSError:
+            record.outcome = "not answered: the caller had hung up when the answer was due"
+            return
+        if answer is not None and answer.delay_ms:
+            record.outcome = f"answered after {answer.delay_ms} ms"
+
+
+def _bind(standin: StandIn) -> _Server:
+    """A server on a free port of 127.0.0.1 (another one if it is taken meanwhile)."""
+    error: OSError | None = None
+    for _ in range(BIND_ATTEMPTS):
+        try:
+            server = _Server(("127.0.0.1", free_port()), _Handler)
+        except OSError as exc:
+            error = exc
+            continue
+        server.standin = standin
+        return server
+    raise EnvironmentStartError(
+        f"the stand-in for {standin.name!r} found no free port on 127.0.0.1: {error}",
+        hint="free some ports on 127.0.0.1, or stop stale runs with `interlock down`",
+    )
+
+
+@dataclass
+class _Scenario:
+    """What the current scenario did with stand-ins."""
+
+    replaced: set[str] = field(default_factory=set)
+    outside_contract: set[str] = field(default_factory=set)
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+class StandIns:
+    """The stand-ins of one worker process, and which of them the current scenario uses."""
+
+    def __init__(
+        self, configs: Mapping[str, StandInConfig], masker: Masker, say: Say = _quiet
+    ) -> None:
+        self.configs = configs
+        self.masker = masker
+        self._say = say
+        self._running: dict[str, StandIn] = {}
+        self._scenario = _Scenario()
+
+    # -- the scenario's view -----------------------------------------------------------
+
+    def replace(self, name: str) -> StandIn:
+        """The stand-in for service ``name``, started if need be, in use from now on in
+        this scenario."""
+        if name not in self.configs:
+            raise ScenarioInputError(
+                f"the service {name!r} cannot be replaced by a stand-in: standins.{name} is"
+                " not configured",
+                hint="services that may be replaced (config standins.NAME):"
+                f" {', '.join(sorted(self.configs)) or '(none)'}",
+            )
+        if name not in self._running:
+            self._running[name] = StandIn(self.configs[name])
+            self._say(f"stand-in for {name} listening at {self._running[name].url}")
+        self._scenario.replaced.add(name)
+        return self._running[name]
+
+    def in_use(self, name: str) -> bool:
+        return name in self._scenario.replaced
+
+    def require(self, name: str) -> StandIn:
+        """The stand-in for ``name``, which this scenario must have started."""
+        if not self.in_use(name):
+            started = ", ".join(sorted(self._scenario.replaced)) or "none"
+            raise ScenarioInputError(
+                f"the stand-in {name!r} was never started in this scenario (stand-ins in"
+                f" this scenario: {started})",
+                hint=f'replace the service first: Given the "{name}" service is replaced by'
+                " a stand-in",
+            )
+        return self._running[name]
+
+    def allow_outside_contract(self, name: str) -> None:
+        self.require(name)
+        self._scenario.outside_contract.add(name)
+
+    def add_answer_header(self, name: str, header: str, value: str) -> None:
+        self.require(name)
+        self._scenario.headers.setdefault(name, {})[header] = value
+
+    def answer(
+        self,
+        name: str,
+        method: str,
+        path: str,
+        status: int,
+        body: Any = MISSING,
+        delay_ms: int = 0,
+        source: str = "",
+    ) -> Answer:
+        """Make the stand-in answer ``method path`` with ``status`` (and the JSON ``body``),
+        after checking that the replaced service's contract allows that answer."""
+        standin = self.require(name)
+        if not 100 <= status <= 599:
+            raise ScenarioInputError(
+                f"{status} is not an HTTP status", hint="use a status from 100 to 599"
+            )
+        if delay_ms < 0:
+            raise ScenarioInputError(f"a delay of {delay_ms} ms", hint="use 0 or more ms")
+        headers = dict(self._scenario.headers.get(name, {}))
+        raw = b""
+        if body is not MISSING:
+            raw = json.dumps(body, ensure_ascii=False).encode()
+            if not any(key.lower() == "content-type" for key in headers):
+                headers["Content-Type"] = "application/json"
+        path = path if path.startswith("/") else "/" + path
+        answer = Answer(method.upper(), path, status, raw, headers, delay_ms, source)
+        answer = self._checked(self.configs[name], answer)
+        standin.set_answer(answer)
+        return answer
+
+    def _checked(self, config: StandInConfig, answer: Answer) -> Answer:
+        """The answer with a note of how it stands against the contract; refused when it
+        breaks the contract and the scenario does not allow that."""
+        if config.contract is None:
+            note = f"not checked: no contract (standins.{config.name}.contract)"
+            return replace(answer, contract=note)
+        verdict = contracts.check_answer(
+            config.contract,
+            answer.method,
+            answer.path,
+            answer.status,
+            answer.headers,
+            answer.body,
+        )
+        where = f"{verdict.document}: operation {verdict.operation}, status {verdict.status}"
+        if not verdict.violations:
+            return replace(answer, contract=f"conforms to the contract {where}")
+        if config.name in self._scenario.outside_contract:
+            listed = "\n  - ".join(verdict.violations)
+            note = f"outside the contract {where}, as the scenario allows:\n  - {listed}"
+            return replace(answer, contract=note)
+        raise ScenarioInputError(
+            contracts.describe(
+                f"the stand-in for {config.name!r} cannot answer {answer.title()}: the real"
+                f" service could not, by its contract {where}",
+                verdict.violations,
+            ),
+            hint="answer as the contract documents; to test answers outside it on purpose,"
+            f' first: Given the stand-in "{config.name}" may answer outside its API contract',
+        )
+
+    # -- the run's view ----------------------------------------------------------------
+
+    def url(self, name: str) -> str:
+        return self.require(name).url
+
+    def running(self) -> dict[str, StandIn]:
+        return dict(self._running)
+
+    def attach_new(self) -> None:
+        """Attach to the current report step every finished exchange not shown yet."""
+        for name, standin in self._running.items():
+            for record in standin.traffic().received:
+                if record.outcome and not record.shown:
+                    self._attach(name, standin.url, record)
+
+    def end_scenario(self) -> dict[str, Traffic]:
+        """Attach what is left to the report, and forget the scenario: its answers, its
+        requests and which stand-ins it used. Returns each stand-in's traffic."""
+        ended = {}
+        for name, standin in self._running.items():
+            traffic = standin.end_scenario()
+            for record in traffic.received:
+                if not record.shown:
+                    self._attach(name, standin.url, record)
+            if traffic.received or name in self._scenario.replaced:
+                ended[name] = traffic
+        self._scenario = _Scenario()
+        return ended
+
+    def close(self) -> None:
+        for standin in self._running.values():
+            standin.stop()
+        self._running.clear()
+
+    def _attach(self, name: str, url: str, record: Received) -> None:
+        record.shown = True
+        title, text = record.evidence(name, url, self.masker)
+        attach_text(self.masker, title, text)
