@@ -1,7 +1,8 @@
 """The ``interlock`` command: run, merge, up, down, report.
 
 Exit codes: 0 every scenario passed, 1 a scenario failed, 2 the suite could not run
-(bad config or usage, environment down), 130 interrupted.
+(bad config or usage, environment down), 3 a cleanup failed (data may be left
+behind), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from interlock import (
     doctor,
     history,
     junit,
+    leftovers,
     lint,
     report,
     scaffold,
@@ -57,7 +59,6 @@ HTML = "allure-report"
 JUNIT = "junit"
 JUNIT_FILE = "junit.xml"
 SIGNOFF = "signoff"
-FLAKY_RETRIES = 2
 
 
 def say(message: str) -> None:
@@ -68,7 +69,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="interlock",
         description="Integration and interface testing in Gherkin.",
-        epilog="exit codes: 0 passed, 1 a scenario failed, 2 could not run, 130 interrupted",
+        epilog="exit codes: 0 passed, 1 a scenario failed, 2 could not run,"
+        " 3 cleanup incomplete, 130 interrupted",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -172,6 +174,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     results = config.reports_dir / RESULTS
     junit_dir = config.reports_dir / JUNIT
     _prepare(results, junit_dir)
+    leftovers.clear(config.state_dir)
 
     supervisor = Supervisor()
     handlers = {s: signal.signal(s, supervisor) for s in (signal.SIGINT, signal.SIGTERM)}
@@ -190,7 +193,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         acquired = stack.acquire(config, report=say)
         runtime = acquired.runtime
-        codes = _execute(scenarios, args.workers, behave, supervisor, results, previous)
+        codes = _execute(
+            scenarios, args.workers, behave, supervisor, results, previous, config.run.flaky_retries
+        )
     finally:
         if acquired is not None:
             stack.release(acquired, config)
@@ -260,6 +265,7 @@ def _execute(
     supervisor: Supervisor,
     results: Path,
     previous: history.LastRun | None,
+    retries: int,
 ) -> list[int]:
     """The parallel part, then ``@serial`` scenarios one after another, then retries
     of failed ``@flaky`` ones; returns every behave exit code."""
@@ -276,7 +282,7 @@ def _execute(
             codes += run_batches(batches, behave, supervisor, console)
         if serial and supervisor.signal is None:
             codes += run_batches([Batch("serial", serial)], behave, supervisor, console)
-        codes += _retry_flaky(scenarios, behave, supervisor, results, console)
+        codes += _retry_flaky(scenarios, behave, supervisor, results, console, retries)
     return codes
 
 
@@ -286,13 +292,14 @@ def _retry_flaky(
     supervisor: Supervisor,
     results: Path,
     console: bool,
+    retries: int,
 ) -> list[int]:
-    """Rerun failed ``@flaky`` scenarios up to FLAKY_RETRIES times; a pass on a retry
-    is flagged flaky in its result, so the report shows it rather than hides it."""
+    """Rerun failed ``@flaky`` scenarios up to ``run.flaky_retries`` times; a pass on a
+    retry is flagged flaky in its result, so the report shows it rather than hides it."""
     by_location = {s.location: s for s in scenarios}
     codes: list[int] = []
     retried: set[str] = set()
-    for attempt in range(1, FLAKY_RETRIES + 1):
+    for attempt in range(1, retries + 1):
         if supervisor.signal is not None:
             break
         failing = [
@@ -350,6 +357,13 @@ def _finish(
     if not summary.outcomes:
         say("behave stopped before any scenario ran (see its message above)")
         return int(ExitCode.COULD_NOT_RUN)
+    left = leftovers.collect(config.state_dir)
+    if left:
+        say(
+            "cleanup was incomplete: this run may have left data behind:\n  - "
+            + "\n  - ".join(left)
+        )
+        return int(ExitCode.CLEANUP_INCOMPLETE)
     if leaks:
         return int(ExitCode.FAILED)
     if crashed:

@@ -136,6 +136,7 @@ SCHEMA: dict[str, Any] = {
         "require_requirement_tag": _BOOL,
         "verdict": _LIST,
     },
+    "run": {"scenario_timeout": _NUMBER, "flaky_retries": (int,)},
     "mariadb": {
         "bin_dir": _OPT_TEXT,
         "cache_dir": _OPT_TEXT,
@@ -262,6 +263,12 @@ class DatabaseConfig:
 
 
 @dataclass(frozen=True)
+class RunSettings:
+    scenario_timeout: float  # seconds a scenario may take (0: no limit)
+    flaky_retries: int  # how often a failed @flaky scenario is tried again
+
+
+@dataclass(frozen=True)
 class MariaDBSettings:
     bin_dir: Path | None
     cache_dir: Path | None  # where the template data directory is kept (default: state/cache)
@@ -293,6 +300,7 @@ class Config:
     state_dir: Path
     report: ReportSettings
     http: HttpSettings
+    run: RunSettings
     mariadb: MariaDBSettings
     services: Mapping[str, ServiceConfig]
     credentials: Mapping[str, Credentials]
@@ -638,6 +646,10 @@ def _freeze(
         reports_dir=root / paths.get("reports", "reports"),
         state_dir=root / paths.get("state", ".interlock"),
         report=_report(report, origins),
+        run=RunSettings(
+            scenario_timeout=float(section("run").get("scenario_timeout", 300)),
+            flaky_retries=int(section("run").get("flaky_retries", 2)),
+        ),
         http=HttpSettings(
             connect_timeout=float(http.get("connect_timeout", 5)),
             read_timeout=float(http.get("read_timeout", 30)),

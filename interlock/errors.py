@@ -15,6 +15,7 @@ class ExitCode(enum.IntEnum):
     PASSED = 0
     FAILED = 1
     COULD_NOT_RUN = 2
+    CLEANUP_INCOMPLETE = 3
     INTERRUPTED = 130
 
 

@@ -7,6 +7,8 @@ The context carries exactly these attributes, all set here and nowhere else:
   (:class:`~interlock.standins.StandIns`, their answers reset per scenario) and
   per-worker services (:class:`~interlock.worker_services.WorkerServices`, started
   when a scenario first selects one, stopped in ``after_all``);
+- per step: nothing new; ``before_step`` tells the scenario's time limit
+  (``run.scenario_timeout``) which step is running;
 - per scenario: ``context.http`` (:class:`~interlock.http.HttpClient`),
   ``context.db`` (:class:`~interlock.db.Databases`), ``context.variables``
   (:class:`~interlock.variables.Variables`) and ``context.cleanup``
@@ -37,9 +39,11 @@ from interlock.config import Config, config_from_userdata
 from interlock.db import Databases
 from interlock.evidence import attach_text
 from interlock.http import HttpClient, service_targets
+from interlock.leftovers import record_leftovers
 from interlock.masking import Masker
 from interlock.service_logs import LogMarks
 from interlock.standins import StandIns
+from interlock.time_limit import TimeLimit
 from interlock.variables import Variables
 from interlock.worker_services import WorkerServices
 
@@ -55,10 +59,12 @@ class Suite:
     acquired: stack.Acquired
     masker: Masker
     leftovers: list[str] = field(default_factory=list)  # cleanups that failed, for the end
+    time_limit: TimeLimit = field(init=False)
     standins: StandIns = field(init=False)
     worker_services: WorkerServices = field(init=False)
 
     def __post_init__(self) -> None:
+        self.time_limit = TimeLimit(self.config.run.scenario_timeout)
         self.standins = StandIns(self.config.standins, self.masker, _say)
         self.worker_services = WorkerServices(
             self.config, self.acquired.runtime, self.standins, _say
@@ -93,12 +99,18 @@ def before_scenario(context: Any, scenario: Any) -> None:
     )
     context.db = Databases.from_config(suite.config, runtime, suite.masker)
     context.service_logs = LogMarks.take(runtime, workers.logs())
+    suite.time_limit.start()
+
+
+def before_step(context: Any, step: Any) -> None:
+    context.interlock.time_limit.entering(step)
 
 
 def after_scenario(context: Any, scenario: Any) -> None:
     """Run every cleanup (newest first), close the scenario's connections, report what the
     stand-ins received. Unmatched stand-in requests and failed cleanups fail it."""
     suite: Suite = context.interlock
+    suite.time_limit.stop()  # cleanups are not cut short
     if scenario.status in FAILED:
         for name, text in context.service_logs.since().items():
             attach_text(suite.masker, f"log of {name} during this scenario", text)
@@ -125,10 +137,12 @@ def after_all(context: Any) -> None:
     if suite is None:
         return
     if suite.leftovers:
+        lines = [suite.masker.mask(line) for line in suite.leftovers]
         _say(
-            f"{len(suite.leftovers)} cleanup(s) failed; this run may have left data behind:\n  - "
-            + "\n  - ".join(suite.masker.mask(line) for line in suite.leftovers)
+            f"{len(lines)} cleanup(s) failed; this run may have left data behind:\n  - "
+            + "\n  - ".join(lines)
         )
+        record_leftovers(suite.config.state_dir, lines)
     try:
         suite.worker_services.stop_all()  # they may use the environment: stop them first
         suite.standins.close()

@@ -14,6 +14,7 @@ import re
 import secrets
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -346,6 +347,30 @@ def sweep_orphans(state_dir: Path, report: Report = _quiet) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+HEALTH_DEADLINE = 10  # seconds for a whole health check, however the answer trickles in
+
+
+def get_within(url: str, seconds: float) -> requests.Response:
+    """GET with a deadline for the whole exchange (requests' timeouts are per read, so a
+    server sending a byte a second never trips them); TimeoutError past it."""
+    outcome: list[requests.Response | BaseException] = []
+
+    def call() -> None:
+        try:
+            outcome.append(requests.get(url, timeout=(2, 5)))
+        except BaseException as exc:  # handed to the caller's thread
+            outcome.append(exc)
+
+    worker = threading.Thread(target=call, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if not outcome:
+        raise TimeoutError(url)
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
 def health_problems(runtime: Runtime, config: Config) -> list[str]:
     """What is wrong with an environment: dead processes, unhealthy services, no DB."""
     problems: list[str] = []
@@ -356,9 +381,12 @@ def health_problems(runtime: Runtime, config: Config) -> list[str]:
         health = config.services[name].health if name in config.services else "/health"
         url = service.url + health
         try:
-            response = requests.get(url, timeout=(2, 5))
+            response = get_within(url, HEALTH_DEADLINE)
         except requests.RequestException as exc:
             problems.append(f"service {name}: GET {url} failed: {type(exc).__name__}")
+            continue
+        except TimeoutError:
+            problems.append(f"service {name}: GET {url} did not finish within {HEALTH_DEADLINE} s")
             continue
         if not response.ok:
             problems.append(f"service {name}: GET {url} answered {response.status_code}")

@@ -148,9 +148,73 @@ def test_mariadb_killed_mid_run_fails_the_scenario_and_stops_everything(project:
         "      | customer |\n      | nobody   |\n",
         ("databases", "shop"),
     )
-    assert code == 1, output
-    assert "cleanup failed, data may be left behind" in output or "Lost connection" in output
+    assert code == 3, output  # the seeded row could not be removed: never hidden
+    assert "cleanup was incomplete: this run may have left data behind" in output
+    assert "K-" in output.split("cleanup was incomplete")[1]  # names the row
     assert (project / "reports" / "junit" / "junit.xml").exists()
+
+
+@pytest.fixture
+def dripping_port() -> Iterator[int]:
+    """A server that answers one byte a second, forever: no per-read timeout trips."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(4)
+        stop = threading.Event()
+
+        def drip() -> None:
+            server.settimeout(0.2)
+            while not stop.is_set():
+                try:
+                    conn, _ = server.accept()
+                except OSError:
+                    continue
+                with conn:
+                    for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 1000:
+                        if stop.wait(1):
+                            break
+                        try:
+                            conn.send(bytes([byte]))
+                        except OSError:
+                            break
+
+        thread = threading.Thread(target=drip, daemon=True)
+        thread.start()
+        yield server.getsockname()[1]
+        stop.set()
+        thread.join()
+
+
+def test_a_dripping_server_fails_at_the_scenario_time_limit_naming_the_step(
+    project: Path, dripping_port: int
+) -> None:
+    path = feature(
+        project, "drip.feature",
+        '    Given the "inventory" service\n'
+        f'    When I send a GET request to "http://127.0.0.1:{dripping_port}/slow"\n',
+    )  # fmt: skip
+    result, took = timed(project, "run", "--no-report", path, "--set", "run.scenario_timeout=4")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "ran past its time limit of 4 s (run.scenario_timeout)" in result.stdout
+    assert f'When I send a GET request to "http://127.0.0.1:{dripping_port}/slow"' in (
+        result.stdout
+    )
+    assert "drip.feature:4" in result.stdout
+    assert took < 30
+
+
+def test_a_cleanup_that_fails_gives_its_own_exit_code(project: Path) -> None:
+    sql = project / "features" / "data" / "sql"
+    sql.mkdir(parents=True, exist_ok=True)
+    (sql / "one.sql").write_text(
+        "INSERT INTO products (sku, name, price, stock) VALUES (CONCAT('C-', ${unique}), 'c', 1, 1);\n"
+    )
+    (sql / "one.cleanup.sql").write_text("DELETE FROM no_such_table;\n")
+    path = feature(project, "cleanup.feature", '    When I run the SQL script "sql/one.sql"\n')
+    result = interlock(project, "run", "--no-report", path)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "cleanup was incomplete" in result.stderr
+    assert "one.cleanup.sql:1" in result.stderr
 
 
 # -- bad input ----------------------------------------------------------------------------
