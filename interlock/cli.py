@@ -59,6 +59,7 @@ HTML = "allure-report"
 JUNIT = "junit"
 JUNIT_FILE = "junit.xml"
 SIGNOFF = "signoff"
+SUMMARY = "summary.txt"
 
 
 def say(message: str) -> None:
@@ -335,7 +336,9 @@ def _finish(
     junit_file = config.reports_dir / JUNIT / JUNIT_FILE
     if junit_file.exists():
         junit_file.write_text(masker.mask(junit_file.read_text(encoding="utf-8")), "utf-8")
-    print(summary.text(), flush=True)
+    text = summary.text()
+    print(text, flush=True)
+    (config.reports_dir / SUMMARY).write_text(masker.mask(text + "\n" + summary.headline() + "\n"))
     crashed = [code for code in codes if code not in (0, 1)]
     pack = signoff.build(config, summary, dict(os.environ))
     page = signoff.write(pack, config.reports_dir / SIGNOFF, masker)

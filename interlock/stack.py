@@ -408,6 +408,7 @@ def database_problem(name: str, db: DatabaseEndpoint) -> str | None:
             database=db.database,
             connect_timeout=3,
             read_timeout=5,
+            write_timeout=5,
             ssl_disabled=db.host in ("127.0.0.1", "localhost"),
         ).close()
     except pymysql.MySQLError as exc:

@@ -40,6 +40,8 @@ def test_a_full_run_leaves_every_artefact_and_no_secret(project: Path) -> None:
     assert (reports / "allure-report" / "index.html").is_file()
     assert (reports / "allure-report" / "site" / "index.html").is_file()
     assert (reports / "junit" / "junit.xml").is_file()
+    summary = (reports / "summary.txt").read_text()
+    assert summary.splitlines()[-1] == run.stdout.splitlines()[-1]  # scenarios: N passed...
     pack = json.loads((reports / "signoff" / "signoff.json").read_text())
     assert pack["verdict"] == "ACCEPTED"
     assert (reports / "signoff" / "index.html").is_file()
