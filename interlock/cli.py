@@ -13,14 +13,16 @@ import shutil
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from interlock import (
     allure_files,
     catalog,
     doctor,
     history,
+    journal,
     junit,
     leftovers,
     lint,
@@ -32,6 +34,7 @@ from interlock import (
 )
 from interlock.allure_formatter import json_forms
 from interlock.config import Config, find_root, load_config
+from interlock.db import Databases
 from interlock.errors import ExitCode, InterlockError
 from interlock.masking import Masker
 from interlock.quarantine import from_tags
@@ -194,9 +197,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         acquired = stack.acquire(config, report=say)
         runtime = acquired.runtime
+        _sweep(config, runtime)  # what an earlier run killed mid-scenario left behind
         codes = _execute(
             scenarios, args.workers, behave, supervisor, results, previous, config.run.flaky_retries
         )
+        _sweep(config, runtime)  # what a killed worker of this run left behind
     finally:
         if acquired is not None:
             stack.release(acquired, config)
@@ -208,6 +213,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     summary = report.read_results(results)
     history.save(history_dir, summary, previous)
     return _finish(config, summary, codes, supervisor.signal, args.no_report, started, runtime)
+
+
+def _sweep(config: Config, runtime: Runtime) -> None:
+    """Remove the rows that dead processes recorded and never cleaned up."""
+    databases = Databases.from_config(config, runtime, Masker(json_forms(config.secrets)))
+
+    def delete(name: str, table: str, where: Mapping[str, Any], limit: int | None) -> int:
+        if name not in databases.items:
+            raise InterlockError(f"database {name!r} is not in this environment")
+        return databases.items[name].delete(table, where, limit=limit)
+
+    try:
+        left = journal.sweep(config.state_dir, delete, say)
+    finally:
+        databases.close()
+    if left:
+        leftovers.record_leftovers(config.state_dir, [f"(swept) {line}" for line in left])
 
 
 def _prepare(*folders: Path) -> None:

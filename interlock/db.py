@@ -21,6 +21,7 @@ from interlock.cells import closest_rows, display, format_row, row_mismatches
 from interlock.config import Config, DatabaseConfig
 from interlock.errors import ScenarioInputError, describe_error
 from interlock.evidence import attach_text
+from interlock.journal import Journal
 from interlock.masking import Masker
 from interlock.runtime import DatabaseEndpoint, Runtime
 
@@ -51,6 +52,7 @@ class Database:
     endpoint: DatabaseEndpoint
     settings: DatabaseConfig
     masker: Masker
+    journal: Journal | None = None  # rows written here are recorded durably first
     _connection: Any = None
     _columns: dict[str, dict[str, Column]] = field(default_factory=dict)
 
@@ -331,8 +333,9 @@ class Databases:
 
     @classmethod
     def from_config(cls, config: Config, runtime: Runtime, masker: Masker) -> Databases:
+        journal = Journal.for_this_process(config.state_dir)
         items = {
-            name: Database(name, runtime.databases[name], settings, masker)
+            name: Database(name, runtime.databases[name], settings, masker, journal)
             for name, settings in config.databases.items()
             if name in runtime.databases
         }

@@ -55,13 +55,21 @@ class Summary:
 
     outcomes: list[Outcome] = field(default_factory=list)
     today: dt.date = field(default_factory=dt.date.today)
+    _latest: tuple[tuple[int, int], list[Outcome]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def latest(self) -> list[Outcome]:
-        """The last try of each scenario, in location order."""
-        last: dict[str, Outcome] = {}
-        for outcome in sorted(self.outcomes, key=lambda o: o.stop):
-            last[outcome.location] = outcome
-        return sorted(last.values(), key=lambda o: (o.location.rsplit(":", 1)[0], _line(o)))
+        """The last try of each scenario, in location order (computed once per set of
+        outcomes: every count and list below starts here)."""
+        key = (id(self.outcomes), len(self.outcomes))
+        if self._latest is None or self._latest[0] != key:
+            last: dict[str, Outcome] = {}
+            for outcome in sorted(self.outcomes, key=lambda o: o.stop):
+                last[outcome.location] = outcome
+            ordered = sorted(last.values(), key=lambda o: (o.location.rsplit(":", 1)[0], _line(o)))
+            self._latest = (key, ordered)
+        return list(self._latest[1])
 
     @property
     def counts(self) -> Counter[str]:

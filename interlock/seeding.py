@@ -65,15 +65,17 @@ def seed_rows(
     identities = []
     for row, source in zip(rows, sources, strict=True):
         values = {column: cell_value(cell, info[column]) for column, cell in row.items()}
+        entry = db.journal.record(db.name, table, values) if db.journal else None
         try:
             identity = db.insert(table, values)
         except pymysql.MySQLError as exc:
+            _done(db, entry)
             raise AssertionError(
                 f"{source}: this row could not be inserted into {table!r}: {describe_error(exc)}"
             ) from None
         cleanup.add(
             f"remove the row {_show(identity)} seeded into {table!r} ({source})",
-            functools.partial(remove, db, table, identity, limit=_limit(db, table)),
+            functools.partial(_remove_and_note, db, entry, table, identity, _limit(db, table)),
         )
         identities.append(identity)
     return identities
@@ -87,9 +89,10 @@ def remove_after_scenario(
     db.check_columns(table, list(where))
     info = db.column_info(table)
     values = {column: cell_value(cell, info[column]) for column, cell in where.items()}
+    entry = db.journal.record(db.name, table, values, every=True) if db.journal else None
     cleanup.add(
         f"remove the rows of {table!r} where {_show(values)}",
-        functools.partial(remove, db, table, values),
+        functools.partial(_remove_and_note, db, entry, table, values, None),
     )
 
 
@@ -109,6 +112,20 @@ def remove(db: Database, table: str, where: Mapping[str, Any], limit: int | None
         raise AssertionError(
             f"could not remove {_show(where)} from {table!r}: {describe_error(exc)}"
         ) from None
+
+
+def _remove_and_note(
+    db: Database, entry: int | None, table: str, where: Mapping[str, Any], limit: int | None
+) -> int:
+    """Remove, then mark the journal entry done (a failed removal stays open for a sweep)."""
+    removed = remove(db, table, where, limit=limit)
+    _done(db, entry)
+    return removed
+
+
+def _done(db: Database, entry: int | None) -> None:
+    if db.journal is not None and entry is not None:
+        db.journal.done(entry)
 
 
 def _limit(db: Database, table: str) -> int | None:

@@ -39,6 +39,7 @@ class Pack:
 
 def build(config: Config, summary: Summary, environ: dict[str, str]) -> Pack:
     latest = summary.latest()
+    muted = set(summary.muted)
     requirements = _matrix(config, latest)
     known = set(config.report.requirements)
     untested = [r for r in config.report.requirements if r not in requirements]
@@ -81,7 +82,7 @@ def build(config: Config, summary: Summary, environ: dict[str, str]) -> Pack:
                     "location": o.location,
                     "name": o.name,
                     "status": o.status,
-                    "quarantined": o in summary.muted,
+                    "quarantined": o in muted,
                     "cause": o.message.splitlines()[0] if o.failing and o.message else "",
                 }
                 for o in latest

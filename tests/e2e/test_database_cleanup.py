@@ -115,3 +115,34 @@ def test_the_whole_suite_leaves_the_database_as_it_found_it(running: Path) -> No
     after = snapshot(running)
     changed = {t: (len(before[t]), len(after[t])) for t in after if after[t] != before.get(t)}
     assert not changed, f"tables changed by the suite (rows before, after): {changed}"
+
+
+def test_a_run_killed_with_sigkill_is_swept_by_the_next_run(running: Path) -> None:
+    import psutil
+
+    before = snapshot(running)
+    feature = write_feature(
+        running,
+        "killed.feature",
+        SEED + '    Then within 60 seconds the table "orders" should contain:\n'
+        "      | customer |\n      | nobody   |\n",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "interlock.cli", "run", "--no-report", feature],
+        cwd=running, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "INTERLOCK_ENV": "local"},
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while not any(r[0].startswith("SEED-") for r in snapshot(running)["products"]):
+        assert time.monotonic() < deadline, "the row was never seeded"
+        time.sleep(0.1)
+    family = [process.pid] + [c.pid for c in psutil.Process(process.pid).children(recursive=True)]
+    for pid in family:  # no chance to clean up: the row stays
+        os.kill(pid, signal.SIGKILL)
+    process.wait()
+    assert snapshot(running) != before
+    nothing = write_feature(running, "next.feature", '    Given the "orders" service\n')
+    following = interlock(running, "run", "--no-report", nothing)
+    assert following.returncode == 0, following.stdout + following.stderr
+    assert "swept 1 row(s) left behind by a run that ended without cleaning up" in following.stderr
+    assert snapshot(running) == before
