@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +13,7 @@ from typing import Any
 import pymysql
 import pytest
 
-from tests.conftest import interlock
+from tests.conftest import interlock, start_run
 
 pytestmark = pytest.mark.e2e
 
@@ -55,6 +53,13 @@ def snapshot(project: Path) -> dict[str, Any]:
     return tables
 
 
+def wait_until_seeded(project: Path) -> None:
+    deadline = time.monotonic() + 30
+    while not any(r[0].startswith("SEED-") for r in snapshot(project)["products"]):
+        assert time.monotonic() < deadline, "the row was never seeded"
+        time.sleep(0.1)
+
+
 def write_feature(project: Path, name: str, body: str) -> str:
     path = project / "features" / "interface" / name
     path.write_text("Feature: Cleanup\n  Scenario: One\n" + body)
@@ -80,15 +85,8 @@ def test_seeded_rows_are_removed_after_ctrl_c_mid_scenario(running: Path) -> Non
         SEED + '    Then within 60 seconds the table "orders" should contain:\n'
         "      | customer |\n      | nobody   |\n",
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "interlock.cli", "run", "--no-report", feature],
-        cwd=running, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "INTERLOCK_ENV": "local"},
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while not any(r[0].startswith("SEED-") for r in snapshot(running)["products"]):
-        assert time.monotonic() < deadline, "the row was never seeded"
-        time.sleep(0.1)
+    process = start_run(running, "--no-report", feature)
+    wait_until_seeded(running)
     process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=30)
     assert process.returncode == 130, output
@@ -127,15 +125,8 @@ def test_a_run_killed_with_sigkill_is_swept_by_the_next_run(running: Path) -> No
         SEED + '    Then within 60 seconds the table "orders" should contain:\n'
         "      | customer |\n      | nobody   |\n",
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "interlock.cli", "run", "--no-report", feature],
-        cwd=running, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        env={**os.environ, "INTERLOCK_ENV": "local"},
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while not any(r[0].startswith("SEED-") for r in snapshot(running)["products"]):
-        assert time.monotonic() < deadline, "the row was never seeded"
-        time.sleep(0.1)
+    process = start_run(running, "--no-report", feature)
+    wait_until_seeded(running)
     family = [process.pid] + [c.pid for c in psutil.Process(process.pid).children(recursive=True)]
     for pid in family:  # no chance to clean up: the row stays
         os.kill(pid, signal.SIGKILL)
