@@ -98,3 +98,30 @@ def test_sigint_while_the_report_is_written_leaves_no_half_report(project: Path)
     assert not (reports / "allure-report" / "index.html").exists()
     assert (reports / "junit" / "junit.xml").read_text().startswith("<?xml")
     assert len(list((reports / "allure-results").glob("*-result.json"))) == 5
+
+
+def test_a_second_signal_stops_at_once_and_the_rows_are_still_swept(running: Path) -> None:
+    feature = running / "features" / "interface" / "twice.feature"
+    feature.write_text(
+        "Feature: Twice\n  Scenario: Interrupted twice\n"
+        '    Given these rows exist in the table "products":\n'
+        "      | sku         | name | price | stock |\n"
+        "      | T-${unique} | t    | 1.00  | 1     |\n"
+        '    Then within 60 seconds the table "orders" should contain:\n'
+        "      | customer |\n      | nobody   |\n"
+    )
+    before = snapshot(running)
+    process = start_run(running, "--no-report", "--workers", "2", str(feature.relative_to(running)))
+    deadline = time.monotonic() + 30
+    while not any(r[0].startswith("T-") for r in snapshot(running)["products"]):
+        assert time.monotonic() < deadline, "the row was never seeded"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    process.send_signal(signal.SIGINT)
+    sent = time.monotonic()
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode == 130, output
+    took = time.monotonic() - sent
+    print(f"out {took:.2f} s after the second signal")
+    assert took < 2  # out at once, the sweep and the summary included
+    assert snapshot(running) == before
