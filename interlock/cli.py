@@ -205,14 +205,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         if acquired is not None:
             stack.release(acquired, config)
+        # From here on (summary, report) a signal interrupts at once, whatever the
+        # disposition this process inherited (a background job ignores SIGINT).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, _interrupt)
+        shutil.rmtree(behave.lists_dir, ignore_errors=True)
+    try:
+        junit.merge_parts(behave.junit_parts, junit_dir / JUNIT_FILE)
+        summary = report.read_results(results)
+        history.save(history_dir, summary, previous)
+        return _finish(config, summary, codes, supervisor.signal, args.no_report, started, runtime)
+    finally:
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
-        shutil.rmtree(behave.lists_dir, ignore_errors=True)
 
-    junit.merge_parts(behave.junit_parts, junit_dir / JUNIT_FILE)
-    summary = report.read_results(results)
-    history.save(history_dir, summary, previous)
-    return _finish(config, summary, codes, supervisor.signal, args.no_report, started, runtime)
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _sweep(config: Config, runtime: Runtime) -> None:
