@@ -19,6 +19,7 @@ from pathlib import Path
 from interlock.allure_formatter import LOCATION_LABEL
 from interlock.config import Config
 from interlock.errors import InterlockError
+from interlock.processes import stop_process
 from interlock.quarantine import Quarantine, from_tags
 
 STATUSES = ("passed", "failed", "broken", "skipped")
@@ -230,26 +231,26 @@ def build_html(config: Config, results_dir: Path, report_dir: Path) -> tuple[boo
     log.parent.mkdir(parents=True, exist_ok=True)
     try:
         with open(log, "w") as out:
-            result = subprocess.run(
-                [
-                    str(cli),
-                    "generate",
-                    str(results_dir),
-                    "--config",
-                    str(rc_file),
-                    "-o",
-                    str(building),
-                ],
+            # Its own process group: on Ctrl-C or a timeout the CLI and anything it
+            # started go together, not just the first process.
+            process = subprocess.Popen(
+                [str(cli), "generate", str(results_dir), "--config", str(rc_file),
+                 "-o", str(building)],
                 cwd=config.root,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                timeout=ALLURE_TIMEOUT,
-                check=False,
-            )
+                start_new_session=True,
+            )  # fmt: skip
+            try:
+                returncode = process.wait(timeout=ALLURE_TIMEOUT)
+            except BaseException:
+                stop_process(process.pid, timeout=2)
+                process.wait()
+                raise
         single_page = building / SINGLE / "index.html"
-        if result.returncode != 0 or not single_page.is_file():
-            return False, f"the Allure CLI failed (exit {result.returncode}); see {log}"
+        if returncode != 0 or not single_page.is_file():
+            return False, f"the Allure CLI failed (exit {returncode}); see {log}"
         single_page.replace(building / "index.html")  # over Allure's page linking the two
         shutil.rmtree(building / SINGLE)
         if report_dir.exists():
