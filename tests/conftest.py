@@ -45,6 +45,18 @@ def project(tmp_path: Path, template_cache: Path) -> Iterator[Path]:
     assert not leftovers, f"processes outlived the test: {leftovers}"
 
 
+@pytest.fixture
+def running(project: Path) -> Iterator[Path]:
+    """The project with its environment started by `interlock up` (so the database
+    outlives each run and can be inspected), stopped again at the end."""
+    up = interlock(project, "up")
+    assert up.returncode == 0, up.stderr
+    try:
+        yield project
+    finally:
+        interlock(project, "down")
+
+
 def _set_cache(root: Path, cache: Path) -> None:
     path = root / "config" / "default.yaml"
     text = path.read_text()

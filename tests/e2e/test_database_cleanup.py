@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,18 +21,6 @@ SEED = (
     "      | sku            | name | price | stock |\n"
     "      | SEED-${unique} | Seed | 1.00  | 7     |\n"
 )
-
-
-@pytest.fixture
-def running(project: Path) -> Iterator[Path]:
-    """The project with its environment started by `interlock up` (so the database
-    outlives each run and can be inspected), stopped again at the end."""
-    up = interlock(project, "up")
-    assert up.returncode == 0, up.stderr
-    try:
-        yield project
-    finally:
-        interlock(project, "down")
 
 
 def snapshot(project: Path) -> dict[str, Any]:

@@ -8,26 +8,15 @@ from __future__ import annotations
 import json
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pymysql
 import pytest
 
-from tests.conftest import REPO, interlock, start_run, wait_for_environment
+from tests.conftest import REPO, start_run, wait_for_environment
 from tests.e2e.test_database_cleanup import snapshot
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def running(project: Path) -> Iterator[Path]:
-    up = interlock(project, "up")
-    assert up.returncode == 0, up.stderr
-    try:
-        yield project
-    finally:
-        interlock(project, "down")
 
 
 def sleeping(project: Path) -> bool:
