@@ -89,7 +89,7 @@ class AllureFormatter(_AllureFormatter):  # type: ignore[misc]
 
     def _use_masking_logger(self) -> None:
         secrets = self._config.secrets if self._config else frozenset()
-        masker = Masker(json_forms(secrets))
+        masker = Masker(secrets)
         plugins = allure_commons.plugin_manager
         plugins.unregister(self.file_logger)
         self.file_logger: AllureFileLogger = MaskingFileLogger(self.stream_opener.name, masker)
@@ -175,11 +175,6 @@ def layer(filename: str, config: Config | None) -> str | None:
     if len(parts) >= 3 and parts[0] == features:
         return parts[1].replace("_", " ").title()
     return None
-
-
-def json_forms(secrets: frozenset[str]) -> list[str]:
-    """Secrets as written raw and as written inside JSON strings."""
-    return sorted({*secrets, *(json.dumps(s)[1:-1] for s in secrets)})
 
 
 def _load(behave_config: Any) -> Config | None:

@@ -32,7 +32,6 @@ from interlock import (
     signoff,
     stack,
 )
-from interlock.allure_formatter import json_forms
 from interlock.config import Config, find_root, load_config
 from interlock.db import Databases
 from interlock.errors import ExitCode, InterlockError
@@ -226,7 +225,7 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def _sweep(config: Config, runtime: Runtime) -> None:
     """Remove the rows that dead processes recorded and never cleaned up."""
-    databases = Databases.from_config(config, runtime, Masker(json_forms(config.secrets)))
+    databases = Databases.from_config(config, runtime, Masker(config.secrets))
 
     def delete(name: str, table: str, where: Mapping[str, Any], limit: int | None) -> int:
         if name not in databases.items:
@@ -362,7 +361,7 @@ def _finish(
     """Write the run-level files, the sign-off pack and the report; check no secret
     leaked; print the summary; decide the exit code."""
     results = config.reports_dir / RESULTS
-    masker = Masker(json_forms(config.secrets))
+    masker = Masker(config.secrets)
     allure_files.write(results, config, runtime, masker)
     junit_file = config.reports_dir / JUNIT / JUNIT_FILE
     if junit_file.exists():
@@ -504,7 +503,7 @@ def cmd_signoff(args: argparse.Namespace) -> int:
         )
     summary = report.read_results(results)
     pack = signoff.build(config, summary, dict(os.environ))
-    page = signoff.write(pack, config.reports_dir / SIGNOFF, Masker(json_forms(config.secrets)))
+    page = signoff.write(pack, config.reports_dir / SIGNOFF, Masker(config.secrets))
     print(f"{pack.data['verdict']}  ({page})")
     for reason in pack.data["reasons"]:
         print(f"  - {reason}")
@@ -519,7 +518,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     config = load_config(env=args.env, overrides=args.set)
     acquired = stack.acquire(config, report=say, check_health=False)
     try:
-        checks = list(doctor.run(config, acquired.runtime, Masker(json_forms(config.secrets))))
+        checks = list(doctor.run(config, acquired.runtime, Masker(config.secrets)))
     finally:
         stack.release(acquired, config)
     for check in checks:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 
 MASK = "*****"
@@ -23,18 +24,22 @@ SENSITIVE_HEADERS = frozenset(
 MIN_SECRET_LENGTH = 3  # shorter values would mask ordinary text everywhere
 
 
+def _forms(secret: str) -> set[str]:
+    """A secret as written raw and as written inside a JSON string (results, evidence)."""
+    return {secret, json.dumps(secret)[1:-1]}
+
+
 class Masker:
-    """Masks every known secret value (longest first, so overlapping ones mask whole)."""
+    """Masks every known secret value, raw or JSON-escaped (longest first, so
+    overlapping ones mask whole)."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._secrets = sorted(
-            {s for s in secrets if len(s) >= MIN_SECRET_LENGTH}, key=len, reverse=True
-        )
+        forms = {f for s in secrets if len(s) >= MIN_SECRET_LENGTH for f in _forms(s)}
+        self._secrets = sorted(forms, key=len, reverse=True)
 
     def add(self, secret: str) -> None:
-        if len(secret) >= MIN_SECRET_LENGTH and secret not in self._secrets:
-            self._secrets.append(secret)
-            self._secrets.sort(key=len, reverse=True)
+        if len(secret) >= MIN_SECRET_LENGTH:
+            self._secrets = sorted({*self._secrets, *_forms(secret)}, key=len, reverse=True)
 
     def mask(self, text: str) -> str:
         for secret in self._secrets:
