@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pymysql
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -55,6 +56,16 @@ def running(project: Path) -> Iterator[Path]:
         yield project
     finally:
         interlock(project, "down")
+
+
+def connect_shop(project: Path) -> pymysql.connections.Connection:
+    """A connection to the running environment's shop database (from its runtime file)."""
+    runtime = json.loads((project / ".interlock" / "environment.json").read_text())
+    db = runtime["databases"]["shop"]
+    return pymysql.connect(
+        host=db["host"], port=db["port"], user=db["user"], password=db["password"],
+        database=db["database"], ssl_disabled=True,
+    )  # fmt: skip
 
 
 def _set_cache(root: Path, cache: Path) -> None:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import time
 from pathlib import Path
 from typing import Any
 
-import pymysql
 import pytest
 
-from tests.conftest import interlock, start_run
+from tests.conftest import connect_shop, interlock, start_run
 
 pytestmark = pytest.mark.e2e
 
@@ -24,12 +22,7 @@ SEED = (
 
 
 def snapshot(project: Path) -> dict[str, Any]:
-    runtime = json.loads((project / ".interlock" / "environment.json").read_text())
-    db = runtime["databases"]["shop"]
-    connection = pymysql.connect(
-        host=db["host"], port=db["port"], user=db["user"], password=db["password"],
-        database=db["database"], ssl_disabled=True,
-    )  # fmt: skip
+    connection = connect_shop(project)
     tables: dict[str, Any] = {}
     with connection.cursor() as cursor:
         cursor.execute("SHOW TABLES")

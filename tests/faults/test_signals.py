@@ -5,15 +5,13 @@ leave the database as it was, and leave nothing half-written or running.
 
 from __future__ import annotations
 
-import json
 import signal
 import time
 from pathlib import Path
 
-import pymysql
 import pytest
 
-from tests.conftest import REPO, start_run, wait_for_environment
+from tests.conftest import REPO, connect_shop, start_run, wait_for_environment
 from tests.e2e.test_database_cleanup import snapshot
 
 pytestmark = pytest.mark.e2e
@@ -21,12 +19,7 @@ pytestmark = pytest.mark.e2e
 
 def sleeping(project: Path) -> bool:
     """Whether the cleanup's SELECT SLEEP is running on the database now."""
-    runtime = json.loads((project / ".interlock" / "environment.json").read_text())
-    db = runtime["databases"]["shop"]
-    connection = pymysql.connect(
-        host=db["host"], port=db["port"], user=db["user"], password=db["password"],
-        database=db["database"], ssl_disabled=True,
-    )  # fmt: skip
+    connection = connect_shop(project)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT COUNT(*) FROM information_schema.processlist WHERE info LIKE 'SELECT SLEEP(5)%'"
