@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 
@@ -23,23 +25,23 @@ class CleanupRegistry:
         """What is still to be undone, newest first."""
         return [description for description, _ in reversed(self._actions)]
 
-    def run_all(self) -> list[str]:
-        """Run every registered action (newest first); returns one line per failure.
+    def run_all(
+        self, around: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext
+    ) -> list[str]:
+        """Run every registered action (newest first), each inside ``around()``; returns
+        one line per failure.
 
-        A Ctrl-C during one action does not skip the others: it is re-raised once
-        they have all run.
+        A Ctrl-C during one action abandons that action only ("interrupted"): the
+        others still run.
         """
         failures: list[str] = []
-        interrupted: BaseException | None = None
         while self._actions:
             description, action = self._actions.pop()
             try:
-                action()
-            except KeyboardInterrupt as exc:
-                interrupted = exc
+                with around():
+                    action()
+            except KeyboardInterrupt:
                 failures.append(f"{description}: interrupted")
             except Exception as exc:  # every cleanup must get its turn
                 failures.append(f"{description}: {exc}")
-        if interrupted is not None:
-            raise interrupted
         return failures

@@ -200,7 +200,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         codes = _execute(
             scenarios, args.workers, behave, supervisor, results, previous, config.run.flaky_retries
         )
-        _sweep(config, runtime)  # what a killed worker of this run left behind
+        # What a killed worker of this run left behind: its services, then its rows.
+        for line in stack.stop_worker_processes(runtime):
+            say(f"stopped {line}: a worker that was killed had left it running")
+        _sweep(config, runtime)
     finally:
         if acquired is not None:
             stack.release(acquired, config)
@@ -385,17 +388,18 @@ def _finish(
             + "\n  mask it at its source, then delete these files"
         )
     print(summary.headline(), flush=True)
-    if signum is not None:
-        return int(ExitCode.INTERRUPTED)
-    if not summary.outcomes:
-        say("behave stopped before any scenario ran (see its message above)")
-        return int(ExitCode.COULD_NOT_RUN)
     left = leftovers.collect(config.state_dir)
     if left:
         say(
             "cleanup was incomplete: this run may have left data behind:\n  - "
             + "\n  - ".join(left)
         )
+    if signum is not None:
+        return int(ExitCode.INTERRUPTED)
+    if not summary.outcomes:
+        say("behave stopped before any scenario ran (see its message above)")
+        return int(ExitCode.COULD_NOT_RUN)
+    if left:
         return int(ExitCode.CLEANUP_INCOMPLETE)
     if leaks:
         return int(ExitCode.FAILED)

@@ -39,6 +39,7 @@ from interlock.config import Config, config_from_userdata
 from interlock.db import Databases
 from interlock.evidence import attach_text
 from interlock.http import HttpClient, service_targets
+from interlock.interruption import Interruption
 from interlock.leftovers import record_leftovers
 from interlock.masking import Masker
 from interlock.service_logs import LogMarks
@@ -58,6 +59,7 @@ class Suite:
     config: Config
     acquired: stack.Acquired
     masker: Masker
+    interruption: Interruption
     leftovers: list[str] = field(default_factory=list)  # cleanups that failed, for the end
     time_limit: TimeLimit = field(init=False)
     standins: StandIns = field(init=False)
@@ -76,12 +78,35 @@ def _say(message: str) -> None:
     print(f"interlock: {message}", file=sys.__stderr__ or sys.stderr, flush=True)
 
 
+HOOKS = (
+    "before_all", "before_scenario", "before_step", "after_step", "after_scenario", "after_all"
+)  # fmt: skip
+
+
 def before_all(context: Any) -> None:
     """Load config, then attach to the described environment or start one."""
+    interruption = Interruption().install()
     # An InterlockError aborts the run; behave prints its message (no traceback).
     config = config_from_userdata(context.config.userdata)
     acquired = stack.acquire(config, report=_say)
-    context.interlock = Suite(config, acquired, Masker(config.secrets))
+    context.interlock = Suite(config, acquired, Masker(config.secrets), interruption)
+    _check_hooks(context)
+    interruption.safe_point(context)
+
+
+def _check_hooks(context: Any) -> None:
+    """Every interlock hook must be wired: without ``after_step`` a Ctrl-C between
+    two steps would skip the scenario's cleanups."""
+    runner = getattr(context, "_runner", None)
+    hooks = getattr(runner, "hooks", None)
+    if not isinstance(hooks, dict):
+        return
+    missing = [name for name in HOOKS if name not in hooks]
+    if missing:
+        _say(
+            f"environment.py does not use interlock's {', '.join(missing)} hook(s):"
+            " cleanups and interruptions need them all; import them from interlock.hooks"
+        )
 
 
 def before_scenario(context: Any, scenario: Any) -> None:
@@ -100,10 +125,17 @@ def before_scenario(context: Any, scenario: Any) -> None:
     context.db = Databases.from_config(suite.config, runtime, suite.masker)
     context.service_logs = LogMarks.take(runtime, workers.logs())
     suite.time_limit.start()
+    suite.interruption.safe_point(context)
 
 
 def before_step(context: Any, step: Any) -> None:
-    context.interlock.time_limit.entering(step)
+    suite: Suite = context.interlock
+    suite.time_limit.entering(step)
+    suite.interruption.step_starting(context)
+
+
+def after_step(context: Any, step: Any) -> None:
+    context.interlock.interruption.step_ended()
 
 
 def after_scenario(context: Any, scenario: Any) -> None:
@@ -111,14 +143,18 @@ def after_scenario(context: Any, scenario: Any) -> None:
     stand-ins received. Unmatched stand-in requests and failed cleanups fail it."""
     suite: Suite = context.interlock
     suite.time_limit.stop()  # cleanups are not cut short
-    if scenario.status in FAILED:
-        for name, text in context.service_logs.since().items():
+    # Any of these is missing when before_scenario was interrupted before it set it.
+    cleanup: CleanupRegistry = getattr(context, "cleanup", CleanupRegistry())
+    logs: LogMarks | None = getattr(context, "service_logs", None)
+    if scenario.status in FAILED and logs is not None:
+        for name, text in logs.since().items():
             attach_text(suite.masker, f"log of {name} during this scenario", text)
     try:
-        failures = context.cleanup.run_all()
+        failures = cleanup.run_all(around=suite.interruption.at_once)
     finally:
-        context.http.close()
-        context.db.close()
+        for opened in (getattr(context, "http", None), getattr(context, "db", None)):
+            if opened is not None:
+                opened.close()
         ended = suite.standins.end_scenario()
     problems = [standin_checks.unmatched_report(name, t) for name, t in ended.items()]
     problems = [suite.masker.mask(text) for text in problems if text]
@@ -128,6 +164,7 @@ def after_scenario(context: Any, scenario: Any) -> None:
         attach_text(suite.masker, "cleanup failures", text)
         suite.leftovers += [f"{scenario.location}: {line}" for line in failures]
         problems.append(text)
+    suite.interruption.safe_point(context)
     if problems:
         raise AssertionError("\n".join(problems))
 
@@ -136,6 +173,7 @@ def after_all(context: Any) -> None:
     suite: Suite | None = getattr(context, "interlock", None)
     if suite is None:
         return
+    suite.interruption.finishing()
     if suite.leftovers:
         lines = [suite.masker.mask(line) for line in suite.leftovers]
         _say(

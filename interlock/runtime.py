@@ -136,6 +136,7 @@ class WorkerProcess:
     name: str
     pid: int
     cmdline: str  # as /proc shows it: a reused pid runs something else
+    owner: int = 0  # the pid of the behave process that started it (0: not known)
 
 
 def _worker_record(run_dir: Path, pid: int) -> Path:

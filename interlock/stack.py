@@ -32,6 +32,7 @@ from interlock.runtime import (
     Runtime,
     ServiceEndpoint,
     environment_lock,
+    forget_worker_process,
     read_runtime,
     remove_runtime,
     worker_processes,
@@ -294,18 +295,33 @@ def resolve_placeholders(
     return _PLACEHOLDER.sub(value, text)
 
 
+def stop_worker_processes(runtime: Runtime, orphans_only: bool = True) -> dict[str, bool]:
+    """Stop the per-worker services recorded in the environment; with ``orphans_only``
+    just those whose behave process has died (killed before it could stop them).
+
+    Returns each one stopped (``service NAME (pid N)``) and whether it had to be killed.
+    """
+    stopped: dict[str, bool] = {}
+    if not runtime.run_dir:
+        return stopped
+    for process in worker_processes(Path(runtime.run_dir)):
+        if orphans_only and (not process.owner or pid_alive(process.owner)):
+            continue
+        if pid_alive(process.pid) and cmdline(process.pid) == process.cmdline:
+            killed = stop_process(process.pid, timeout=5)
+            stopped[f"service {process.name} (pid {process.pid})"] = killed
+        forget_worker_process(Path(runtime.run_dir), process.pid)
+    return stopped
+
+
 def stop(runtime: Runtime, state_dir: Path) -> list[str]:
     """Stop every process the runtime describes (services first), remove its data.
 
     Returns a line for each process that had to be killed rather than stopped.
     """
-    killed: list[str] = []
-    if runtime.run_dir:
-        # Per-worker services first: a worker that was killed could not stop its own.
-        for process in worker_processes(Path(runtime.run_dir)):
-            ours = pid_alive(process.pid) and cmdline(process.pid) == process.cmdline
-            if ours and stop_process(process.pid, timeout=5):
-                killed.append(f"service {process.name} (pid {process.pid})")
+    # Per-worker services first: a worker that was killed could not stop its own.
+    stopped = stop_worker_processes(runtime, orphans_only=False)
+    killed = [line for line, was_killed in stopped.items() if was_killed]
     for name, service in reversed(list(runtime.services.items())):
         if service.pid and pid_alive(service.pid) and stop_process(service.pid, timeout=5):
             killed.append(f"service {name} (pid {service.pid})")

@@ -131,7 +131,7 @@ class WorkerServices:
             self.config, self.runtime, service, self.log(service.name), urls
         )
         if self.runtime.run_dir:
-            record = WorkerProcess(service.name, running.pid, cmdline(running.pid))
+            record = WorkerProcess(service.name, running.pid, cmdline(running.pid), os.getpid())
             record_worker_process(Path(self.runtime.run_dir), record)
         pointed = ", ".join(f"{name} at {url}" for name, url in urls.items()) or "none"
         self._say(

@@ -114,7 +114,7 @@ def interlock(
     )
 
 
-def start_run(root: Path, *args: str) -> subprocess.Popen[str]:
+def start_run(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     """Start ``interlock run`` in ``root`` in the background (for signals and kills)."""
     return subprocess.Popen(
         [sys.executable, "-m", "interlock.cli", "run", *args],
@@ -122,7 +122,7 @@ def start_run(root: Path, *args: str) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "INTERLOCK_ENV": "local"},
+        env={**os.environ, "INTERLOCK_ENV": "local", **(env or {})},
     )
 
 

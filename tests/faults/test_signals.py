@@ -5,12 +5,14 @@ leave the database as it was, and leave nothing half-written or running.
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 from pathlib import Path
 
 import pytest
 
+from interlock.processes import pid_alive
 from tests.conftest import REPO, connect_shop, start_run, wait_for_environment
 from tests.e2e.test_database_cleanup import snapshot
 
@@ -82,28 +84,51 @@ def test_sigint_while_the_report_is_written_leaves_no_half_report(project: Path)
     assert len(list((reports / "allure-results").glob("*-result.json"))) == 5
 
 
-def test_a_second_signal_stops_at_once_and_the_rows_are_still_swept(running: Path) -> None:
+def test_a_second_signal_kills_the_workers_and_the_run_still_cleans_after_them(
+    running: Path,
+) -> None:
+    """The first SIGINT interrupts the wait; the worker then sits in a slow cleanup;
+    the second kills it. What it had started and written must still go."""
+    sql = running / "features" / "data" / "sql"
+    (sql / "slow.sql").write_text("SELECT 1;\n")
+    (sql / "slow.cleanup.sql").write_text("SELECT SLEEP(5);\n")
     feature = running / "features" / "interface" / "twice.feature"
     feature.write_text(
         "Feature: Twice\n  Scenario: Interrupted twice\n"
         '    Given these rows exist in the table "products":\n'
         "      | sku         | name | price | stock |\n"
         "      | T-${unique} | t    | 1.00  | 1     |\n"
+        '    And the "inventory" service is replaced by a stand-in\n'
+        '    And the "orders_isolated" service\n'
+        '    When I send a GET request to "/health"\n'
+        '    And I run the SQL script "sql/slow.sql"\n'
         '    Then within 60 seconds the table "orders" should contain:\n'
         "      | customer |\n      | nobody   |\n"
     )
     before = snapshot(running)
     process = start_run(running, "--no-report", "--workers", "2", str(feature.relative_to(running)))
-    deadline = time.monotonic() + 30
-    while not any(r[0].startswith("T-") for r in snapshot(running)["products"]):
-        assert time.monotonic() < deadline, "the row was never seeded"
+    run_dir = Path(json.loads((running / ".interlock" / "environment.json").read_text())["run_dir"])
+    records = run_dir / "worker-processes"
+    deadline = time.monotonic() + 60
+    while not list(records.glob("*.json")):
+        assert time.monotonic() < deadline, "the worker's own service never started"
+        assert process.poll() is None, "the run ended first"
         time.sleep(0.05)
+    (record,) = records.glob("*.json")
+    pid = json.loads(record.read_text())["pid"]
+    time.sleep(0.5)  # into the 60-second wait
     process.send_signal(signal.SIGINT)
+    while not sleeping(running):
+        assert time.monotonic() < deadline, "the cleanup never reached its SLEEP"
+        time.sleep(0.05)
     process.send_signal(signal.SIGINT)
     sent = time.monotonic()
     output, _ = process.communicate(timeout=30)
-    assert process.returncode == 130, output
     took = time.monotonic() - sent
+    assert process.returncode == 130, output
     print(f"out {took:.2f} s after the second signal")
-    assert took < 2  # out at once, the sweep and the summary included
+    assert took < 2, output  # out at once, the stop, the sweep and the summary included
+    assert not pid_alive(pid), f"orders_isolated (pid {pid}) outlived its killed worker"
+    assert f"stopped service orders_isolated (pid {pid})" in output, output
+    assert "swept 1 row(s) left behind" in output, output
     assert snapshot(running) == before
