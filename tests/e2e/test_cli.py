@@ -206,8 +206,10 @@ def test_an_interrupted_run_exits_130_and_stops_everything(project: Path, sig: i
     sent = time.monotonic()
     process.send_signal(sig)
     output, _ = process.communicate(timeout=30)
+    took = time.monotonic() - sent
     assert process.returncode == 130, output
-    assert time.monotonic() - sent < 7.5
+    print(f"{signal.Signals(sig).name} inside a step: out {took:.2f} s after it")
+    assert took < 7.5
     assert not runtime.exists()
 
 

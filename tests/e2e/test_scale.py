@@ -194,7 +194,9 @@ def test_ctrl_c_stops_every_worker_and_keeps_what_ran(project: Path) -> None:
     sent = time.monotonic()
     process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=30)
+    took = time.monotonic() - sent
     assert process.returncode == 130, output
-    assert time.monotonic() - sent < 7.5
+    print(f"SIGINT inside a step, 4 workers: out {took:.2f} s after it")
+    assert took < 7.5
     assert len(outcomes(project)) == 4  # every interrupted scenario is still reported
     assert (project / "reports" / "junit" / "junit.xml").exists()

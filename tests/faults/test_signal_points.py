@@ -179,4 +179,4 @@ def test_a_signal_at_a_random_moment_of_many_quick_steps(running: Path) -> None:
     delay = random.uniform(0, 0.5)
     time.sleep(delay)
     _, took = _interrupt(process, before, running)
-    print(f"signal {delay:.3f} s after the seeding: out {took:.2f} s later")
+    print(f"a random moment: out {took:.2f} s after SIGINT (sent {delay:.3f} s into the steps)")

@@ -58,8 +58,10 @@ def test_sigint_inside_a_cleanup_still_runs_every_cleanup(running: Path) -> None
     sent = time.monotonic()
     process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=30)
+    took = time.monotonic() - sent
     assert process.returncode == 130, output
-    assert time.monotonic() - sent < 7.5
+    print(f"SIGINT inside a cleanup: out {took:.2f} s after it")
+    assert took < 7.5
     assert snapshot(running) == before  # the seeded row went too (or was swept)
 
 
@@ -76,8 +78,10 @@ def test_sigint_while_the_report_is_written_leaves_no_half_report(project: Path)
     sent = time.monotonic()
     process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=30)
+    took = time.monotonic() - sent
     assert process.returncode == 130, output
-    assert time.monotonic() - sent < 7.5
+    print(f"SIGINT while the report is built: out {took:.2f} s after it")
+    assert took < 7.5
     assert not list(reports.glob(".allure-report-*")), "a half-built report was left"
     assert not (reports / "allure-report" / "index.html").exists()
     assert (reports / "junit" / "junit.xml").read_text().startswith("<?xml")
@@ -126,7 +130,7 @@ def test_a_second_signal_kills_the_workers_and_the_run_still_cleans_after_them(
     output, _ = process.communicate(timeout=30)
     took = time.monotonic() - sent
     assert process.returncode == 130, output
-    print(f"out {took:.2f} s after the second signal")
+    print(f"a second signal: out {took:.2f} s after it")
     assert took < 2, output  # out at once, the stop, the sweep and the summary included
     assert not pid_alive(pid), f"orders_isolated (pid {pid}) outlived its killed worker"
     assert f"stopped service orders_isolated (pid {pid})" in output, output
