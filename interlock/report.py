@@ -8,6 +8,7 @@ interrupted build never leaves a half-written report behind.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import shutil
 import subprocess
@@ -50,27 +51,27 @@ class Outcome:
         return self.status in ("failed", "broken")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Summary:
     """Every result of a run; a retried scenario has one outcome per try."""
 
-    outcomes: list[Outcome] = field(default_factory=list)
+    outcomes: tuple[Outcome, ...] = ()
     today: dt.date = field(default_factory=dt.date.today)
-    _latest: tuple[tuple[int, int], list[Outcome]] | None = field(
-        default=None, repr=False, compare=False
-    )
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "outcomes", tuple(self.outcomes))
+
+    @functools.cached_property
+    def _last_tries(self) -> tuple[Outcome, ...]:
+        last: dict[str, Outcome] = {}
+        for outcome in sorted(self.outcomes, key=lambda o: o.stop):
+            last[outcome.location] = outcome
+        return tuple(sorted(last.values(), key=lambda o: (o.location.rsplit(":", 1)[0], _line(o))))
 
     def latest(self) -> list[Outcome]:
-        """The last try of each scenario, in location order (computed once per set of
-        outcomes: every count and list below starts here)."""
-        key = (id(self.outcomes), len(self.outcomes))
-        if self._latest is None or self._latest[0] != key:
-            last: dict[str, Outcome] = {}
-            for outcome in sorted(self.outcomes, key=lambda o: o.stop):
-                last[outcome.location] = outcome
-            ordered = sorted(last.values(), key=lambda o: (o.location.rsplit(":", 1)[0], _line(o)))
-            self._latest = (key, ordered)
-        return list(self._latest[1])
+        """The last try of each scenario, in location order (every count and list below
+        starts here; computed once, since the outcomes never change)."""
+        return list(self._last_tries)
 
     @property
     def counts(self) -> Counter[str]:
@@ -152,9 +153,9 @@ def _line(outcome: Outcome) -> int:
 
 def read_results(results_dir: Path) -> Summary:
     """One outcome per result file (``*-result.json``) in the results folder."""
-    summary = Summary()
+    outcomes: list[Outcome] = []
     if not results_dir.is_dir():
-        return summary
+        return Summary()
     for path in sorted(results_dir.glob("*-result.json")):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -167,7 +168,7 @@ def read_results(results_dir: Path) -> Summary:
         labels = data.get("labels", [])
         named = {lab.get("name"): lab.get("value") for lab in labels}
         start, stop = data.get("start"), data.get("stop")
-        summary.outcomes.append(
+        outcomes.append(
             Outcome(
                 name=str(data.get("name", "?")).strip(),
                 location=str(named.get(LOCATION_LABEL) or named.get("feature") or "?"),
@@ -180,7 +181,7 @@ def read_results(results_dir: Path) -> Summary:
                 path=path,
             )
         )
-    return summary
+    return Summary(tuple(outcomes))
 
 
 def mark_flaky(outcome: Outcome) -> None:
