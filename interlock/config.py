@@ -74,6 +74,7 @@ _SERVICE_SPEC: dict[str, Any] = {
 _STANDIN_SPEC: dict[str, Any] = {
     "contract": _OPT_TEXT,
     "unmatched_status": (int,),
+    "check_requests": _BOOL,
 }
 
 _DATABASE_SPEC: dict[str, Any] = {
@@ -245,6 +246,7 @@ class StandInConfig:
     name: str
     contract: Path | None  # the OpenAPI document answers are checked against
     unmatched_status: int = 501  # the answer to a request no configured answer matches
+    check_requests: bool = True  # requests received are checked against the contract
 
 
 @dataclass(frozen=True)
@@ -831,6 +833,7 @@ def _standin(
         name=name,
         contract=contract or (service.openapi if service else None),
         unmatched_status=int(spec.get("unmatched_status", 501)),
+        check_requests=bool(spec.get("check_requests", True)),
     )
 
 

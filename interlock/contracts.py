@@ -1,9 +1,12 @@
 """Checking a response against a contract: the service's OpenAPI document (with
 openapi-core) or a JSON schema (with jsonschema).
 
-Only the response is checked against the OpenAPI document, never the request, so
+A scenario's own calls have only their response checked, never the request, so
 scenarios that send invalid requests on purpose can still check the documented error
-answer. An operation or a status the document does not describe is a violation, not
+answer. The requests a stand-in receives from the system under test are checked in
+full (:func:`check_request`): there the caller is what is being tested.
+
+An operation or a status the document does not describe is a violation, not
 a pass. Each OpenAPI document is loaded once per process; both libraries are imported
 on first use only (openapi-core takes most of a second to import).
 """
@@ -143,6 +146,51 @@ def check_answer(
     return Verdict(shown(document), operation, status, _violations(errors, status))
 
 
+def check_request(
+    document: Path, method: str, target: str, headers: Mapping[str, str], body: bytes
+) -> Verdict:
+    """Check a request a stand-in received against ``document``: the operation
+    ``method target`` must be described, with its parameters, credentials (security)
+    and body as documented. The verdict's status is 0: no answer is judged here.
+    """
+    import requests
+    from openapi_core.contrib.requests import RequestsOpenAPIRequest
+
+    api = load_openapi(document)
+    url = f"http://stand-in{target if target.startswith('/') else '/' + target}"
+    found = _locate(api, method, _candidate_urls(url, ""))
+    if found is None:
+        operation = f"{method.upper()} {urlsplit(url).path}"
+        return Verdict(shown(document), operation, 0, [_no_operation(api, document, method, url)])
+    located, operation = found
+    query = urlsplit(url).query
+    request = requests.Request(
+        method.upper(), f"{located}?{query}" if query else located, headers=dict(headers)
+    ).prepare()
+    request.body = body or None
+    errors = _request_errors(api, RequestsOpenAPIRequest(request))
+    return Verdict(shown(document), operation, 0, _violations(errors, 0))
+
+
+def _request_errors(api: OpenAPI, request: Any) -> list[Exception]:
+    """Every way the request breaks the document: credentials, parameters and body
+    each checked on their own (openapi-core's whole-request check stops at the first
+    part that fails)."""
+    from openapi_core.validation.request import validators
+
+    whole = type(api.request_validator).__name__  # V30RequestValidator, V31...
+    names = [
+        whole.replace("Request", f"Request{part}") for part in ("Security", "Parameters", "Body")
+    ]
+    if not all(hasattr(validators, name) for name in names):
+        return list(api.iter_request_errors(request))
+    return [
+        error
+        for name in names
+        for error in getattr(validators, name)(api.spec).iter_errors(request)
+    ]
+
+
 def _locate(api: OpenAPI, method: str, urls: list[str]) -> tuple[str, str] | None:
     """The URL under which the document describes the call, and the operation's name;
     None when it describes no such operation."""
@@ -203,6 +251,12 @@ def _operations(api: OpenAPI) -> list[str]:
 def _violations(errors: Iterable[Exception], status: int) -> list[str]:
     from openapi_core.templating.media_types.exceptions import MediaTypeNotFound
     from openapi_core.templating.responses.exceptions import ResponseNotFound
+    from openapi_core.validation.request.exceptions import (
+        MissingRequiredParameter,
+        MissingRequiredRequestBody,
+        ParameterValidationError,
+        SecurityValidationError,
+    )
     from openapi_core.validation.response.exceptions import (
         HeaderValidationError,
         MissingData,
@@ -213,7 +267,26 @@ def _violations(errors: Iterable[Exception], status: int) -> list[str]:
     found: list[str] = []
     for error in errors:
         cause = error.__cause__
-        if isinstance(error, ResponseNotFound):
+        if isinstance(error, SecurityValidationError):
+            schemes = getattr(cause, "schemes", None)
+            accepted = (
+                " or ".join(" with ".join(names) for names in schemes)
+                if schemes
+                else _cut(str(cause or error))
+            )
+            found.append(f"credentials: none that the operation accepts (it accepts {accepted})")
+        elif isinstance(error, MissingRequiredRequestBody):
+            found.append("body: missing, but the operation requires one")
+        elif isinstance(error, MissingRequiredParameter):
+            found.append(f"{error.location} parameter {error.name}: required, but missing")
+        elif isinstance(error, ParameterValidationError):
+            whys = (
+                [why for _, why in _schema_errors(cause.schema_errors)]
+                if isinstance(cause, InvalidSchemaValue)
+                else [_cut(str(cause or error))]
+            )
+            found += [f"{error.location} parameter {error.name}: {why}" for why in whys]
+        elif isinstance(error, ResponseNotFound):
             documented = ", ".join(error.availableresponses) or "none"
             found.append(f"status {status} is not documented for it (documented: {documented})")
         elif isinstance(error, MissingData):

@@ -18,7 +18,8 @@ The context carries exactly these attributes, all set here and nowhere else:
   embedded service logged while it ran).
 
 After each scenario, a request a stand-in had no answer for fails it (naming the
-closest configured answer), like a cleanup that failed.
+closest configured answer), and so does one that breaks the replaced service's
+contract (unless the scenario allows that), like a cleanup that failed.
 
 ``behave -D env=NAME`` picks the environment and ``-D dotted.key=value`` overrides
 one config value, as ``interlock run --env/--set`` do.
@@ -156,7 +157,11 @@ def after_scenario(context: Any, scenario: Any) -> None:
             if opened is not None:
                 opened.close()
         ended = suite.standins.end_scenario()
-    problems = [standin_checks.unmatched_report(name, t) for name, t in ended.items()]
+    problems = [
+        report(name, traffic)
+        for name, traffic in ended.items()
+        for report in (standin_checks.unmatched_report, standin_checks.contract_report)
+    ]
     problems = [suite.masker.mask(text) for text in problems if text]
     if failures:
         listed = "\n  - ".join(failures)

@@ -14,7 +14,7 @@ from typing import Any
 
 from interlock import matching
 from interlock.matching import MISSING
-from interlock.standins import Answer, Received, Traffic, path_of
+from interlock.standins import Answer, Received, Traffic, matches, path_of
 
 
 def _plural(count: int, word: str) -> str:
@@ -22,10 +22,8 @@ def _plural(count: int, word: str) -> str:
 
 
 def _wanted(method: str, path: str, record: Received) -> bool:
-    """The request is one the expectation speaks of (a path with a query compares the
-    query too)."""
-    target = record.target if "?" in path else record.path
-    return record.method == method and target == path
+    """The request is one the expectation speaks of (see :func:`matches`)."""
+    return record.method == method and matches(path, record.target)
 
 
 def closest(record: Received, answers: Sequence[Answer]) -> Answer | None:
@@ -102,4 +100,22 @@ def unmatched_report(name: str, traffic: Traffic) -> str:
     lines += [f"  - {_unmatched_line(record, traffic.answers)}" for record in unmatched]
     for record in unmatched:
         record.reported = True
+    return "\n".join(lines)
+
+
+def contract_report(name: str, traffic: Traffic) -> str:
+    """The answered requests that break the replaced service's contract (unless the
+    scenario allows that), each with how; empty when there are none. The system under
+    test called the service in a way the real one would refuse or misread."""
+    breaking = [r for r in traffic.received if r.violations and not r.allowed and r.answer]
+    if not breaking:
+        return ""
+    lines = [
+        f"the system under test sent the stand-in for {name!r}"
+        f" {_plural(len(breaking), 'request')} its API contract does not allow (the real"
+        " service could refuse or misread them):"
+    ]
+    for record in breaking:
+        lines.append(f"  - {record.line()}")
+        lines += [f"      {violation}" for violation in record.violations]
     return "\n".join(lines)

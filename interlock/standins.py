@@ -11,14 +11,18 @@ Before a stand-in takes an answer, the answer is checked against the replaced
 service's OpenAPI document (``standins.NAME.contract``, by default the service's
 ``openapi``) with the engine that checks real responses, so a double never answers
 what the real service could not; a scenario may allow answers outside the contract
-explicitly. Every request is recorded with the answer it got. A request no answer
-matches gets ``standins.NAME.unmatched_status`` (501) and fails the scenario, naming
-the closest configured answer (see :mod:`interlock.standin_checks`).
+explicitly. Every request is recorded with the answer it got, and checked against
+the same contract (``standins.NAME.check_requests``, on by default): a request the
+real service's contract does not allow fails the scenario, unless it allows that.
+A request no answer matches gets ``standins.NAME.unmatched_status`` (501) and fails
+the scenario, naming the closest configured answer (see :mod:`interlock.standin_checks`).
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -61,9 +65,11 @@ class Answer:
     contract: str = ""  # how it stands against the contract, for the report
 
     def serves(self, method: str, target: str) -> bool:
-        if method != self.method:
-            return False
-        return target == self.path if "?" in self.path else path_of(target) == self.path
+        return method == self.method and matches(self.path, target)
+
+    @property
+    def templated(self) -> bool:
+        return "{" in path_of(self.path)
 
     def title(self) -> str:
         """``POST /reservations -> 409 after 2000 ms``."""
@@ -88,6 +94,9 @@ class Received:
     outcome: str = ""  # empty while a delayed answer is still due
     shown: bool = False  # attached to the report already
     reported: bool = False  # unmatched, and a check has failed naming it already
+    contract: str = ""  # how the request stands against the contract, once checked
+    violations: list[str] = field(default_factory=list)  # how it breaks the contract
+    allowed: bool = False  # the scenario allows requests outside the contract
 
     @property
     def path(self) -> str:
@@ -122,6 +131,8 @@ class Received:
             cut(request, EVIDENCE_BODY_LIMIT) if request else "(no body)",
             "",
         ]
+        if self.contract:
+            lines.append(f"request: {self.contract}")
         answer = self.answer
         if answer is None:
             lines.append(f"answer: {self.status}, since no configured answer matches")
@@ -149,6 +160,25 @@ class Traffic:
 
 def path_of(target: str) -> str:
     return target.split("?", 1)[0]
+
+
+def matches(pattern: str, target: str) -> bool:
+    """Whether a request to ``target`` (path and query) is one ``pattern`` speaks of:
+    ``/reservations/{id}`` takes any one segment in place of ``{id}``; a pattern with a
+    query compares the query too, one without ignores it."""
+    path, _, query = pattern.partition("?")
+    target_path, _, target_query = target.partition("?")
+    if "?" in pattern and query != target_query:
+        return False
+    if "{" not in path:
+        return path == target_path
+    return _template(path).fullmatch(target_path) is not None
+
+
+@functools.lru_cache(maxsize=256)
+def _template(path: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{[^{}/]*\})", path)
+    return re.compile("".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts))
 
 
 class _Server(ThreadingHTTPServer):
@@ -242,8 +272,9 @@ class StandIn:
                 self._idle.notify_all()
 
     def _find(self, method: str, target: str) -> Answer | None:
-        # An answer for the exact query wins over one for the path alone.
-        ranked = sorted(self._answers.values(), key=lambda a: "?" not in a.path)
+        # An answer for the exact query wins over one for the path alone, and an exact
+        # path over a template.
+        ranked = sorted(self._answers.values(), key=lambda a: ("?" not in a.path, a.templated))
         return next((a for a in ranked if a.serves(method, target)), None)
 
     def _reply(
@@ -303,6 +334,7 @@ class _Scenario:
 
     replaced: set[str] = field(default_factory=set)
     outside_contract: set[str] = field(default_factory=set)
+    requests_outside_contract: set[str] = field(default_factory=set)
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
@@ -354,6 +386,10 @@ class StandIns:
     def allow_outside_contract(self, name: str) -> None:
         self.require(name)
         self._scenario.outside_contract.add(name)
+
+    def allow_requests_outside_contract(self, name: str) -> None:
+        self.require(name)
+        self._scenario.requests_outside_contract.add(name)
 
     def add_answer_header(self, name: str, header: str, value: str) -> None:
         self.require(name)
@@ -457,5 +493,27 @@ class StandIns:
 
     def _attach(self, name: str, url: str, record: Received) -> None:
         record.shown = True
+        self._check_request(self.configs[name], record)
         title, text = record.evidence(name, url, self.masker)
         attach_text(self.masker, title, text)
+
+    def _check_request(self, config: StandInConfig, record: Received) -> None:
+        """Note how the request the system under test sent stands against the replaced
+        service's contract (checked here, not in the server thread, so that the check
+        never delays the answer)."""
+        if config.contract is None or not config.check_requests:
+            why = "no contract" if config.contract is None else "check_requests is off"
+            record.contract = f"not checked: {why} (standins.{config.name})"
+            return
+        verdict = contracts.check_request(
+            config.contract, record.method, record.target, record.headers, record.body
+        )
+        where = f"{verdict.document}: operation {verdict.operation}"
+        record.violations = verdict.violations
+        record.allowed = config.name in self._scenario.requests_outside_contract
+        if not verdict.violations:
+            record.contract = f"conforms to the contract {where}"
+            return
+        listed = "\n  - ".join(verdict.violations)
+        allowed = ", as the scenario allows" if record.allowed else ""
+        record.contract = f"breaks the contract {where}{allowed}:\n  - {listed}"

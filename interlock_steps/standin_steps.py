@@ -35,6 +35,15 @@ def step_the_stand_in_may_answer_outside_its_api_contract(context, name):
     context.interlock.standins.allow_outside_contract(context.variables.substitute(name))
 
 
+@step('the stand-in "{name:Quoted}" may receive requests outside its API contract')
+def step_the_stand_in_may_receive_requests_outside_its_api_contract(context, name):
+    """Requests the system under test sends the stand-in later in the scenario do not fail it
+    when the replaced service's contract does not allow them (when the scenario checks how the
+    caller copes with its own mistake, say); the report still shows how they break it.
+    """
+    context.interlock.standins.allow_requests_outside_contract(context.variables.substitute(name))
+
+
 @step('the stand-in "{name:Quoted}" answer header "{header:Quoted}" is "{value:Quoted}"')
 def step_the_stand_in_answer_header_is(context, name, header, value):
     """Every answer set later in the scenario for this stand-in carries the header (a Location
@@ -69,7 +78,8 @@ def _answer(context, name, method, path, status, delay, body=MISSING):
 def step_the_stand_in_answers(context, name, method, path, status, delay=None):
     """From now on in this scenario the stand-in answers such requests with the status and no
     body (after the delay, if one is given). The answer is refused unless the replaced
-    service's API contract documents it.
+    service's API contract documents it. A path may name a segment as a template
+    ("/reservations/{id}" answers a request to any one reservation); an exact path wins.
     """
     _answer(context, name, method, path, status, delay)
 
@@ -129,7 +139,8 @@ def _received(context, name, count, method, path, expected=MISSING):
 )
 def step_the_stand_in_should_have_received(context, name, count, method, path):
     """Counts the requests the stand-in received in this scenario with that method and path (a
-    path with a query compares the query too). A failure lists everything it received.
+    path with a query compares the query too; "/reservations/{id}" counts requests to any one
+    reservation). A failure lists everything it received.
     """
     _received(context, name, count, method, path)
 

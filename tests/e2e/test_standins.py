@@ -19,6 +19,7 @@ from interlock.errors import ScenarioInputError
 from interlock.masking import Masker
 from interlock.processes import pid_alive
 from interlock.runtime import Runtime, worker_processes
+from interlock.standin_checks import contract_report
 from interlock.standins import StandIns
 from interlock.worker_services import WorkerServices
 from tests.conftest import REPO, interlock
@@ -123,6 +124,58 @@ def test_an_answer_the_contract_forbids_is_refused_unless_the_scenario_allows_it
     answer = standins.answer("inventory", "POST", "/reservations", 500)
     assert answer.contract.startswith("outside the contract demo/openapi/inventory.yaml")
     assert "status 500 is not documented" in answer.contract
+
+
+def test_what_the_caller_sends_is_checked_against_the_contract(standins: StandIns) -> None:
+    url = standins.replace("inventory").url
+    standins.answer("inventory", "POST", "/reservations", 409, REFUSAL)
+    token = {"Authorization": "Bearer t"}
+    good = {"sku": "A", "quantity": 1, "order_ref": "R"}
+    requests.post(f"{url}/reservations", json=good, headers=token, timeout=5)
+    requests.post(f"{url}/reservations", json={"sku": "A"}, timeout=5)  # no token, no quantity
+    traffic = standins.end_scenario()["inventory"]
+    first, second = traffic.received
+    assert first.contract.startswith("conforms to the contract demo/openapi/inventory.yaml")
+    assert second.contract.startswith("breaks the contract demo/openapi/inventory.yaml")
+    report = contract_report("inventory", traffic)
+    assert '- POST /reservations {"sku": "A"}' in report
+    assert "credentials: none that the operation accepts (it accepts bearerAuth)" in report
+    assert "body: 'quantity' is a required property" in report
+    assert '"quantity": 1' not in report  # the request that conforms is not listed
+
+    standins.replace("inventory")
+    standins.allow_requests_outside_contract("inventory")
+    standins.answer("inventory", "POST", "/reservations", 409, REFUSAL)
+    requests.post(f"{url}/reservations", json={"sku": "A"}, timeout=5)
+    traffic = standins.end_scenario()["inventory"]
+    assert contract_report("inventory", traffic) == ""
+    assert ", as the scenario allows:" in traffic.received[0].contract
+
+
+def test_a_stand_in_may_be_told_not_to_check_requests() -> None:
+    config = StandInConfig("inventory", CONTRACT, check_requests=False)
+    doubles = StandIns({"inventory": config}, Masker())
+    try:
+        url = doubles.replace("inventory").url
+        doubles.answer("inventory", "POST", "/reservations", 409, REFUSAL)
+        requests.post(f"{url}/reservations", json={"sku": "A"}, timeout=5)
+        traffic = doubles.end_scenario()["inventory"]
+    finally:
+        doubles.close()
+    assert contract_report("inventory", traffic) == ""
+    assert traffic.received[0].contract == (
+        "not checked: check_requests is off (standins.inventory)"
+    )
+
+
+def test_an_exact_path_wins_over_a_template(standins: StandIns) -> None:
+    url = standins.replace("inventory").url
+    lamp = {"sku": "LAMP", "name": "Lamp", "price": 19.9, "stock": 3}
+    unknown = {"error": "unknown_product", "message": "unknown product 'GONE'"}
+    standins.answer("inventory", "GET", "/products/{sku}", 200, lamp)
+    standins.answer("inventory", "GET", "/products/GONE", 404, unknown)
+    assert requests.get(f"{url}/products/GONE", timeout=5).status_code == 404
+    assert requests.get(f"{url}/products/LAMP", timeout=5).json() == lamp
 
 
 def test_answer_headers_are_checked_with_the_answer(standins: StandIns) -> None:

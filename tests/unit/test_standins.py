@@ -16,7 +16,7 @@ from interlock.errors import ConfigError
 from interlock.masking import MASK, Masker
 from interlock.runtime import Runtime
 from interlock.stack import resolve_placeholders
-from interlock.standin_checks import check_received, closest, unmatched_report
+from interlock.standin_checks import check_received, closest, contract_report, unmatched_report
 from interlock.standins import Answer, Received, Traffic
 from tests.unit.test_config import DEFAULT, make_project
 
@@ -56,6 +56,23 @@ def test_an_answer_for_a_query_serves_only_that_query() -> None:
     assert answer.serves("GET", "/products?sku=A")
     assert not answer.serves("GET", "/products?sku=B")
     assert not answer.serves("GET", "/products")
+
+
+def test_a_path_template_serves_any_one_segment() -> None:
+    release = Answer("DELETE", "/reservations/{id}", 200)
+    assert release.serves("DELETE", "/reservations/7")
+    assert release.serves("DELETE", "/reservations/7?force=1")
+    assert not release.serves("DELETE", "/reservations/7/items")
+    assert not release.serves("DELETE", "/reservations/")
+    assert not release.serves("DELETE", "/reservations")
+
+
+def test_received_requests_are_counted_by_path_template() -> None:
+    traffic = Traffic(
+        [received("DELETE", "/reservations/7"), received("DELETE", "/reservations/8")], []
+    )
+    check_received("inventory", traffic, "DELETE", "/reservations/{id}", 2)
+    check_received("inventory", traffic, "DELETE", "/reservations/7", 1)
 
 
 # -- what it received ----------------------------------------------------------------------
@@ -201,6 +218,74 @@ def test_an_operation_the_contract_lacks_is_refused_listing_the_operations() -> 
     [violation] = check(200, {}, path="/reservationz")
     assert "describes no operation POST /reservationz" in violation
     assert "POST /reservations" in violation
+
+
+# -- requests the system under test sends, against the contract --------------------------
+
+TOKEN = {"Authorization": "Bearer t", **JSON}
+RESERVATION = {"sku": "A", "quantity": 2, "order_ref": "ORD-1"}
+
+
+def check_request(
+    method: str, target: str, body: object = None, headers: dict[str, str] | None = None
+) -> list[str]:
+    raw = json.dumps(body).encode() if body is not None else b""
+    given = TOKEN if headers is None else headers
+    return contracts.check_request(INVENTORY, method, target, given, raw).violations
+
+
+def test_a_request_the_contract_allows_has_no_violation() -> None:
+    assert check_request("POST", "/reservations", RESERVATION) == []
+    assert check_request("DELETE", "/reservations/12", headers={"Authorization": "Bearer t"}) == []
+
+
+def test_a_request_body_is_checked_rule_by_rule() -> None:
+    assert check_request("POST", "/reservations", {"sku": "A", "quantity": "two"}) == [
+        "body: 'order_ref' is a required property (rule: required)",
+        "body.quantity: 'two' is not of type 'integer' (rule: properties.quantity.type)",
+    ]
+
+
+def test_missing_credentials_name_the_ones_the_operation_accepts() -> None:
+    assert check_request("POST", "/reservations", RESERVATION, headers=JSON) == [
+        "credentials: none that the operation accepts (it accepts bearerAuth)"
+    ]
+
+
+def test_a_missing_body_and_a_bad_path_parameter_are_violations() -> None:
+    assert check_request("POST", "/reservations") == [
+        "body: missing, but the operation requires one"
+    ]
+    [violation] = check_request("DELETE", "/reservations/abc")
+    assert violation.startswith("path parameter id: ")
+
+
+def test_a_request_to_an_operation_the_contract_lacks_lists_the_operations() -> None:
+    [violation] = check_request("PUT", "/nowhere")
+    assert "describes no operation PUT /nowhere" in violation
+    assert "POST /reservations" in violation
+
+
+def test_answered_requests_outside_the_contract_fail_the_scenario_unless_allowed() -> None:
+    bad = received("POST", "/reservations", {"sku": "A"})
+    bad.violations = ["body: 'quantity' is a required property (rule: required)"]
+    good = received("POST", "/reservations", RESERVATION)
+    report = contract_report("inventory", Traffic([good, bad], [REFUSED]))
+    assert report.splitlines() == [
+        "the system under test sent the stand-in for 'inventory' 1 request its API contract"
+        " does not allow (the real service could refuse or misread them):",
+        '  - POST /reservations {"sku": "A"}',
+        "      body: 'quantity' is a required property (rule: required)",
+    ]
+    bad.allowed = True
+    assert contract_report("inventory", Traffic([good, bad], [REFUSED])) == ""
+
+
+def test_an_unmatched_request_is_reported_as_unmatched_only() -> None:
+    stray = received("PUT", "/nowhere", answer=None)
+    stray.violations = ["the API contract describes no operation PUT /nowhere"]
+    assert contract_report("inventory", Traffic([stray], [])) == ""
+    assert unmatched_report("inventory", Traffic([stray], []))
 
 
 # -- config --------------------------------------------------------------------------------
