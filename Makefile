@@ -1,7 +1,8 @@
 # interlock: the two commands a user needs, and what they set up.
 #   make demo   run every scenario against the embedded demo shop, build the report
 #   make test   interlock's own test suite, then the scenario suite (what CI runs)
-# Both install what is missing first (.venv, the Allure CLI, MariaDB) and reuse it after.
+# Both install what is missing first (.venv, the Allure CLI, MariaDB; for make test also
+# Chromium, for the report's screenshot test) and reuse it after.
 
 SHELL := /bin/bash
 VENV := .venv
@@ -10,12 +11,12 @@ INTERLOCK := $(VENV)/bin/interlock
 PIP := $(VENV)/bin/pip --disable-pip-version-check --quiet
 APT_PACKAGES := mariadb-server-core mariadb-client-core
 
-.PHONY: demo test setup mariadb lint unit down clean
+.PHONY: demo test setup mariadb browser lint unit down clean
 
 demo: setup
 	$(INTERLOCK) run
 
-test: setup lint
+test: setup browser lint
 	$(VENV)/bin/python -m pytest
 	$(INTERLOCK) run --env ci
 
@@ -41,6 +42,17 @@ mariadb:
 		echo "MariaDB is not installed. Run this, then make again:"; \
 		echo "  sudo apt-get update && sudo apt-get install -y $(APT_PACKAGES)"; \
 		exit 2; \
+	fi
+
+# Headless Chromium renders the report for its screenshot test (make test only).
+browser:
+	@if command -v chromium >/dev/null; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+		echo "installing Chromium for the report's screenshot test: apt-get install -y chromium"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	else \
+		echo "Chromium is not installed, so the report's screenshot test is skipped; to run it:"; \
+		echo "  sudo apt-get install -y chromium"; \
 	fi
 
 lint: $(VENV)/.installed
