@@ -151,19 +151,23 @@ def shard(scenarios: Sequence[ScenarioRef], index: int, total: int) -> list[Scen
 def partition(
     scenarios: Sequence[ScenarioRef], workers: int, durations: Mapping[str, float]
 ) -> list[list[ScenarioRef]]:
-    """Spread scenarios over ``workers`` batches of about equal expected time.
+    """Spread scenarios over ``workers`` batches of about equal expected time, each a
+    contiguous run of the suite in file order.
 
-    Longest first, each to the batch that would finish soonest (LPT). Scenarios of
-    one feature stay together where balance allows, since behave runs a feature's
-    Background and hooks per feature file. Each batch keeps file order.
+    The suite is cut where its running total of expected time (the last run's
+    durations; the mean of those for a scenario never timed) crosses each worker's
+    share, so the batches differ by at most about one scenario's time. Contiguous
+    batches keep a feature's scenarios together: a worker parses only the files of its
+    own batch, and at most ``workers - 1`` files are split between two workers.
     """
     known = [d for d in durations.values() if d > 0]
     fallback = sum(known) / len(known) if known else DEFAULT_DURATION
+    costs = [max(durations.get(s.key, fallback), 0.0) or fallback for s in scenarios]
+    total = sum(costs)
     batches: list[list[ScenarioRef]] = [[] for _ in range(workers)]
-    load = [0.0] * workers
-    for ref in sorted(scenarios, key=lambda s: -durations.get(s.key, fallback)):
-        i = min(range(workers), key=lambda b: load[b])
-        batches[i].append(ref)
-        load[i] += durations.get(ref.key, fallback)
-    order = {(s.file, s.line): n for n, s in enumerate(scenarios)}
-    return [sorted(b, key=lambda s: order[(s.file, s.line)]) for b in batches if b]
+    done = 0.0
+    for ref, cost in zip(scenarios, costs, strict=True):
+        middle = done + cost / 2  # a scenario goes where most of its time falls
+        batches[min(int(middle / total * workers), workers - 1)].append(ref)
+        done += cost
+    return [batch for batch in batches if batch]

@@ -113,6 +113,41 @@ def test_partition_balances_by_last_durations() -> None:
     assert partition(scenarios, 8, {}) and len(partition(scenarios, 8, {})) == 6
 
 
+def suite(*sizes: int) -> list[ScenarioRef]:
+    """Files of the given numbers of scenarios, in file order."""
+    return [
+        ScenarioRef(f"f{f:02}.feature", line, f"s{line}", frozenset())
+        for f, size in enumerate(sizes)
+        for line in range(1, size + 1)
+    ]
+
+
+def test_partition_gives_each_worker_whole_files_when_they_divide_evenly() -> None:
+    batches = partition(suite(*[25] * 20), 4, {})
+    assert [len(b) for b in batches] == [125] * 4
+    files = [{s.file for s in b} for b in batches]
+    assert [len(f) for f in files] == [5] * 4
+    assert not set.intersection(*files)  # no file is shared
+
+
+def test_partition_cuts_a_large_file_into_contiguous_slices() -> None:
+    scenarios = suite(250, *[25] * 10)
+    batches = partition(scenarios, 4, {})
+    assert [len(b) for b in batches] == [125] * 4
+    assert [s.line for s in batches[1]] == list(range(126, 251))  # the big file's 2nd half
+    assert [s for b in batches for s in b] == scenarios  # contiguous, in suite order
+
+
+def test_partition_splits_at_most_workers_minus_one_files() -> None:
+    scenarios = suite(7, 3, 11, 5, 9, 2, 13)
+    batches = partition(scenarios, 3, {})
+    shared = set.intersection(*[{s.file for s in b} for b in batches[:2]]) | set.intersection(
+        *[{s.file for s in b} for b in batches[1:]]
+    )
+    assert len(shared) <= 2
+    assert max(map(len, batches)) - min(map(len, batches)) <= 1
+
+
 def test_junit_files_of_one_feature_from_several_workers_merge(tmp_path: Path) -> None:
     for worker, (name, failed) in {"w1": ("a", False), "w2": ("b", True)}.items():
         folder = tmp_path / "parts" / worker
