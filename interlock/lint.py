@@ -17,13 +17,14 @@ import json
 import re
 import runpy
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from behave.parser import ParserError, parse_file
+from behave.parser import ParserError
 from behave.step_registry import registry
 
+from interlock.selection import parsed_feature
 from interlock.variables import BUILTINS
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -84,6 +85,7 @@ class StepLibrary:
     """The registered step definitions, as lint needs them."""
 
     matchers: list[Any]
+    _matches: dict[str, list[Any]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def load(cls, steps_dir: Path) -> StepLibrary:
@@ -95,7 +97,12 @@ class StepLibrary:
         return cls([m for group in registry.steps.values() for m in group])
 
     def matches(self, text: str) -> list[Any]:
-        return [m for m in self.matchers if m.match(text)]
+        """The step definitions that match a step's text (remembered per text: a suite
+        repeats the same steps many times)."""
+        found = self._matches.get(text)
+        if found is None:
+            found = self._matches[text] = [m for m in self.matchers if m.match(text)]
+        return found
 
     def suggestions(self, text: str, n: int = 3) -> list[str]:
         """The phrasings closest to ``text``, as an analyst reads them (``<status>``)."""
@@ -122,7 +129,7 @@ def lint(
     for path in feature_files:
         relative = str(path.relative_to(root))
         try:
-            feature = parse_file(str(path))
+            feature = parsed_feature(path)
         except ParserError as exc:
             line = getattr(exc, "line", None) or _line_of(str(exc))
             problems.append(Problem(relative, line, "error", f"not valid Gherkin: {exc}"))

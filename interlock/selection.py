@@ -7,6 +7,7 @@ accepts (``file:line``; for an Outline, its Examples row). Selection honours pat
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -94,9 +95,22 @@ def _split_location(raw: str) -> tuple[str, int | None]:
     return raw, None
 
 
+def parsed_feature(path: Path) -> Any:
+    """behave's model of a feature file (None for an empty one), parsed once per process
+    for each version of the file: selecting scenarios and linting them share it.
+    Raises behave's ParserError."""
+    stat = path.stat()
+    return _parse(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(path: str, mtime_ns: int, size: int) -> Any:
+    return parse_file(path)
+
+
 def _scenarios(root: Path, path: Path) -> list[ScenarioRef]:
     try:
-        feature = parse_file(str(path))
+        feature = parsed_feature(path)
     except ParserError as exc:
         text = str(exc)
         line = re.search(r"line (\d+)", text)
