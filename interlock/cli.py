@@ -188,6 +188,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         junit_parts=junit_dir / "parts",
         lists_dir=config.state_dir / "lists" / str(time.monotonic_ns()),
         logs_dir=config.reports_dir / "logs" / "workers",
+        scenarios_per_process=config.run.scenarios_per_process,
     )
     shutil.rmtree(behave.logs_dir, ignore_errors=True)
     acquired = None

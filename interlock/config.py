@@ -137,7 +137,7 @@ SCHEMA: dict[str, Any] = {
         "require_requirement_tag": _BOOL,
         "verdict": _LIST,
     },
-    "run": {"scenario_timeout": _NUMBER, "flaky_retries": (int,)},
+    "run": {"scenario_timeout": _NUMBER, "flaky_retries": (int,), "scenarios_per_process": (int,)},
     "mariadb": {
         "bin_dir": _OPT_TEXT,
         "cache_dir": _OPT_TEXT,
@@ -268,6 +268,7 @@ class DatabaseConfig:
 class RunSettings:
     scenario_timeout: float  # seconds a scenario may take (0: no limit)
     flaky_retries: int  # how often a failed @flaky scenario is tried again
+    scenarios_per_process: int = 500  # a worker's batch runs in behave processes of this many
 
 
 @dataclass(frozen=True)
@@ -628,6 +629,12 @@ def _freeze(
                 f"{where}: standins.{name}.unmatched_status must be an HTTP status (100-599),"
                 f" not {standin.unmatched_status}"
             )
+    per_process = section("run").get("scenarios_per_process", 500)
+    if isinstance(per_process, int) and per_process < 1:
+        problems.append(
+            f"{origins.get('run.scenarios_per_process', 'config')}: run.scenarios_per_process"
+            f" must be 1 or more, not {per_process}"
+        )
     for name, cred in credentials.items():
         problems += _credentials_problems(
             cred,
@@ -651,6 +658,7 @@ def _freeze(
         run=RunSettings(
             scenario_timeout=float(section("run").get("scenario_timeout", 300)),
             flaky_retries=int(section("run").get("flaky_retries", 2)),
+            scenarios_per_process=int(section("run").get("scenarios_per_process", 500)),
         ),
         http=HttpSettings(
             connect_timeout=float(http.get("connect_timeout", 5)),

@@ -43,6 +43,7 @@ class BehaveCommand:
     junit_parts: Path
     lists_dir: Path
     logs_dir: Path
+    scenarios_per_process: int = 500  # see chunks()
 
     def for_batch(self, batch: Batch) -> list[str]:
         self.lists_dir.mkdir(parents=True, exist_ok=True)
@@ -64,7 +65,7 @@ class Supervisor:
 
     children: list[subprocess.Popen[bytes]] = field(default_factory=list)
     signal: int | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
 
     def __call__(self, signum: int, frame: FrameType | None) -> None:
         with self._lock:
@@ -75,10 +76,13 @@ class Supervisor:
                     with contextlib.suppress(ProcessLookupError):
                         child.send_signal(signal.SIGINT if first else signal.SIGKILL)
 
-    def start(self, command: list[str], root: Path, worker: str, output: IO[bytes] | None) -> None:
+    def start(
+        self, command: list[str], root: Path, worker: str, output: IO[bytes] | None
+    ) -> subprocess.Popen[bytes] | None:
+        """Start one behave process; None once a signal came (nothing new starts)."""
         with self._lock:
             if self.signal is not None:
-                return  # interrupted: start nothing new
+                return None
             # Unbuffered, so a worker's log can be followed while it runs.
             env = {**os.environ, WORKER_ENV: worker, "PYTHONUNBUFFERED": "1"}
             # Its own session: a terminal's Ctrl-C reaches only the parent, which
@@ -93,18 +97,34 @@ class Supervisor:
                 start_new_session=True,
             )
             self.children.append(child)
+            return child
 
-    def wait(self) -> list[int]:
-        codes = []
-        for child in self.children:
-            while True:
-                try:
-                    codes.append(child.wait())
-                    break
-                except KeyboardInterrupt:  # pragma: no cover - the handler takes SIGINT
-                    continue
-        self.children.clear()
-        return codes
+    def forget(self) -> None:
+        """Drop the processes that have ended (all of them, after a set of batches)."""
+        with self._lock:
+            self.children = [child for child in self.children if child.poll() is None]
+
+
+def _wait(child: subprocess.Popen[bytes]) -> int:
+    while True:
+        try:
+            return child.wait()
+        except KeyboardInterrupt:  # pragma: no cover - the handler takes SIGINT
+            continue
+
+
+def chunks(batch: Batch, size: int) -> list[Batch]:
+    """A worker's batch as successive behave processes of at most ``size`` scenarios
+    (equal parts), so that a worker's memory does not grow with the suite: behave keeps
+    the model of every scenario it ran. The first keeps the worker's id, the others
+    are ``w1.2``, ``w1.3``... (their own log and JUnit folder)."""
+    count = max(1, -(-len(batch.scenarios) // max(size, 1)))
+    step = -(-len(batch.scenarios) // count)
+    parts = [batch.scenarios[i : i + step] for i in range(0, len(batch.scenarios), step)]
+    return [
+        Batch(batch.worker if n == 1 else f"{batch.worker}.{n}", part)
+        for n, part in enumerate(parts, 1)
+    ]
 
 
 def run_batches(
@@ -113,24 +133,52 @@ def run_batches(
     supervisor: Supervisor,
     console: bool,
 ) -> list[int]:
-    """Run the batches at the same time; returns their exit codes.
+    """Run the batches at the same time, each as successive behave processes of at most
+    ``behave.scenarios_per_process`` scenarios (see :func:`chunks`); returns their exit
+    codes.
 
     With ``console`` (a single batch) behave writes to the terminal as usual;
-    otherwise each worker writes to ``reports/logs/<worker>.log``.
+    otherwise each process writes to ``reports/logs/workers/<worker>.log``.
     """
-    handles = []
-    try:
-        for batch in batches:
+    codes: list[list[int]] = [[] for _ in batches]
+    errors: list[Exception] = []
+
+    def run(slot: int, parts: list[Batch]) -> None:
+        try:
+            run_parts(slot, parts)
+        except Exception as exc:  # raised again in the main thread below
+            errors.append(exc)
+
+    def run_parts(slot: int, parts: list[Batch]) -> None:
+        for part in parts:
             output = None
             if not console:
                 behave.logs_dir.mkdir(parents=True, exist_ok=True)
-                output = open(behave.logs_dir / f"{batch.worker}.log", "wb")  # noqa: SIM115
-                handles.append(output)
-            supervisor.start(behave.for_batch(batch), behave.root, batch.worker, output)
-        return supervisor.wait()
-    finally:
-        for handle in handles:
-            handle.close()
+                output = open(behave.logs_dir / f"{part.worker}.log", "wb")  # noqa: SIM115
+            try:
+                child = supervisor.start(behave.for_batch(part), behave.root, part.worker, output)
+                if child is None:
+                    return  # interrupted: the rest of this worker's share does not start
+                codes[slot].append(_wait(child))
+            finally:
+                if output is not None:
+                    output.close()
+
+    threads = [
+        threading.Thread(
+            target=run, args=(slot, chunks(batch, behave.scenarios_per_process)), daemon=True
+        )
+        for slot, batch in enumerate(batches)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        while thread.is_alive():  # a timed join: signals reach the handler meanwhile
+            thread.join(0.2)
+    supervisor.forget()
+    if errors:
+        raise errors[0]
+    return [code for slot in codes for code in slot]
 
 
 class Progress:

@@ -96,6 +96,29 @@ def test_one_worker_four_workers_and_four_merged_shards_agree(
     assert merged.stdout.splitlines()[-1] == single.stdout.splitlines()[-1]
 
 
+def test_a_worker_share_larger_than_the_cap_runs_in_several_behave_processes(
+    project: Path,
+) -> None:
+    many = add(
+        project,
+        "many.feature",
+        "Feature: Many\n"
+        + "".join(
+            f'  Scenario: Quick {i}\n    Given the variable "v" is "{i}"\n' for i in range(7)
+        ),
+    )
+    result = interlock(
+        project, "run", "--no-report", "--workers", "2",
+        "--set", "run.scenarios_per_process=2", many,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    logs = sorted(p.name for p in (project / "reports" / "logs" / "workers").glob("*.log"))
+    assert logs == ["w1.2.log", "w1.log", "w2.2.log", "w2.log"]  # 4 + 3 scenarios, 2 each
+    assert {name for name, _ in outcomes(project)} == {f"Quick {i}" for i in range(7)}
+    junit = (project / "reports" / "junit" / "junit.xml").read_text()
+    assert 'tests="7"' in junit
+
+
 def test_rerun_failed_runs_only_what_failed(project: Path) -> None:
     first = interlock(project, "run", "--no-report", "--rerun-failed")
     assert first.returncode == 2

@@ -19,6 +19,7 @@ from interlock.selection import (
     partition,
     shard,
 )
+from interlock.workers import Batch, chunks
 
 FEATURE = """Feature: F
   @smoke
@@ -146,6 +147,16 @@ def test_partition_splits_at_most_workers_minus_one_files() -> None:
     )
     assert len(shared) <= 2
     assert max(map(len, batches)) - min(map(len, batches)) <= 1
+
+
+def test_a_worker_share_runs_in_equal_processes_of_at_most_the_cap() -> None:
+    share = Batch("w1", suite(1001))
+    parts = chunks(share, 500)
+    assert [(p.worker, len(p.scenarios)) for p in parts] == [
+        ("w1", 334), ("w1.2", 334), ("w1.3", 333)
+    ]  # fmt: skip
+    assert [s for p in parts for s in p.scenarios] == share.scenarios
+    assert [p.worker for p in chunks(Batch("w2", suite(500)), 500)] == ["w2"]
 
 
 def test_junit_files_of_one_feature_from_several_workers_merge(tmp_path: Path) -> None:
