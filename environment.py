@@ -3,7 +3,6 @@
 from interlock.hooks import (  # noqa: F401
     after_all,
     after_scenario,
-    after_step,
     before_all,
     before_scenario,
     before_step,

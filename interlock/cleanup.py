@@ -36,8 +36,9 @@ class CleanupRegistry:
         """
         failures: list[str] = []
         while self._actions:
-            description, action = self._actions.pop()
+            description = self._actions[-1][0]
             try:
+                _, action = self._actions.pop()
                 with around():
                     action()
             except KeyboardInterrupt:

@@ -153,9 +153,6 @@ def check_request(
     ``method target`` must be described, with its parameters, credentials (security)
     and body as documented. The verdict's status is 0: no answer is judged here.
     """
-    import requests
-    from openapi_core.contrib.requests import RequestsOpenAPIRequest
-
     api = load_openapi(document)
     url = f"http://stand-in{target if target.startswith('/') else '/' + target}"
     found = _locate(api, method, _candidate_urls(url, ""))
@@ -163,13 +160,47 @@ def check_request(
         operation = f"{method.upper()} {urlsplit(url).path}"
         return Verdict(shown(document), operation, 0, [_no_operation(api, document, method, url)])
     located, operation = found
-    query = urlsplit(url).query
-    request = requests.Request(
-        method.upper(), f"{located}?{query}" if query else located, headers=dict(headers)
-    ).prepare()
-    request.body = body or None
-    errors = _request_errors(api, RequestsOpenAPIRequest(request))
+    request = _received_request(method, located, urlsplit(url).query, headers, body)
+    errors = _request_errors(api, request)
     return Verdict(shown(document), operation, 0, _violations(errors, 0))
+
+
+def _received_request(
+    method: str, url: str, query: str, headers: Mapping[str, str], body: bytes
+) -> Any:
+    """The request as openapi-core reads one: the path percent-decoded, blank query
+    values kept, cookies from the Cookie header, and the body's own Content-Type
+    (none when it sent none)."""
+    from http.cookies import CookieError, SimpleCookie
+    from types import SimpleNamespace
+    from urllib.parse import parse_qs, unquote
+
+    from openapi_core.datatypes import RequestParameters
+    from werkzeug.datastructures import Headers, ImmutableMultiDict
+
+    cookies: dict[str, str] = {}
+    for key, value in headers.items():
+        if key.lower() == "cookie":
+            jar: SimpleCookie = SimpleCookie()
+            try:
+                jar.load(value)
+            except CookieError:
+                continue
+            cookies.update({name: morsel.value for name, morsel in jar.items()})
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    parts = urlsplit(url)
+    return SimpleNamespace(
+        host_url=f"{parts.scheme}://{parts.netloc}",
+        path=unquote(parts.path),
+        method=method.lower(),
+        body=body or None,
+        content_type=content_type,
+        parameters=RequestParameters(
+            query=ImmutableMultiDict(parse_qs(query, keep_blank_values=True)),
+            header=Headers(dict(headers)),
+            cookie=ImmutableMultiDict(cookies),
+        ),
+    )
 
 
 def _request_errors(api: OpenAPI, request: Any) -> list[Exception]:

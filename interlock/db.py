@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +58,8 @@ class Database:
 
     @property
     def connection(self) -> pymysql.connections.Connection:
+        if self._connection is not None and not self._connection.open:
+            self._connection = None  # lost, or closed by pymysql when a call was cut short
         if self._connection is None:
             ep = self.endpoint
             started = time.monotonic()
@@ -97,17 +99,17 @@ class Database:
         ``evidence`` attaches the statement, its parameters and its rows to the report;
         interlock's own schema look-ups leave it off.
         """
-        with self.connection.cursor() as cursor:
-            try:
+        try:
+            with self._cursor() as cursor:
                 cursor.execute(sql, tuple(params))
-            except pymysql.MySQLError as exc:
-                raise AssertionError(
-                    self.masker.mask(
-                        f"query failed on {self.name!r}: {describe_error(exc)}\n  {sql}\n"
-                        f"  parameters: {list(params)}"
-                    )
-                ) from None
-            rows = list(cursor.fetchall())
+                rows = list(cursor.fetchall())
+        except pymysql.MySQLError as exc:
+            raise AssertionError(
+                self.masker.mask(
+                    f"query failed on {self.name!r}: {describe_error(exc)}\n  {sql}\n"
+                    f"  parameters: {list(params)}"
+                )
+            ) from None
         if evidence:
             self._evidence(sql, params, rows)
         return rows
@@ -118,11 +120,26 @@ class Database:
         pymysql errors propagate: callers turn them into messages that name the
         user's own input (the table row, the script line).
         """
-        with self.connection.cursor() as cursor:
+        with self._cursor() as cursor:
             affected = cursor.execute(sql, None if params is None else tuple(params))
             last_id = int(cursor.lastrowid or 0)
         self._evidence(sql, params or (), [], affected)
         return int(affected), last_id
+
+    @contextlib.contextmanager
+    def _cursor(self) -> Iterator[Any]:
+        """A cursor on the connection; a statement cut short by anything but the
+        database (Ctrl-C, the scenario's time limit) leaves the connection's exchange
+        half-done, so it is dropped and the next statement connects afresh: the
+        cleanups after an interrupted step still reach the database."""
+        try:
+            with self.connection.cursor() as cursor:
+                yield cursor
+        except pymysql.MySQLError:
+            raise
+        except BaseException:
+            self.close()
+            raise
 
     def _evidence(
         self,

@@ -40,7 +40,7 @@ from interlock.config import Config, config_from_userdata
 from interlock.db import Databases
 from interlock.evidence import attach_text
 from interlock.http import HttpClient, service_targets
-from interlock.interruption import Interruption
+from interlock.interruption import Interruption, step_zone
 from interlock.leftovers import record_leftovers
 from interlock.masking import Masker
 from interlock.service_logs import LogMarks
@@ -79,25 +79,26 @@ def _say(message: str) -> None:
     print(f"interlock: {message}", file=sys.__stderr__ or sys.stderr, flush=True)
 
 
-HOOKS = (
-    "before_all", "before_scenario", "before_step", "after_step", "after_scenario", "after_all"
-)  # fmt: skip
+HOOKS = ("before_all", "before_scenario", "before_step", "after_scenario", "after_all")
+_interruption: Interruption | None = None  # this process's, from before_all on
 
 
 def before_all(context: Any) -> None:
     """Load config, then attach to the described environment or start one."""
-    interruption = Interruption().install()
+    global _interruption
+    interruption = _interruption = Interruption().install()
     # An InterlockError aborts the run; behave prints its message (no traceback).
     config = config_from_userdata(context.config.userdata)
     acquired = stack.acquire(config, report=_say)
-    context.interlock = Suite(config, acquired, Masker(config.secrets), interruption)
+    suite = context.interlock = Suite(config, acquired, Masker(config.secrets), interruption)
+    step_zone([interruption.check, suite.time_limit.check])
     _check_hooks(context)
     interruption.safe_point(context)
 
 
 def _check_hooks(context: Any) -> None:
-    """Every interlock hook must be wired: without ``after_step`` a Ctrl-C between
-    two steps would skip the scenario's cleanups."""
+    """Every interlock hook must be wired (without ``after_scenario`` no cleanup runs;
+    without ``after_all`` per-worker services outlive the process)."""
     runner = getattr(context, "_runner", None)
     hooks = getattr(runner, "hooks", None)
     if not isinstance(hooks, dict):
@@ -130,19 +131,18 @@ def before_scenario(context: Any, scenario: Any) -> None:
 
 
 def before_step(context: Any, step: Any) -> None:
-    suite: Suite = context.interlock
-    suite.time_limit.entering(step)
-    suite.interruption.step_starting(context)
-
-
-def after_step(context: Any, step: Any) -> None:
-    context.interlock.interruption.step_ended()
+    context.interlock.time_limit.entering(step)
 
 
 def after_scenario(context: Any, scenario: Any) -> None:
     """Run every cleanup (newest first), close the scenario's connections, report what the
     stand-ins received. Unmatched stand-in requests and failed cleanups fail it."""
     suite: Suite = context.interlock
+    with suite.interruption.teardown():
+        _after_scenario(context, scenario, suite)
+
+
+def _after_scenario(context: Any, scenario: Any, suite: Suite) -> None:
     suite.time_limit.stop()  # cleanups are not cut short
     # Any of these is missing when before_scenario was interrupted before it set it.
     cleanup: CleanupRegistry = getattr(context, "cleanup", CleanupRegistry())
@@ -175,10 +175,11 @@ def after_scenario(context: Any, scenario: Any) -> None:
 
 
 def after_all(context: Any) -> None:
+    if _interruption is not None:
+        _interruption.finishing()
     suite: Suite | None = getattr(context, "interlock", None)
     if suite is None:
         return
-    suite.interruption.finishing()
     if suite.leftovers:
         lines = [suite.masker.mask(line) for line in suite.leftovers]
         _say(

@@ -2,23 +2,29 @@
 every worker) or SIGTERM: stop soon, and run every cleanup on the way out.
 
 behave turns a KeyboardInterrupt into an orderly stop only where it catches one:
-inside a step and inside a hook. Raised anywhere else (between two steps, in a
-formatter) it escapes the scenario, and that scenario's ``after_scenario``, with its
-cleanups, never runs. So the signal is taken according to where the process is:
+inside a step function and inside a hook. Raised anywhere else (between two steps,
+in a formatter, in behave's own error handling) it escapes the scenario, and that
+scenario's ``after_scenario``, with its cleanups, never runs. So the signal is taken
+according to where the process is:
 
-- in a step or in one cleanup action: at once. The step fails as interrupted; the
-  cleanup action is abandoned and the other cleanups still run;
-- anywhere else: noted, and acted on at the next safe point: the end of
-  ``before_all`` or ``before_scenario`` (nothing more starts), the next
-  ``before_step`` (that step does not run), the end of ``after_scenario``;
-- if the process is still not stopping ``GRACE`` seconds later (a hook that hangs),
-  at once after all, wherever it is: the rows such a process wrote are still swept
-  from its journal by ``interlock run``;
-- once ``after_all`` has begun, only noted: the teardown is bounded by its own
-  timeouts and must finish.
+- in a step function (:func:`step_zone`, around behave's ``Match.run``) or in one
+  cleanup action: at once. The step fails as interrupted; the cleanup action is
+  abandoned and the other cleanups still run;
+- anywhere else: noted. The next step function does not start (it fails as
+  interrupted), and the end of ``before_all``, ``before_scenario`` and
+  ``after_scenario`` aborts the run, so nothing new starts;
+- when the process is still busy ``GRACE`` seconds later (a hook that hangs, a
+  cleanup that hangs), once at once after all, wherever it is, except in interlock's
+  own teardown (``after_scenario`` outside a cleanup action, and ``after_all``),
+  which is bounded by its own timeouts. A hanging cleanup action keeps being cut
+  short every half second from then on. The rows a process interrupted that way may
+  have left are swept from its journal by ``interlock run``.
 
 A second signal interrupts at once wherever the process is (``interlock run`` sends
 its workers no second SIGINT: it kills them).
+
+The same zone serves the scenario time limit (:mod:`interlock.time_limit`), which
+must not raise outside a step function either.
 """
 
 from __future__ import annotations
@@ -26,25 +32,68 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
 GRACE = 3.0  # seconds from the signal to an interruption wherever the process is
+RETRY = 0.5  # seconds between later cuts of a cleanup action that hangs
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
+ESCALATION = signal.SIGUSR2  # sent by the watchdog to the main thread
+
+# -- the step zone: behave's Match.run, the step function and nothing around it -----------
+
+_depth = 0
+_checks: list[Callable[[], None]] = []
+
+
+def in_step() -> bool:
+    """Whether a step function is running now (behave catches what it raises)."""
+    return _depth > 0
+
+
+def step_zone(checks: list[Callable[[], None]]) -> None:
+    """Mark every step function behave runs from now on, and run ``checks`` as it
+    starts (inside the step, so that what they raise fails that step)."""
+    from behave.matchers import Match
+
+    _checks[:] = checks
+    if getattr(Match.run, "_interlock_zone", False):
+        return
+    original = Match.run
+
+    def run(self: Any, context: Any) -> None:
+        global _depth
+        depth = _depth
+        try:
+            _depth = depth + 1
+            for check in _checks:
+                check()
+            original(self, context)
+        finally:
+            _depth = depth
+
+    run._interlock_zone = True  # type: ignore[attr-defined]
+    Match.run = run
+
+
+# -- the process's signal handling --------------------------------------------------------
 
 
 @dataclass
 class Interruption:
-    """This process's signal handler and where it stands (one per behave process)."""
+    """This process's signal handlers and where it stands (one per behave process)."""
 
     grace: float = GRACE
     received: int = 0
-    _at_once: int = 0  # inside a step or a cleanup action
+    _at_once: int = 0  # inside a cleanup action
+    _teardown: bool = False  # in interlock's after_scenario
+    _stopping: bool = False  # a signal was acted on: behave is stopping in order
+    _escalated: bool = False  # the grace passed and one interruption was raised for it
     _final: bool = False  # after_all has begun
-    _escalating: bool = False
-    _timer: threading.Timer | None = field(default=None, repr=False)
+    _first: threading.Event = field(default_factory=threading.Event, repr=False)
+    _done: threading.Event = field(default_factory=threading.Event, repr=False)
 
     @property
     def requested(self) -> bool:
@@ -53,31 +102,46 @@ class Interruption:
     def install(self) -> Interruption:
         for signum in SIGNALS:
             signal.signal(signum, self._handle)
+        signal.signal(ESCALATION, self._overdue)
+        threading.Thread(target=self._watch, name="interlock watchdog", daemon=True).start()
         return self
 
-    def _handle(self, signum: int, frame: FrameType | None) -> None:
-        escalation, self._escalating = self._escalating, False
-        if not escalation:
-            self.received += 1
-        if self._final:
-            if self.received > 1 and not escalation:
-                raise KeyboardInterrupt  # a second signal stops even the teardown
-            return
-        if escalation or self._at_once or self.received > 1:
+    def check(self) -> None:
+        """A step function is starting: not once a signal came."""
+        if self.requested:
+            self._stopping = True
             raise KeyboardInterrupt
-        if self.grace > 0:
-            self._timer = threading.Timer(self.grace, self._escalate)
-            self._timer.daemon = True
-            self._timer.start()
 
-    def _escalate(self) -> None:
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.received += 1
+        if self.received > 1:
+            raise KeyboardInterrupt  # a second signal: at once, anywhere
+        self._first.set()
+        if not self._final and (self._at_once or in_step()):
+            self._stopping = True
+            raise KeyboardInterrupt
+
+    def _watch(self) -> None:
+        """Once the grace after the first signal has passed, keep cutting the process
+        short until its teardown begins (see the module's text)."""
+        self._first.wait()
+        if self._done.wait(self.grace):
+            return
+        main = threading.main_thread().ident
+        while main is not None and not self._final:
+            signal.pthread_kill(main, ESCALATION)
+            if self._done.wait(RETRY):
+                return
+
+    def _overdue(self, signum: int, frame: FrameType | None) -> None:
         if self._final:
             return
-        self._escalating = True
-        # To the main thread itself, so that a blocking call there is interrupted.
-        main = threading.main_thread().ident
-        if main is not None:
-            signal.pthread_kill(main, signal.SIGINT)
+        if self._at_once or in_step():
+            raise KeyboardInterrupt  # a step or a cleanup action that hangs
+        if self._teardown or self._stopping or self._escalated:
+            return  # stopping in order already, or interlock's own teardown
+        self._escalated = True  # no hook came: once, wherever the process is
+        raise KeyboardInterrupt
 
     # -- the points the hooks mark ------------------------------------------------------
 
@@ -85,32 +149,30 @@ class Interruption:
         """End of ``before_all``/``before_scenario``/``after_scenario``: if a signal
         came, nothing more starts (behave skips what is left, hooks still run)."""
         if self.requested:
+            self._stopping = True
             context.abort(reason="interrupted (a signal was received)")
 
-    def step_starting(self, context: Any) -> None:
-        """``before_step``: a step does not start once a signal came; otherwise a
-        signal now interrupts the step."""
-        if self.requested:
-            context.abort(reason="interrupted (a signal was received)")
-            raise KeyboardInterrupt
-        self._at_once += 1
-
-    def step_ended(self) -> None:
-        """``after_step``: between steps a signal is only noted."""
-        self._at_once = max(0, self._at_once - 1)
+    @contextlib.contextmanager
+    def teardown(self) -> Iterator[None]:
+        """Around interlock's ``after_scenario``: only cleanup actions are cut short."""
+        self._teardown = True
+        try:
+            yield
+        finally:
+            self._teardown = False
 
     @contextlib.contextmanager
     def at_once(self) -> Iterator[None]:
         """Around one cleanup action: a signal abandons it (the next one still runs)."""
-        self._at_once += 1
+        depth = self._at_once
         try:
+            self._at_once = depth + 1
             yield
         finally:
-            self._at_once -= 1
+            self._at_once = depth
 
     def finishing(self) -> None:
-        """``after_all``: from here on a signal never interrupts the teardown."""
+        """``after_all``: from here on only a second signal interrupts."""
         self._final = True
         self._at_once = 0
-        if self._timer is not None:
-            self._timer.cancel()
+        self._done.set()

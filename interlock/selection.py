@@ -8,6 +8,7 @@ accepts (``file:line``; for an Outline, its Examples row). Selection honours pat
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -162,6 +163,11 @@ def shard(scenarios: Sequence[ScenarioRef], index: int, total: int) -> list[Scen
     return [s for i, s in enumerate(ordered) if i % total == index - 1]
 
 
+def _usable(duration: object) -> bool:
+    """A duration worth planning with (history files are read as they are)."""
+    return isinstance(duration, int | float) and math.isfinite(duration) and duration > 0
+
+
 def partition(
     scenarios: Sequence[ScenarioRef], workers: int, durations: Mapping[str, float]
 ) -> list[list[ScenarioRef]]:
@@ -174,9 +180,9 @@ def partition(
     batches keep a feature's scenarios together: a worker parses only the files of its
     own batch, and at most ``workers - 1`` files are split between two workers.
     """
-    known = [d for d in durations.values() if d > 0]
+    known = [d for d in durations.values() if _usable(d)]
     fallback = sum(known) / len(known) if known else DEFAULT_DURATION
-    costs = [max(durations.get(s.key, fallback), 0.0) or fallback for s in scenarios]
+    costs = [d if _usable(d := durations.get(s.key, fallback)) else fallback for s in scenarios]
     total = sum(costs)
     batches: list[list[ScenarioRef]] = [[] for _ in range(workers)]
     done = 0.0

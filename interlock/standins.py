@@ -68,8 +68,9 @@ class Answer:
         return method == self.method and matches(self.path, target)
 
     @property
-    def templated(self) -> bool:
-        return "{" in path_of(self.path)
+    def placeholders(self) -> int:
+        """How many ``{name}`` segments its path has (0: an exact path)."""
+        return len(re.findall(r"\{[^{}/]*\}", path_of(self.path)))
 
     def title(self) -> str:
         """``POST /reservations -> 409 after 2000 ms``."""
@@ -254,8 +255,7 @@ class StandIn:
 
     def serve(self, handler: BaseHTTPRequestHandler) -> None:
         """Answer one request (in the server's thread for it) and record it."""
-        length = int(handler.headers.get("Content-Length") or 0)
-        body = handler.rfile.read(length) if length else b""
+        body = _read_body(handler)
         method, target = handler.command, handler.path
         with self._lock:
             answer = self._find(method, target)
@@ -273,8 +273,8 @@ class StandIn:
 
     def _find(self, method: str, target: str) -> Answer | None:
         # An answer for the exact query wins over one for the path alone, and an exact
-        # path over a template.
-        ranked = sorted(self._answers.values(), key=lambda a: ("?" not in a.path, a.templated))
+        # path over a template (the one with fewer placeholders first).
+        ranked = sorted(self._answers.values(), key=lambda a: ("?" not in a.path, a.placeholders))
         return next((a for a in ranked if a.serves(method, target)), None)
 
     def _reply(
@@ -309,6 +309,22 @@ class StandIn:
             return
         if answer is not None and answer.delay_ms:
             record.outcome = f"answered after {answer.delay_ms} ms"
+
+
+def _read_body(handler: BaseHTTPRequestHandler) -> bytes:
+    """The request's body, sent with a Content-Length or in chunks."""
+    if "chunked" in handler.headers.get("Transfer-Encoding", "").lower():
+        parts: list[bytes] = []
+        while True:
+            size = int(handler.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+            if size == 0:
+                while handler.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return b"".join(parts)
+            parts.append(handler.rfile.read(size))
+            handler.rfile.readline()  # the CRLF after each chunk
+    length = int(handler.headers.get("Content-Length") or 0)
+    return handler.rfile.read(length) if length else b""
 
 
 def _bind(standin: StandIn) -> _Server:
@@ -475,16 +491,17 @@ class StandIns:
     def end_scenario(self) -> dict[str, Traffic]:
         """Attach what is left to the report, and forget the scenario: its answers, its
         requests and which stand-ins it used. Returns each stand-in's traffic."""
-        ended = {}
-        for name, standin in self._running.items():
-            traffic = standin.end_scenario()
-            for record in traffic.received:
-                if not record.shown:
-                    self._attach(name, standin.url, record)
-            if traffic.received or name in self._scenario.replaced:
-                ended[name] = traffic
-        self._scenario = _Scenario()
-        return ended
+        ended = {name: standin.end_scenario() for name, standin in self._running.items()}
+        try:
+            for name, traffic in ended.items():
+                for record in traffic.received:
+                    if not record.shown:
+                        self._attach(name, self._running[name].url, record)
+        finally:
+            replaced, self._scenario = self._scenario.replaced, _Scenario()
+        return {
+            name: traffic for name, traffic in ended.items() if traffic.received or name in replaced
+        }
 
     def close(self) -> None:
         for standin in self._running.values():
@@ -505,9 +522,13 @@ class StandIns:
             why = "no contract" if config.contract is None else "check_requests is off"
             record.contract = f"not checked: {why} (standins.{config.name})"
             return
-        verdict = contracts.check_request(
-            config.contract, record.method, record.target, record.headers, record.body
-        )
+        try:
+            verdict = contracts.check_request(
+                config.contract, record.method, record.target, record.headers, record.body
+            )
+        except Exception as exc:  # a request the checker cannot read is reported, not fatal
+            record.contract = f"not checked: {type(exc).__name__}: {cut(str(exc), 200)}"
+            return
         where = f"{verdict.document}: operation {verdict.operation}"
         record.violations = verdict.violations
         record.allowed = config.name in self._scenario.requests_outside_contract

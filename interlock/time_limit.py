@@ -2,8 +2,9 @@
 stays within every per-read timeout) fails once the scenario's time is up, naming
 the step. Cleanups run after it, outside the limit.
 
-It uses the process's real-time timer (SIGALRM): the exception is raised in the
-main thread wherever behave is blocked, and each behave worker has its own.
+It uses the process's real-time timer (SIGALRM), and each behave worker has its own.
+The exception is raised only inside a step function (where behave catches it): when
+the time runs out anywhere else, the next step fails with it instead of starting.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import signal
 from dataclasses import dataclass
 from types import FrameType
 from typing import Any
+
+from interlock.interruption import in_step
 
 
 class ScenarioTimeout(AssertionError):
@@ -22,8 +25,10 @@ class ScenarioTimeout(AssertionError):
 class TimeLimit:
     seconds: float
     step: str = "(before the first step)"
+    overdue: str = ""  # the message, once the time ran out outside a step
 
     def start(self) -> None:
+        self.overdue = ""
         if self.seconds > 0:
             self.step = "(before the first step)"
             signal.signal(signal.SIGALRM, self._expired)
@@ -36,8 +41,13 @@ class TimeLimit:
         if self.seconds > 0:
             signal.setitimer(signal.ITIMER_REAL, 0)
 
+    def check(self) -> None:
+        """A step function is starting: not once the time ran out."""
+        if self.overdue:
+            raise ScenarioTimeout(self.overdue)
+
     def _expired(self, signum: int, frame: FrameType | None) -> None:
-        raise ScenarioTimeout(
-            f"the scenario ran past its time limit of {self.seconds:g} s"
-            f" (run.scenario_timeout), in the step {self.step}"
-        )
+        limit = f"the scenario ran past its time limit of {self.seconds:g} s (run.scenario_timeout)"
+        if in_step():
+            raise ScenarioTimeout(f"{limit}, in the step {self.step}")
+        self.overdue = f"{limit}: it ran out after the step {self.step}"

@@ -29,7 +29,9 @@ BUILTINS = ("uuid", "unique", "now", "today")
 def unique_token(worker: str | None = None) -> str:
     """A short token unlikely to repeat across scenarios, workers, shards and runs."""
     worker = worker if worker is not None else os.environ.get("INTERLOCK_WORKER", "")
-    return f"{worker}{secrets.token_hex(4)}"
+    # Letters and digits only (a worker's later process is "w1.2"): it goes into SKUs,
+    # e-mail addresses and other values with rules of their own.
+    return "".join(c for c in worker if c.isalnum()) + secrets.token_hex(4)
 
 
 class Variables:

@@ -118,6 +118,8 @@ def chunks(batch: Batch, size: int) -> list[Batch]:
     (equal parts), so that a worker's memory does not grow with the suite: behave keeps
     the model of every scenario it ran. The first keeps the worker's id, the others
     are ``w1.2``, ``w1.3``... (their own log and JUnit folder)."""
+    if not batch.scenarios:
+        return []
     count = max(1, -(-len(batch.scenarios) // max(size, 1)))
     step = -(-len(batch.scenarios) // count)
     parts = [batch.scenarios[i : i + step] for i in range(0, len(batch.scenarios), step)]

@@ -151,6 +151,22 @@ def test_what_the_caller_sends_is_checked_against_the_contract(standins: StandIn
     assert ", as the scenario allows:" in traffic.received[0].contract
 
 
+def test_a_chunked_request_body_is_received_whole(standins: StandIns) -> None:
+    url = standins.replace("inventory").url
+    standins.answer("inventory", "POST", "/reservations", 409, REFUSAL)
+    body = b'{"sku": "A", "quantity": 1, "order_ref": "R"}'
+    reply = requests.post(
+        f"{url}/reservations",
+        data=iter([body[:10], body[10:]]),  # a generator: requests sends it chunked
+        headers={"Content-Type": "application/json", "Authorization": "Bearer t"},
+        timeout=5,
+    )
+    assert reply.status_code == 409
+    traffic = standins.end_scenario()["inventory"]
+    assert traffic.received[0].body == body
+    assert traffic.received[0].contract.startswith("conforms to the contract")
+
+
 def test_a_stand_in_may_be_told_not_to_check_requests() -> None:
     config = StandInConfig("inventory", CONTRACT, check_requests=False)
     doubles = StandIns({"inventory": config}, Masker())

@@ -63,7 +63,6 @@ def before_step(context, step):
 
 
 def after_step(context, step):
-    hooks.after_step(context, step)
     pause("between_steps")  # after the first step: behave is between two steps
 
 

@@ -4,6 +4,7 @@ test data, the disposable guard, identifier checks, timeouts."""
 from __future__ import annotations
 
 import datetime as dt
+import signal
 import socket
 import threading
 import time
@@ -230,3 +231,24 @@ def test_a_server_that_accepts_and_never_answers_fails_within_its_timeout() -> N
         assert "is not reachable after" in str(error.value)
         for conn in accepted:
             conn.close()
+
+
+@pytest.mark.parametrize("cut_after", [0.3, 0.0005])  # waiting for the answer; mid-exchange
+def test_a_statement_cut_short_leaves_the_next_one_a_working_connection(
+    db: Database, cut_after: float
+) -> None:
+    db.query("SELECT 1 AS warm")  # connected before the cut
+    main = threading.main_thread().ident
+    assert main is not None
+    timer = threading.Timer(cut_after, signal.pthread_kill, (main, signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            db.query("SELECT SLEEP(2) AS slept")
+            time.sleep(3)  # the cut came after the statement: still interrupt the test
+    finally:
+        timer.cancel()
+    # What a cleanup after an interrupted step does: it must reach the database.
+    assert db.query("SELECT 1 AS one") == [{"one": 1}]
+    db.execute("INSERT INTO loose (b) VALUES ('after')")
+    assert db.query("SELECT b FROM loose") == [{"b": "after"}]

@@ -1,5 +1,6 @@
-"""Where a behave process takes a signal: at once in a step or a cleanup action, at the
-next safe point anywhere else, at once after all when that never comes."""
+"""Where a behave process takes a signal: at once in a step function or a cleanup
+action, at the next safe point anywhere else, and cut short after the grace when no
+safe point comes, except in interlock's own teardown."""
 
 from __future__ import annotations
 
@@ -7,11 +8,15 @@ import os
 import signal
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from behave.matchers import Match
 
+from interlock import interruption
 from interlock.cleanup import CleanupRegistry
-from interlock.interruption import Interruption
+from interlock.interruption import ESCALATION, SIGNALS, Interruption, in_step, step_zone
+from interlock.time_limit import ScenarioTimeout, TimeLimit
 
 
 class FakeContext:
@@ -21,13 +26,37 @@ class FakeContext:
     def abort(self, reason: str | None = None) -> None:
         self.aborted.append(reason or "")
 
+    def use_with_user_mode(self) -> Any:
+        return _Nothing()
 
-@pytest.fixture
-def restore_handlers() -> Iterator[None]:
-    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+
+class _Nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+@pytest.fixture(autouse=True)
+def restore_handlers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    saved = {s: signal.getsignal(s) for s in (*SIGNALS, ESCALATION, signal.SIGALRM)}
+    saved_run = Match.run
+    installed: list[Interruption] = []
+    install = Interruption.install
+
+    def recording(self: Interruption) -> Interruption:
+        installed.append(self)
+        return install(self)
+
+    monkeypatch.setattr(Interruption, "install", recording)
     yield
+    for stop in installed:
+        stop.finishing()  # its watchdog stops sending
+        stop._first.set()  # and ends, if no signal ever came
     for sig, handler in saved.items():
         signal.signal(sig, handler)
+    Match.run = saved_run  # type: ignore[method-assign]
 
 
 def send(signum: int = signal.SIGINT) -> None:
@@ -35,52 +64,59 @@ def send(signum: int = signal.SIGINT) -> None:
     time.sleep(0.01)  # the handler runs at the next bytecode
 
 
-@pytest.mark.usefixtures("restore_handlers")
+def step(func: Any) -> Match:
+    return Match(func=func, arguments=[])
+
+
 def test_between_steps_a_signal_is_noted_and_the_next_step_does_not_start() -> None:
-    interruption = Interruption(grace=0).install()
-    context = FakeContext()
+    stop = Interruption(grace=30).install()
+    step_zone([stop.check])
+    ran: list[str] = []
     send()  # not in a step: no exception here
-    assert interruption.requested
+    assert stop.requested
     with pytest.raises(KeyboardInterrupt):
-        interruption.step_starting(context)
-    assert context.aborted
+        step(lambda context: ran.append("step")).run(FakeContext())
+    assert ran == []
 
 
-@pytest.mark.usefixtures("restore_handlers")
-def test_inside_a_step_a_signal_interrupts_at_once() -> None:
-    interruption = Interruption(grace=0).install()
-    interruption.step_starting(FakeContext())
-    with pytest.raises(KeyboardInterrupt):
+def test_inside_a_step_function_a_signal_interrupts_at_once() -> None:
+    stop = Interruption(grace=30).install()
+    step_zone([stop.check])
+    seen: list[bool] = []
+
+    def hangs(context: Any) -> None:
+        seen.append(in_step())
         send(signal.SIGTERM)
-    interruption.step_ended()
-    assert interruption.requested
+        time.sleep(10)
+
+    with pytest.raises(KeyboardInterrupt):
+        step(hangs).run(FakeContext())
+    assert seen == [True]
+    assert not in_step()  # the zone ends with the step function
 
 
-@pytest.mark.usefixtures("restore_handlers")
 def test_a_signal_in_a_cleanup_abandons_that_action_only() -> None:
-    interruption = Interruption(grace=0).install()
+    stop = Interruption(grace=30).install()
     ran: list[str] = []
     registry = CleanupRegistry()
     registry.add("first", lambda: ran.append("first"))
     registry.add("stuck", lambda: (send(), ran.append("stuck finished")))
     registry.add("last", lambda: ran.append("last"))
-    failures = registry.run_all(around=interruption.at_once)
+    failures = registry.run_all(around=stop.at_once)
     assert ran == ["last", "first"]
     assert failures == ["stuck: interrupted"]
 
 
-@pytest.mark.usefixtures("restore_handlers")
 def test_a_safe_point_aborts_the_run_once_a_signal_came() -> None:
-    interruption = Interruption(grace=0).install()
+    stop = Interruption(grace=30).install()
     context = FakeContext()
-    interruption.safe_point(context)
+    stop.safe_point(context)
     assert not context.aborted
     send()
-    interruption.safe_point(context)
+    stop.safe_point(context)
     assert context.aborted
 
 
-@pytest.mark.usefixtures("restore_handlers")
 def test_when_no_safe_point_comes_the_grace_ends_a_blocking_call() -> None:
     Interruption(grace=0.2).install()
     started = time.monotonic()
@@ -90,19 +126,49 @@ def test_when_no_safe_point_comes_the_grace_ends_a_blocking_call() -> None:
     assert time.monotonic() - started < 2
 
 
-@pytest.mark.usefixtures("restore_handlers")
+def test_once_stopping_in_order_only_a_hanging_cleanup_is_cut_short() -> None:
+    stop = Interruption(grace=0.1).install()
+    send()
+    stop.safe_point(FakeContext())  # behave now stops in order
+    time.sleep(0.8)  # past the grace: nothing is raised outside a cleanup action
+    registry = CleanupRegistry()
+    registry.add("hangs", lambda: time.sleep(10))
+    started = time.monotonic()
+    with stop.teardown():
+        time.sleep(0.6)  # interlock's own teardown is not cut short either
+        assert registry.run_all(around=stop.at_once) == ["hangs: interrupted"]
+    assert time.monotonic() - started < 2
+
+
 def test_the_teardown_is_not_cut_short_but_a_second_signal_stops_it() -> None:
-    interruption = Interruption(grace=0.1).install()
-    interruption.finishing()
+    stop = Interruption(grace=0.1).install()
+    stop.finishing()
     send()
-    time.sleep(0.3)  # no escalation in the teardown
+    time.sleep(0.3)  # no escalation in the final teardown
     with pytest.raises(KeyboardInterrupt):
         send()
 
 
-@pytest.mark.usefixtures("restore_handlers")
 def test_a_second_signal_interrupts_at_once_anywhere() -> None:
-    Interruption(grace=0).install()
+    Interruption(grace=30).install()
     send()
     with pytest.raises(KeyboardInterrupt):
         send()
+
+
+def test_the_time_limit_fails_the_next_step_when_it_runs_out_between_steps() -> None:
+    limit = TimeLimit(0.05)
+    step_zone([limit.check])
+    limit.start()
+    time.sleep(0.2)  # out of any step: noted, not raised
+    with pytest.raises(ScenarioTimeout, match="it ran out after the step"):
+        step(lambda context: None).run(FakeContext())
+    limit.stop()
+
+
+def test_the_step_zone_is_installed_once() -> None:
+    step_zone([])
+    patched = Match.run
+    step_zone([])
+    assert Match.run is patched
+    assert interruption._depth == 0

@@ -159,6 +159,15 @@ def test_a_worker_share_runs_in_equal_processes_of_at_most_the_cap() -> None:
     assert [p.worker for p in chunks(Batch("w2", suite(500)), 500)] == ["w2"]
 
 
+def test_partition_ignores_durations_it_cannot_plan_with() -> None:
+    scenarios = suite(4)
+    odd = [float("nan"), float("inf"), None, "slow"]
+    durations: dict[str, object] = {s.key: d for s, d in zip(scenarios, odd, strict=True)}
+    batches = partition(scenarios, 2, durations)  # type: ignore[arg-type]
+    assert [len(b) for b in batches] == [2, 2]
+    assert chunks(Batch("w1", []), 500) == []
+
+
 def test_junit_files_of_one_feature_from_several_workers_merge(tmp_path: Path) -> None:
     for worker, (name, failed) in {"w1": ("a", False), "w2": ("b", True)}.items():
         folder = tmp_path / "parts" / worker

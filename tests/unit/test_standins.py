@@ -266,6 +266,37 @@ def test_a_request_to_an_operation_the_contract_lacks_lists_the_operations() -> 
     assert "POST /reservations" in violation
 
 
+SMALL_API = """
+openapi: 3.0.3
+info: {title: small, version: "1"}
+paths:
+  /items/{name}:
+    get:
+      parameters:
+        - {name: name, in: path, required: true, schema: {type: string, pattern: "^[a-z ]+$"}}
+        - {name: q, in: query, required: true, allowEmptyValue: true, schema: {type: string}}
+        - {name: sess, in: cookie, required: true, schema: {type: string}}
+      responses:
+        "200": {description: ok}
+"""
+
+
+@pytest.mark.filterwarnings("ignore:Use of allowEmptyValue:DeprecationWarning")
+def test_a_request_is_read_as_a_server_reads_it(tmp_path: Path) -> None:
+    document = tmp_path / "small.yaml"
+    document.write_text(SMALL_API)
+
+    def violations(target: str, headers: dict[str, str]) -> list[str]:
+        return contracts.check_request(document, "GET", target, headers, b"").violations
+
+    # The path decoded, a blank query value present, the cookie from its header.
+    assert violations("/items/a%20b?q=", {"Cookie": "sess=abc; other=1"}) == []
+    [missing] = violations("/items/ab?q=x", {})
+    assert missing == "cookie parameter sess: required, but missing"
+    [bad] = violations("/items/A1?q=x", {"Cookie": "sess=abc"})
+    assert bad.startswith("path parameter name: ")
+
+
 def test_answered_requests_outside_the_contract_fail_the_scenario_unless_allowed() -> None:
     bad = received("POST", "/reservations", {"sku": "A"})
     bad.violations = ["body: 'quantity' is a required property (rule: required)"]

@@ -34,6 +34,7 @@ def test_unique_is_stable_within_a_scenario_and_differs_between_scenarios() -> N
 
 def test_worker_id_is_part_of_unique() -> None:
     assert Variables(worker="w3").substitute("${unique}").startswith("w3")
+    assert re.fullmatch(r"w32[0-9a-f]{8}", Variables(worker="w3.2").substitute("${unique}"))
 
 
 def test_builtins_have_their_formats() -> None:
