@@ -13,11 +13,11 @@ according to where the process is:
 - anywhere else: noted. The next step function does not start (it fails as
   interrupted), and the end of ``before_all``, ``before_scenario`` and
   ``after_scenario`` aborts the run, so nothing new starts;
-- when the process is still busy ``GRACE`` seconds later (a hook that hangs, a
-  cleanup that hangs), once at once after all, wherever it is, except in interlock's
-  own teardown (``after_scenario`` outside a cleanup action, and ``after_all``),
-  which is bounded by its own timeouts. A hanging cleanup action keeps being cut
-  short every half second from then on. The rows a process interrupted that way may
+- when no such point has come ``GRACE`` seconds later (a hook that hangs), once at
+  once after all, wherever it is, except in interlock's own teardown
+  (``after_scenario`` outside a cleanup action, and ``after_all``), which is bounded
+  by its own timeouts. From the grace on, a step or cleanup action that has run for
+  ``HANGING`` seconds is cut short too. The rows a process interrupted that way may
   have left are swept from its journal by ``interlock run``.
 
 A second signal interrupts at once wherever the process is (``interlock run`` sends
@@ -32,25 +32,32 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
 GRACE = 3.0  # seconds from the signal to an interruption wherever the process is
-RETRY = 0.5  # seconds between later cuts of a cleanup action that hangs
+RETRY = 0.5  # seconds between the watchdog's later looks
+HANGING = 1.0  # seconds a step or cleanup action runs, after the grace, before it is cut
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 ESCALATION = signal.SIGUSR2  # sent by the watchdog to the main thread
 
 # -- the step zone: behave's Match.run, the step function and nothing around it -----------
 
 _depth = 0
+_since = 0.0  # when the outermost step function running now started
 _checks: list[Callable[[], None]] = []
 
 
 def in_step() -> bool:
     """Whether a step function is running now (behave catches what it raises)."""
     return _depth > 0
+
+
+def _running_for(since: float) -> float:
+    return time.monotonic() - since
 
 
 def step_zone(checks: list[Callable[[], None]]) -> None:
@@ -64,9 +71,11 @@ def step_zone(checks: list[Callable[[], None]]) -> None:
     original = Match.run
 
     def run(self: Any, context: Any) -> None:
-        global _depth
+        global _depth, _since
         depth = _depth
         try:
+            if not depth:
+                _since = time.monotonic()
             _depth = depth + 1
             for check in _checks:
                 check()
@@ -88,6 +97,7 @@ class Interruption:
     grace: float = GRACE
     received: int = 0
     _at_once: int = 0  # inside a cleanup action
+    _action_since: float = 0.0  # when the cleanup action running now started
     _teardown: bool = False  # in interlock's after_scenario
     _stopping: bool = False  # a signal was acted on: behave is stopping in order
     _escalated: bool = False  # the grace passed and one interruption was raised for it
@@ -137,7 +147,10 @@ class Interruption:
         if self._final:
             return
         if self._at_once or in_step():
-            raise KeyboardInterrupt  # a step or a cleanup action that hangs
+            since = self._action_since if self._at_once else _since
+            if _running_for(since) >= HANGING:
+                raise KeyboardInterrupt  # a step or a cleanup action that hangs
+            return  # busy, not hanging: the next look decides
         if self._teardown or self._stopping or self._escalated:
             return  # stopping in order already, or interlock's own teardown
         self._escalated = True  # no hook came: once, wherever the process is
@@ -166,6 +179,8 @@ class Interruption:
         """Around one cleanup action: a signal abandons it (the next one still runs)."""
         depth = self._at_once
         try:
+            if not depth:
+                self._action_since = time.monotonic()
             self._at_once = depth + 1
             yield
         finally:

@@ -92,7 +92,7 @@ def sweep(state_dir: Path, delete: Deleter, report: Callable[[str], None]) -> li
                 removed += delete(item["db"], item["table"], item["where"], limit)
             except Exception as exc:  # keep sweeping; say what stayed
                 left.append(f"{item['table']} ({shown}): {exc}")
-        if entries:
+        if removed:  # entries for rows never written, or removed already, need no word
             report(
                 f"swept {removed} row(s) left behind by a run that ended without cleaning"
                 f" up (pid {path.stem})"

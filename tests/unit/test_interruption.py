@@ -133,11 +133,12 @@ def test_once_stopping_in_order_only_a_hanging_cleanup_is_cut_short() -> None:
     time.sleep(0.8)  # past the grace: nothing is raised outside a cleanup action
     registry = CleanupRegistry()
     registry.add("hangs", lambda: time.sleep(10))
+    registry.add("slow, not hanging", lambda: time.sleep(interruption.HANGING * 0.7))
     started = time.monotonic()
     with stop.teardown():
         time.sleep(0.6)  # interlock's own teardown is not cut short either
         assert registry.run_all(around=stop.at_once) == ["hangs: interrupted"]
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 0.6 + 0.7 + interruption.HANGING + 1
 
 
 def test_the_teardown_is_not_cut_short_but_a_second_signal_stops_it() -> None:

@@ -42,3 +42,13 @@ def test_a_live_processs_journal_is_left_alone(tmp_path: Path) -> None:
     journal.record("shop", "products", {"sku": "A"})
     assert sweep(tmp_path, lambda *args: 1, lambda _: None) == []
     assert journal.path.exists()
+
+
+def test_entries_whose_rows_are_gone_already_are_closed_without_a_word(tmp_path: Path) -> None:
+    dead = tmp_path / "journal" / "999999998.jsonl"
+    dead.parent.mkdir(parents=True)
+    Journal(dead).record("shop", "products", {"sku": "A"})  # cut short before it was written
+    said: list[str] = []
+    assert sweep(tmp_path, lambda *args: 0, said.append) == []
+    assert said == []
+    assert not dead.exists()
