@@ -7,11 +7,11 @@ in a formatter, in behave's own error handling) it escapes the scenario, and tha
 scenario's ``after_scenario``, with its cleanups, never runs. So the signal is taken
 according to where the process is:
 
-- in a step function (:func:`step_zone`, around behave's ``Match.run``) or in one
-  cleanup action: at once. The step fails as interrupted; the cleanup action is
-  abandoned and the other cleanups still run;
-- anywhere else: noted. The next step function does not start (it fails as
-  interrupted), and the end of ``before_all``, ``before_scenario`` and
+- in a step function (:func:`step_zone`, around behave's ``Match.run``): at once.
+  The step fails as interrupted, and every cleanup runs;
+- anywhere else, a cleanup action included: noted. A cleanup action finishes (that
+  is what a graceful stop is for), the next step function does not start (it fails
+  as interrupted), and the end of ``before_all``, ``before_scenario`` and
   ``after_scenario`` aborts the run, so nothing new starts;
 - when no such point has come ``GRACE`` seconds later (a hook that hangs), once at
   once after all, wherever it is, except in interlock's own teardown
@@ -127,7 +127,7 @@ class Interruption:
         if self.received > 1:
             raise KeyboardInterrupt  # a second signal: at once, anywhere
         self._first.set()
-        if not self._final and (self._at_once or in_step()):
+        if not self._final and in_step():
             self._stopping = True
             raise KeyboardInterrupt
 
@@ -176,7 +176,8 @@ class Interruption:
 
     @contextlib.contextmanager
     def at_once(self) -> Iterator[None]:
-        """Around one cleanup action: a signal abandons it (the next one still runs)."""
+        """Around one cleanup action: once the grace has passed, an action that hangs
+        is abandoned (the next one still runs)."""
         depth = self._at_once
         try:
             if not depth:

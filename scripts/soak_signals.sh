@@ -34,7 +34,7 @@ cat "$logs"/round-*.log | .venv/bin/python -c '
 import re, sys
 seen = {}
 for line in sys.stdin:
-    found = re.search(r"([^.].*?): out ([0-9.]+) s after", line.lstrip("."))
+    found = re.search(r"(.*?): out ([0-9.]+) s after", re.sub(r"^[.FEsx]+", "", line))
     if found:
         seen.setdefault(found[1], []).append(float(found[2]))
 for point, times in sorted(seen.items()):
