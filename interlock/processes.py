@@ -68,11 +68,14 @@ def stop_process(pid: int, timeout: float = 10.0, group: bool = True) -> bool:
     """
     if not pid_alive(pid):
         return False
+    leads = group and _leads_group(pid)
     _signal(pid, signal.SIGTERM, group)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not pid_alive(pid):
             _reap(pid)
+            if leads:
+                _end_group(pid)
             return False
         time.sleep(0.02)
     _signal(pid, signal.SIGKILL, group)
@@ -80,7 +83,41 @@ def stop_process(pid: int, timeout: float = 10.0, group: bool = True) -> bool:
     while pid_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.02)
     _reap(pid)
+    if leads:
+        _end_group(pid)
     return True
+
+
+def _leads_group(pid: int) -> bool:
+    try:
+        return os.getpgid(pid) == pid
+    except (ProcessLookupError, PermissionError):
+        return False
+
+
+def _end_group(pgid: int, timeout: float = 2.0) -> None:
+    """The leader is gone: what it started in its group goes too, and is waited for
+    (a CLI's helpers must not outlive the command that stopped it)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while _group_members(pgid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def _group_members(pgid: int) -> list[int]:
+    """The live (not zombie) processes of a process group, from /proc."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[-1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            members.append(int(entry.name))
+    return members
 
 
 def _signal(pid: int, sig: int, group: bool) -> None:
