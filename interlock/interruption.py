@@ -48,12 +48,30 @@ ESCALATION = signal.SIGUSR2  # sent by the watchdog to the main thread
 
 _depth = 0
 _since = 0.0  # when the outermost step function running now started
+_shield = 0  # inside shielded(): a few statements that must not be separated
 _checks: list[Callable[[], None]] = []
 
 
 def in_step() -> bool:
-    """Whether a step function is running now (behave catches what it raises)."""
-    return _depth > 0
+    """Whether a step function is running now (behave catches what it raises), outside
+    a :func:`shielded` block."""
+    return _depth > 0 and not _shield
+
+
+@contextlib.contextmanager
+def shielded() -> Iterator[None]:
+    """Around statements that must not be separated (a row written and its removal
+    registered): a signal or the scenario's time limit that comes meanwhile is only
+    noted, and takes effect as the block ends."""
+    global _shield
+    _shield += 1
+    try:
+        yield
+    finally:
+        _shield -= 1
+    if not _shield and _depth:
+        for check in _checks:
+            check()
 
 
 def _running_for(since: float) -> float:

@@ -21,6 +21,7 @@ from interlock.cells import NULL
 from interlock.cleanup import CleanupRegistry
 from interlock.db import Column, Database
 from interlock.errors import ScenarioInputError, describe_error
+from interlock.interruption import shielded
 from interlock.sql_script import run_script
 from interlock.variables import Variables
 
@@ -65,18 +66,20 @@ def seed_rows(
     identities = []
     for row, source in zip(rows, sources, strict=True):
         values = {column: cell_value(cell, info[column]) for column, cell in row.items()}
-        entry = db.journal.record(db.name, table, values) if db.journal else None
-        try:
-            identity = db.insert(table, values)
-        except pymysql.MySQLError as exc:
-            _done(db, entry)
-            raise AssertionError(
-                f"{source}: this row could not be inserted into {table!r}: {describe_error(exc)}"
-            ) from None
-        cleanup.add(
-            f"remove the row {_show(identity)} seeded into {table!r} ({source})",
-            functools.partial(_remove_and_note, db, entry, table, identity, _limit(db, table)),
-        )
+        with shielded():  # a row is never written without its removal registered
+            entry = db.journal.record(db.name, table, values) if db.journal else None
+            try:
+                identity = db.insert(table, values)
+            except pymysql.MySQLError as exc:
+                _done(db, entry)
+                raise AssertionError(
+                    f"{source}: this row could not be inserted into {table!r}:"
+                    f" {describe_error(exc)}"
+                ) from None
+            cleanup.add(
+                f"remove the row {_show(identity)} seeded into {table!r} ({source})",
+                functools.partial(_remove_and_note, db, entry, table, identity, _limit(db, table)),
+            )
         identities.append(identity)
     return identities
 

@@ -174,3 +174,20 @@ def test_the_step_zone_is_installed_once() -> None:
     step_zone([])
     assert Match.run is patched
     assert interruption._depth == 0
+
+
+def test_a_signal_in_a_shielded_block_takes_effect_as_the_block_ends() -> None:
+    stop = Interruption(grace=30).install()
+    step_zone([stop.check])
+    done: list[str] = []
+
+    def seeds(context: Any) -> None:
+        with interruption.shielded():
+            done.append("row written")
+            send()  # lands between writing a row and registering its removal
+            done.append("removal registered")
+        done.append("after the block")
+
+    with pytest.raises(KeyboardInterrupt):
+        step(seeds).run(FakeContext())
+    assert done == ["row written", "removal registered"]
