@@ -7,13 +7,17 @@ interrupted build never leaves a half-written report behind.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +29,7 @@ from interlock.quarantine import Quarantine, from_tags
 
 STATUSES = ("passed", "failed", "broken", "skipped")
 ALLURE_TIMEOUT = 600
+HELD = (signal.SIGINT, signal.SIGTERM)  # held while the Allure CLI is being started
 SINGLE, SITE = "single", "site"  # the two Allure plugin instances (and site's folder)
 MESSAGE_LINES = 12  # of each failure's message in the summary
 
@@ -233,17 +238,21 @@ def build_html(config: Config, results_dir: Path, report_dir: Path) -> tuple[boo
     try:
         with open(log, "w") as out:
             # Its own process group: on Ctrl-C or a timeout the CLI and anything it
-            # started go together, not just the first process.
-            process = subprocess.Popen(
-                [str(cli), "generate", str(results_dir), "--config", str(rc_file),
-                 "-o", str(building)],
-                cwd=config.root,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
+            # started go together, not just the first process. A signal while it is
+            # being started waits until it has a pid, so that it can be stopped.
+            with _signals_held() as held:
+                process = subprocess.Popen(
+                    [str(cli), "generate", str(results_dir), "--config", str(rc_file),
+                     "-o", str(building)],
+                    cwd=config.root,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )  # fmt: skip
             try:
+                if held:
+                    raise KeyboardInterrupt
                 returncode = process.wait(timeout=ALLURE_TIMEOUT)
             except BaseException:
                 stop_process(process.pid, timeout=2)
@@ -265,6 +274,22 @@ def build_html(config: Config, results_dir: Path, report_dir: Path) -> tuple[boo
         rc_file.unlink(missing_ok=True)
         if building.exists():
             shutil.rmtree(building, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[list[int]]:
+    """SIGINT and SIGTERM are only recorded meanwhile (in the main thread); the list
+    says which came."""
+    if threading.current_thread() is not threading.main_thread():
+        yield []
+        return
+    held: list[int] = []
+    saved = {s: signal.signal(s, lambda signum, frame: held.append(signum)) for s in HELD}
+    try:
+        yield held
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
 
 
 def serve(config: Config, report_dir: Path) -> int:
