@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pymysql
@@ -124,6 +125,34 @@ def start_run(root: Path, *args: str, env: dict[str, str] | None = None) -> subp
         text=True,
         env={**os.environ, "INTERLOCK_ENV": "local", **(env or {})},
     )
+
+
+def wait_until(
+    condition: Callable[[], object],
+    process: subprocess.Popen[str],
+    what: str,
+    timeout: float = 60,
+    pause: float = 0.02,
+) -> None:
+    """Wait until ``condition()`` while the run is still going."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} never happened"
+        assert process.poll() is None, f"the run ended before {what}"
+        time.sleep(pause)
+
+
+def interrupt(process: subprocess.Popen[str], point: str) -> tuple[str, float]:
+    """SIGINT now; the run must exit 130 within the 7.5 s CI systems grant. Prints the
+    time for the soak (scripts/soak_signals.sh) and returns the output and the time."""
+    sent = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=30)
+    took = time.monotonic() - sent
+    assert process.returncode == 130, output
+    print(f"{point}: out {took:.2f} s after it")
+    assert took < 7.5, f"out {took:.1f} s after the signal\n{output}"
+    return output, took
 
 
 def wait_for_environment(root: Path, timeout: float = 60) -> dict[str, object]:

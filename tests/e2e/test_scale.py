@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import interlock
+from tests.conftest import interlock, interrupt
 
 pytestmark = pytest.mark.e2e
 
@@ -214,12 +213,6 @@ def test_ctrl_c_stops_every_worker_and_keeps_what_ran(project: Path) -> None:
         assert time.monotonic() < deadline, "the workers never started their scenarios"
         time.sleep(0.2)
     time.sleep(1)  # inside the polling step by now
-    sent = time.monotonic()
-    process.send_signal(signal.SIGINT)
-    output, _ = process.communicate(timeout=30)
-    took = time.monotonic() - sent
-    assert process.returncode == 130, output
-    print(f"SIGINT inside a step, 4 workers: out {took:.2f} s after it")
-    assert took < 7.5
+    interrupt(process, "SIGINT inside a step, 4 workers")
     assert len(outcomes(project)) == 4  # every interrupted scenario is still reported
     assert (project / "reports" / "junit" / "junit.xml").exists()

@@ -13,7 +13,14 @@ from pathlib import Path
 import pytest
 
 from interlock.processes import pid_alive
-from tests.conftest import REPO, connect_shop, start_run, wait_for_environment
+from tests.conftest import (
+    REPO,
+    connect_shop,
+    interrupt,
+    start_run,
+    wait_for_environment,
+    wait_until,
+)
 from tests.e2e.test_database_cleanup import snapshot
 
 pytestmark = pytest.mark.e2e
@@ -50,18 +57,8 @@ def test_sigint_inside_a_cleanup_still_runs_every_cleanup(running: Path) -> None
     )
     before = snapshot(running)
     process = start_run(running, "--no-report", str(feature.relative_to(running)))
-    deadline = time.monotonic() + 30
-    while not sleeping(running):
-        assert time.monotonic() < deadline, "the cleanup never reached its SLEEP"
-        assert process.poll() is None, "the run ended first"
-        time.sleep(0.05)
-    sent = time.monotonic()
-    process.send_signal(signal.SIGINT)
-    output, _ = process.communicate(timeout=30)
-    took = time.monotonic() - sent
-    assert process.returncode == 130, output
-    print(f"SIGINT inside a cleanup: out {took:.2f} s after it")
-    assert took < 7.5
+    wait_until(lambda: sleeping(running), process, "the cleanup's SLEEP", 30, 0.05)
+    interrupt(process, "SIGINT inside a cleanup")
     assert snapshot(running) == before  # the seeded row went too (or was swept)
 
 
@@ -70,18 +67,8 @@ def test_sigint_while_the_report_is_written_leaves_no_half_report(project: Path)
     process = start_run(project, "features/interface/inventory_api.feature")
     wait_for_environment(project)
     reports = project / "reports"
-    deadline = time.monotonic() + 120
-    while not list(reports.glob(".allure-report-*")):
-        assert time.monotonic() < deadline, "the report was never started"
-        assert process.poll() is None, "the run ended before its report was built"
-        time.sleep(0.02)
-    sent = time.monotonic()
-    process.send_signal(signal.SIGINT)
-    output, _ = process.communicate(timeout=30)
-    took = time.monotonic() - sent
-    assert process.returncode == 130, output
-    print(f"SIGINT while the report is built: out {took:.2f} s after it")
-    assert took < 7.5
+    wait_until(lambda: list(reports.glob(".allure-report-*")), process, "the report build", 120)
+    interrupt(process, "SIGINT while the report is built")
     assert not list(reports.glob(".allure-report-*")), "a half-built report was left"
     assert not (reports / "allure-report" / "index.html").exists()
     assert (reports / "junit" / "junit.xml").read_text().startswith("<?xml")
