@@ -105,12 +105,12 @@ class Here:
 @dataclass
 class Journal:
     path: Path
-    env: str = ""  # the environment this process writes in
+    env: str  # the environment this process writes in
     run: str | None = None  # that environment's run folder
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @classmethod
-    def for_this_process(cls, state_dir: Path, env: str = "", run: str | None = None) -> Journal:
+    def for_this_process(cls, state_dir: Path, env: str, run: str | None = None) -> Journal:
         folder = state_dir / FOLDER
         folder.mkdir(parents=True, exist_ok=True)
         return cls(folder / f"{os.getpid()}.jsonl", env, run)
@@ -220,8 +220,9 @@ def decide(item: Mapping[str, Any], here: Here, written_at: float) -> Decision:
         return Decision(
             KEEP,
             f"for environment {target.env} ({target.describe()}): it is not marked"
-            " disposable, so interlock deletes nothing in it; remove those rows yourself, or"
-            f" set databases.{name}.disposable: true if its data is yours to change",
+            " disposable, so interlock deletes nothing in it; remove those rows yourself and"
+            f" delete the file, or set databases.{name}.disposable: true if its data is yours"
+            " to change",
         )
     return Decision(SWEEP)
 
@@ -268,6 +269,8 @@ def sweep(state_dir: Path, here: Here, delete: Deleter, report: Callable[[str], 
         try:
             written_at = path.stat().st_mtime
             entries = open_entries(path)
+        except FileNotFoundError:
+            continue  # another sweep took it meanwhile
         except (OSError, ValueError, KeyError, TypeError) as exc:
             left.append(f"the journal {path} could not be read: {exc}")
             continue
@@ -283,7 +286,7 @@ def sweep(state_dir: Path, here: Here, delete: Deleter, report: Callable[[str], 
                 limit = None if item.get("every") else 1
                 removed += delete(item["db"], item["table"], item["where"], limit)
             except Exception as exc:  # keep sweeping; say what stayed
-                left.append(f"{item['table']} ({_where(item)}): {exc}")
+                left.append(f"{item.get('table')} ({_where(item)}): {exc}")
         origin = _origin(path)
         if removed:  # entries for rows never written, or removed already, need no word
             report(
@@ -340,7 +343,8 @@ def _origin(path: Path) -> str:
 
 
 def _where(item: Mapping[str, Any]) -> str:
-    return ", ".join(f"{k}={v!r}" for k, v in item["where"].items())
+    where = item.get("where")
+    return ", ".join(f"{k}={v!r}" for k, v in where.items()) if isinstance(where, dict) else "?"
 
 
 def _count(items: list[dict[str, Any]]) -> str:
@@ -349,7 +353,7 @@ def _count(items: list[dict[str, Any]]) -> str:
 
 def _rows(items: list[dict[str, Any]]) -> str:
     shown = [
-        f"{'rows' if item.get('every') else 'a row'} of {item['table']} where {_where(item)}"
+        f"{'rows' if item.get('every') else 'a row'} of {item.get('table')} where {_where(item)}"
         for item in items[:SHOWN]
     ]
     more = len(items) - SHOWN

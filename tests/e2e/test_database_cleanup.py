@@ -247,3 +247,50 @@ def test_a_killed_runs_rows_are_swept_only_in_its_own_environment(
     assert orders(port, "shop") == [("OURS-0", "carol")]
     assert orders(port, "shop_live") == live
     assert not list((project / ".interlock" / "journal").glob("*.jsonl"))
+
+
+def test_a_killed_local_run_is_not_swept_into_the_next_environments_database(
+    project: Path, shared_server: mariadb.RunningServer
+) -> None:
+    """The issue's own steps: kill -9 a `local` run, then run an environment whose `shop`
+    is external and not disposable. The killed run's embedded server went with its
+    environment, and its rows with it: its entries are closed, nothing is deleted."""
+    import psutil
+
+    port = shared_server.port
+    (project / "config" / "mine.yaml").write_text(
+        ENVIRONMENT.format(port=port, schema="shop_live", disposable="false")
+    )
+    for ref in ("LIVE-1", "LIVE-2"):
+        add_order(port, "shop_live", ref, "alice")
+    live = orders(port, "shop_live")
+
+    def seeded() -> bool:
+        try:
+            return "SEED-" in str(snapshot(project)["products"])
+        except (OSError, ValueError, KeyError, pymysql.MySQLError):
+            return False  # the environment is not up yet
+
+    killed = write_feature(
+        project,
+        "killed.feature",
+        '    Given rows of the table "orders" where "customer" is "alice" are removed after'
+        " the scenario\n" + SEED + '    Then within 60 seconds the table "orders" should contain:\n'
+        "      | customer |\n      | nobody   |\n",
+    )
+    process = start_run(project, "--no-report", killed)  # local: everything embedded
+    wait_until(seeded, process, "the row was seeded")
+    family = [process.pid] + [c.pid for c in psutil.Process(process.pid).children(recursive=True)]
+    for pid in family:
+        os.kill(pid, signal.SIGKILL)
+    process.wait()
+
+    reading = write_feature(project, "next.feature", '    Given the "orders" service\n')
+    mine = interlock(project, "run", "--no-report", reading, env={"INTERLOCK_ENV": "mine"})
+    assert mine.returncode == 0, mine.stdout + mine.stderr
+    assert "swept" not in mine.stderr, mine.stderr
+    assert orders(port, "shop_live") == live
+    assert "closed 2 journal entries (a row of products where sku='SEED-" in mine.stderr
+    assert "for environment local (database shop at 127.0.0.1:" in mine.stderr
+    assert "that embedded server and its data are gone, and the rows with them" in mine.stderr
+    assert not list((project / ".interlock" / "journal").glob("*.jsonl"))
