@@ -194,17 +194,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     acquired = None
     runtime = None
     codes: list[int] = []
+    said: set[str] = set()  # the sweeps' lines, said once a run
     try:
         acquired = stack.acquire(config, report=say)
         runtime = acquired.runtime
-        _sweep(config, runtime)  # what an earlier run killed mid-scenario left behind
+        _sweep(config, runtime, said)  # what an earlier run killed mid-scenario left behind
         codes = _execute(
             scenarios, args.workers, behave, supervisor, results, previous, config.run.flaky_retries
         )
         # What a killed worker of this run left behind: its services, then its rows.
         for line in stack.stop_worker_processes(runtime):
             say(f"stopped {line}: a worker that was killed had left it running")
-        _sweep(config, runtime)
+        _sweep(config, runtime, said)
     finally:
         if acquired is not None:
             stack.release(acquired, config)
@@ -227,17 +228,28 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _sweep(config: Config, runtime: Runtime) -> None:
-    """Remove the rows that dead processes recorded and never cleaned up."""
-    databases = Databases.from_config(config, runtime, Masker(config.secrets))
+def _sweep(config: Config, runtime: Runtime, said: set[str]) -> None:
+    """Remove the rows that dead processes recorded and never cleaned up, where this
+    environment may; what it keeps is said once a run (``said``: lines said already)."""
+    masker = Masker(config.secrets)
+    databases = Databases.from_config(config, runtime, masker)
+    disposable = [name for name, db in databases.items.items() if db.settings.disposable]
+    here = journal.Here.of(config.env, runtime, disposable)
 
     def delete(name: str, table: str, where: Mapping[str, Any], limit: int | None) -> int:
         if name not in databases.items:
             raise InterlockError(f"database {name!r} is not in this environment")
+        databases.items[name].require_disposable(f"sweep rows from {table!r}")
         return databases.items[name].delete(table, where, limit=limit)
 
+    def once(line: str) -> None:
+        line = masker.mask(line)
+        if line not in said:
+            said.add(line)
+            say(line)
+
     try:
-        left = journal.sweep(config.state_dir, delete, say)
+        left = journal.sweep(config.state_dir, here, delete, once)
     finally:
         databases.close()
     if left:

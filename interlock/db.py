@@ -12,6 +12,7 @@ import difflib
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pymysql
@@ -350,7 +351,8 @@ class Databases:
 
     @classmethod
     def from_config(cls, config: Config, runtime: Runtime, masker: Masker) -> Databases:
-        journal = Journal.for_this_process(config.state_dir)
+        run = Path(runtime.run_dir).name if runtime.run_dir else None
+        journal = Journal.for_this_process(config.state_dir, config.env, run)
         items = {
             name: Database(name, runtime.databases[name], settings, masker, journal)
             for name, settings in config.databases.items()

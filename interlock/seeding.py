@@ -67,7 +67,7 @@ def seed_rows(
     for row, source in zip(rows, sources, strict=True):
         values = {column: cell_value(cell, info[column]) for column, cell in row.items()}
         with shielded():  # a row is never written without its removal registered
-            entry = db.journal.record(db.name, table, values) if db.journal else None
+            entry = db.journal.record(db.name, db.endpoint, table, values) if db.journal else None
             try:
                 identity = db.insert(table, values)
             except pymysql.MySQLError as exc:
@@ -92,7 +92,9 @@ def remove_after_scenario(
     db.check_columns(table, list(where))
     info = db.column_info(table)
     values = {column: cell_value(cell, info[column]) for column, cell in where.items()}
-    entry = db.journal.record(db.name, table, values, every=True) if db.journal else None
+    entry = (
+        db.journal.record(db.name, db.endpoint, table, values, every=True) if db.journal else None
+    )
     cleanup.add(
         f"remove the rows of {table!r} where {_show(values)}",
         functools.partial(_remove_and_note, db, entry, table, values, None),
