@@ -26,6 +26,9 @@ from interlock.masking import Masker
 from interlock.runtime import DatabaseEndpoint, Runtime
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+# Run on every connect (a reconnect included) to a database not marked disposable: the
+# server then refuses writes and DDL (error 1792) whatever statement reaches it.
+READ_ONLY_SESSION = "SET SESSION TRANSACTION READ ONLY"
 EVIDENCE_ROWS = 200
 
 
@@ -46,7 +49,8 @@ def quote_name(name: str) -> str:
 @dataclass
 class Database:
     """One configured database, connected lazily, in autocommit mode so every read
-    sees the latest committed data (no stale REPEATABLE-READ snapshot)."""
+    sees the latest committed data (no stale REPEATABLE-READ snapshot). A database not
+    marked disposable is connected read-only."""
 
     name: str
     endpoint: DatabaseEndpoint
@@ -77,6 +81,7 @@ class Database:
                     charset="utf8mb4",
                     cursorclass=pymysql.cursors.DictCursor,
                     ssl_disabled=ep.host in LOOPBACK,
+                    init_command=None if self.settings.disposable else READ_ONLY_SESSION,
                 )
             except pymysql.MySQLError as exc:
                 waited = time.monotonic() - started
@@ -118,8 +123,10 @@ class Database:
         """Run one writing statement; returns (rows affected, last insert id).
 
         pymysql errors propagate: callers turn them into messages that name the
-        user's own input (the table row, the script line).
+        user's own input (the table row, the script line). Callers refuse a database
+        not marked disposable first, with words of their own; this is the backstop.
         """
+        self.require_disposable("run a writing statement")
         with self._cursor() as cursor:
             affected = cursor.execute(sql, None if params is None else tuple(params))
             last_id = int(cursor.lastrowid or 0)

@@ -9,6 +9,7 @@ from interlock.cells import NULL, format_row, row_mismatches, to_json_value
 from interlock.db import Database, missing_rows, unexpected_rows
 from interlock.errors import ScenarioInputError
 from interlock.polling import until
+from interlock.sql_guard import require_read_only
 
 
 def _columns(rows: Sequence[dict[str, str]]) -> list[str]:
@@ -58,7 +59,10 @@ def row_count_is(
 def query_returns(
     db: Database, sql: str, params: Sequence[object], expected: Sequence[dict[str, str]]
 ) -> None:
-    """The query's rows equal the expected rows, in order, on the expected columns."""
+    """The query's rows equal the expected rows, in order, on the expected columns.
+
+    Only one read-only statement is run, on any database: writes belong in SQL scripts."""
+    require_read_only(sql, db.name)
     rows = db.query(sql, params)
     columns = _columns(expected)
     problems = []
