@@ -136,9 +136,7 @@ def classify(sql: str) -> str:
     if not statements:
         raise RefusedStatement("an empty query", "the query is empty (or only comments)")
     if len(statements) > 1:
-        raise RefusedStatement(
-            f"{len(statements)} statements", "the step runs exactly one statement"
-        )
+        raise RefusedStatement(f"{len(statements)} statements", "write one statement per step")
     return _classify(statements[0])
 
 
@@ -153,7 +151,7 @@ def _classify(ts: list[Token]) -> str:
             kind = final or "nothing"
             raise RefusedStatement(
                 f"WITH ... {kind}",
-                f"a {kind} fed by a common table expression is not a read-only statement",
+                f"a {kind} fed by a common table expression changes data",
             )
         _check_select(ts)
         return "WITH ... SELECT"
@@ -171,7 +169,8 @@ def _classify(ts: list[Token]) -> str:
                 raise RefusedStatement(f"{first} {inner.kind}", inner.why) from None
         return first  # DESCRIBE a table, EXPLAIN FOR CONNECTION ...
     kind = first or "a statement that starts with quoted text"
-    raise RefusedStatement(kind, _WHY.get(kind, "it is not a read-only statement"))
+    why = "it changes data or schema" if kind in _WRITING | {"TRUNCATE"} else "it is none of these"
+    raise RefusedStatement(kind, _WHY.get(kind, why))
 
 
 def _word(ts: list[Token], i: int) -> str:
@@ -226,7 +225,7 @@ def _check_select(ts: list[Token]) -> None:
         if word == "LOCK" and following == "IN":
             raise RefusedStatement("SELECT ... LOCK IN SHARE MODE", "it locks the rows it reads")
         if word in _WRITING and not (word in _FUNCTIONS_TOO and following == "("):
-            raise RefusedStatement(word, "it is not a read-only statement")
+            raise RefusedStatement(word, "it changes data or schema")
 
 
 def require_read_only(sql: str, database: str) -> str:
@@ -239,7 +238,7 @@ def require_read_only(sql: str, database: str) -> str:
         shown = shown if len(shown) <= 200 else shown[:197] + "..."
         raise ScenarioInputError(
             f"refusing to run {refused.kind} on database {database!r}: the query step runs"
-            f" exactly one read-only statement ({READ_ONLY_KINDS}), and {refused.why}"
+            f" exactly one read-only statement ({READ_ONLY_KINDS}): {refused.why}"
             f"\n  query: {shown}",
             hint="change data with a SQL script from the data folder: Given I run the SQL"
             ' script "NAME.sql" (on a database marked disposable)',

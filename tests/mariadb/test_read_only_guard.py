@@ -156,11 +156,30 @@ def test_reading_statements_still_run_on_a_shared_database(
     db_checks.query_returns(
         db, "WITH c AS (SELECT * FROM products) SELECT sku, stock FROM c ORDER BY sku", [], rows
     )
-    db_checks.query_returns(db, "SELECT stock FROM products WHERE sku = %s;", ["B"], [{"stock": "7"}])
+    db_checks.query_returns(
+        db, "SELECT stock FROM products WHERE sku = %s;", ["B"], [{"stock": "7"}]
+    )
     db_checks.query_returns(db, "SHOW TABLES LIKE 'products'", [], [{}])
     db_checks.query_returns(db, "DESCRIBE products", [], [{"Field": "sku"}, {"Field": "stock"}])
     db_checks.query_returns(db, "EXPLAIN SELECT * FROM products", [], [{"table": "products"}])
     db.close()
+
+
+def test_a_bound_value_cannot_change_how_the_query_reads(server: mariadb.RunningServer) -> None:
+    """A ${variable} inside a comment: its value closes the comment and locks the rows."""
+    for disposable in (True, False):
+        db = shared(server, disposable=disposable)
+        sql, values = "SELECT sku FROM products WHERE sku = 'A' /* %s */", ["*/ FOR UPDATE /*"]
+        with pytest.raises(ScenarioInputError) as refused:
+            db_checks.query_returns(db, sql, values, [{"sku": "A"}])
+        assert "refusing to run SELECT ... FOR UPDATE" in str(refused.value)
+        assert "with its values bound" in str(refused.value)
+        db_checks.query_returns(db, sql, ["a harmless note"], [{"sku": "A"}])
+        db_checks.query_returns(
+            db, "SELECT sku FROM products WHERE sku LIKE %s AND 'x%%' = 'x%%'", ["A%"],
+            [{"sku": "A"}],
+        )  # fmt: skip
+        db.close()
 
 
 def test_the_server_refuses_raw_writes_on_interlocks_connection_even_after_a_reconnect(
