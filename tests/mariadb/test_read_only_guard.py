@@ -209,6 +209,8 @@ def test_the_server_refuses_raw_writes_on_interlocks_connection_even_after_a_rec
     refused_by_the_server()
     with pytest.raises(ScenarioInputError, match="refusing to run a writing statement"):
         db.execute("DELETE FROM products")  # the library's write path refuses before the server
+    with pytest.raises(ScenarioInputError, match="not marked disposable"):
+        db.delete("products", {"sku": "A"})  # as the sweep of a killed run's journal would
     db.close()
     assert fingerprint(server) == before
 
