@@ -82,16 +82,18 @@ def server(
     running = mariadb.start_server(
         MariaDBSettings(None, template_cache, 30, "16M"), base / "state", base / "run"
     )
-    schema = base / "schema.sql"
-    schema.write_text(SCHEMA)
-    mariadb.prepare_database(running.port, "app", "app", "pw-app", [schema])
-    admin = mariadb.connect_admin("127.0.0.1", running.port)
-    with admin.cursor() as cursor:
-        cursor.execute("CREATE USER reader@'%' IDENTIFIED BY 'pw-reader'")
-        cursor.execute("GRANT SELECT ON `app`.* TO reader@'%'")
-    admin.close()
-    yield running
-    mariadb.stop_server(running.pid)
+    try:  # stopped even when the setup below fails
+        schema = base / "schema.sql"
+        schema.write_text(SCHEMA)
+        mariadb.prepare_database(running.port, "app", "app", "pw-app", [schema])
+        admin = mariadb.connect_admin("127.0.0.1", running.port)
+        with admin.cursor() as cursor:
+            cursor.execute("CREATE USER reader@'%' IDENTIFIED BY 'pw-reader'")
+            cursor.execute("GRANT SELECT ON `app`.* TO reader@'%'")
+        admin.close()
+        yield running
+    finally:
+        mariadb.stop_server(running.pid)
 
 
 def shared(server: mariadb.RunningServer, user: str = "app", disposable: bool = False) -> Database:
