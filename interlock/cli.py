@@ -541,7 +541,12 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     for check in checks:
         print(check)
     failed = sum(1 for c in checks if not c.ok)
-    print(f"doctor: {len(checks) - failed} ok, {failed} failing ({config.env!r} environment)")
+    warned = sum(1 for c in checks if c.ok and c.warning)
+    warnings = f", {warned} warning{'s' if warned != 1 else ''}" if warned else ""
+    print(
+        f"doctor: {len(checks) - failed - warned} ok, {failed} failing{warnings}"
+        f" ({config.env!r} environment)"
+    )
     return int(ExitCode.COULD_NOT_RUN if failed else ExitCode.PASSED)
 
 
