@@ -817,20 +817,20 @@ def _outside_root(
 ) -> list[str]:
     """The files the config names that lie outside the suite's folder (symlinks
     resolved): interlock reads them, and what it cannot parse it may quote."""
-    named: dict[Path, str] = {}
+    named: list[tuple[str, Path]] = []
     for name, service in services.items():
         if service.openapi:
-            named.setdefault(service.openapi, f"services.{name}.openapi")
+            named.append((f"services.{name}.openapi", service.openapi))
     for name, standin in standins.items():
-        if standin.contract:
-            named.setdefault(standin.contract, f"standins.{name}.contract")
+        replaced = services.get(name)
+        if standin.contract and standin.contract != (replaced and replaced.openapi):
+            named.append((f"standins.{name}.contract", standin.contract))
     for name, db in databases.items():
-        for script in db.schema:
-            named.setdefault(script, f"databases.{name}.schema")
+        named += [(f"databases.{name}.schema", script) for script in db.schema]
     if isinstance(verify, str):
-        named.setdefault(root / verify, "http.verify")
+        named.append(("http.verify", root / verify))
     problems = []
-    for path, key in named.items():
+    for key, path in named:
         if inside(root, str(path)) is None:
             given = path.relative_to(root) if path.is_relative_to(root) else path
             also = " (or keep it true and set REQUESTS_CA_BUNDLE)" if key == "http.verify" else ""
