@@ -77,7 +77,11 @@ def test_no_step_reads_a_file_outside_the_data_folder(project: Path) -> None:
         '    Then the response should match the JSON schema "{}"\n',
         "script": '    Given the "shop" database\n    When I run the SQL script "{}"\n',
     }
-    links = {"payload": "payloads/link.json", "schema": "schemas/link.json", "script": "sql/link.sql"}
+    links = {
+        "payload": "payloads/link.json",
+        "schema": "schemas/link.json",
+        "script": "sql/link.sql",
+    }
     text = "Feature: Paths\n"
     expected = {}
     for kind, step in steps.items():
@@ -93,9 +97,7 @@ def test_no_step_reads_a_file_outside_the_data_folder(project: Path) -> None:
     found = results(project)
     assert set(found) == set(expected)
     for title, name in expected.items():
-        assert f"the file {name!r} is outside the data folder features/data/" in found[title], (
-            title
-        )
+        assert f"the file {name!r} is outside the data folder features/data/" in found[title], title
         assert "paths.feature:" in found[title]  # the step's own line
     assert_nothing_leaked(project, result)
 
@@ -210,9 +212,11 @@ def test_a_sql_script_that_is_not_utf8_is_named(project: Path) -> None:
 @pytest.fixture
 def immutable_reports(project: Path) -> Iterator[Path]:
     """reports/ made immutable (``chattr +i``): not even root may add a file to it.
-    Its subfolders stay writable, as they would on a CI runner's cache mount."""
+    Its subfolders, left by an earlier run, stay writable, so the run gets as far as
+    its summary (``reports/summary.txt``, which that run did not leave)."""
     reports = project / "reports"
-    (reports / "allure-results").mkdir(parents=True)
+    for folder in ("allure-results", "junit", "logs/workers", "history", "signoff"):
+        (reports / folder).mkdir(parents=True)
     if shutil.which("chattr") is None:
         pytest.skip("chattr is not installed")
     made = subprocess.run(["chattr", "+i", str(reports)], capture_output=True, check=False)
