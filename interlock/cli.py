@@ -251,7 +251,9 @@ def _check_outputs(config: Config, html: bool) -> None:
     starts, so that the run cannot fail after its scenarios, unscanned for leaks."""
     reports, what = config.reports_dir, "the run's results"
     hint = "make the reports folder (config paths.reports) a writable directory"
-    names = ["", RESULTS, JUNIT, "logs", "logs/workers", "history", SIGNOFF, *([HTML] * html)]
+    names = ["", RESULTS, JUNIT, "logs", "logs/workers", "history", SIGNOFF]
+    if html and (reports / HTML).exists():  # replaced by the one built beside it
+        names.append(HTML)
     for name in names:
         folders.writable_folder(reports / name, what, hint)
     folders.writable_files([reports / SUMMARY, reports / "history" / history.FILE], what, hint)
