@@ -8,8 +8,10 @@ folder, and check that nothing of those files reaches the output or ``reports/``
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -17,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import interlock
+from tests.conftest import REPO, interlock
 
 pytestmark = pytest.mark.e2e
 
@@ -33,11 +35,20 @@ def feature(project: Path, name: str, text: str) -> str:
     return str(path.relative_to(project))
 
 
-def written(project: Path) -> str:
-    """Everything under reports/ (results, attachments, JUnit, summary, sign-off)."""
+def embedded(project: Path) -> str:
+    """The data the HTML report embeds (base64), decoded."""
     return "\n".join(
-        p.read_text(errors="replace") for p in (project / "reports").rglob("*") if p.is_file()
+        base64.b64decode(item + "==").decode(errors="replace")
+        for page in (project / "reports" / "allure-report").rglob("*.html")
+        for item in re.findall(r'd\("data/[^"]+","([A-Za-z0-9+/=]+)"\)', page.read_text())
     )
+
+
+def written(project: Path) -> str:
+    """Everything under reports/ (results, attachments, JUnit, summary, sign-off, the
+    HTML report's embedded data)."""
+    files = [p for p in (project / "reports").rglob("*") if p.is_file()]
+    return "\n".join([*(p.read_text(errors="replace") for p in files), embedded(project)])
 
 
 def assert_nothing_leaked(project: Path, result: subprocess.CompletedProcess[str]) -> None:
@@ -90,10 +101,12 @@ def test_no_step_reads_a_file_outside_the_data_folder(project: Path) -> None:
             text += f"\n  Scenario: {title}\n" + step.format(name)
             expected[title] = name
     path = feature(project, "paths.feature", text)
+    (project / "node_modules").symlink_to(REPO / "node_modules")  # the HTML report too
 
-    result = interlock(project, "run", "--no-report", path, env=ENV)
+    result = interlock(project, "run", path, env=ENV)
 
     assert result.returncode == 1, result.stdout + result.stderr
+    assert "is outside the data folder" in embedded(project)  # the HTML report was read
     found = results(project)
     assert set(found) == set(expected)
     for title, name in expected.items():
