@@ -21,6 +21,7 @@ from interlock import (
     allure_files,
     catalog,
     doctor,
+    folders,
     history,
     journal,
     junit,
@@ -160,6 +161,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise SelectionError(
             f"--workers {args.workers}: at least one worker is needed", hint="use --workers 1"
         )
+    _check_outputs(config, html=not args.no_report)
     if not args.no_lint:
         problems = _lint(config, args.paths)
         if any(p.severity == "error" for p in problems):
@@ -169,7 +171,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 hint="fix them (interlock lint lists them), or run with --no-lint",
             )
     history_dir = config.reports_dir / "history"
-    previous = history.load(history_dir)
+    previous = history.load(history_dir, say)
     scenarios = _select(config, args, previous)
     if scenarios is None:
         return int(ExitCode.PASSED)
@@ -256,6 +258,24 @@ def _sweep(config: Config, runtime: Runtime, said: set[str]) -> None:
         leftovers.record_leftovers(config.state_dir, [f"(swept) {line}" for line in left])
 
 
+def _check_outputs(config: Config, html: bool) -> None:
+    """Every folder and file the run writes can be written: checked before anything
+    starts, so that the run cannot fail after its scenarios, unscanned for leaks."""
+    reports, what = config.reports_dir, "the run's results"
+    hint = "make the reports folder (config paths.reports) a writable directory"
+    names = ["", RESULTS, JUNIT, "logs", "logs/workers", "history", SIGNOFF]
+    if html and (reports / HTML).exists():  # replaced by the one built beside it
+        names.append(HTML)
+    for name in names:
+        folders.writable_folder(reports / name, what, hint)
+    folders.writable_files([reports / SUMMARY, reports / "history" / history.FILE], what, hint)
+    folders.writable_folder(
+        config.state_dir,
+        "the run's state",
+        "make the state folder (config paths.state) a writable directory",
+    )
+
+
 def _prepare(*folders: Path) -> None:
     """Empty the run's output folders, or stop before anything starts if they can't be."""
     for folder in folders:
@@ -281,7 +301,7 @@ def _select(
         if previous is None:
             raise SelectionError(
                 "--rerun-failed: no previous run is recorded"
-                f" ({config.reports_dir / 'history' / history.FILE} is missing)",
+                f" ({config.reports_dir / 'history' / history.FILE} is missing or unreadable)",
                 hint="run the suite once first",
             )
         failed = previous.failed_locations()

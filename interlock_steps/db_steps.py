@@ -139,6 +139,7 @@ def step_i_run_the_sql_script(context, path):
         relative,
         context.variables,
         context.cleanup,
+        data_dir=context.interlock.config.data_dir,
     )
 
 
