@@ -73,12 +73,13 @@ def peak_growth() -> Iterator[list[int]]:
 
 
 def endless(wfile: BinaryIO) -> None:
-    """A chunked JSON answer that does not end (until ENDLESS_CAP, or the client hangs up)."""
+    """A chunked answer that does not end (until ENDLESS_CAP, or the client hangs up)."""
     wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
     wfile.write(b"Transfer-Encoding: chunked\r\n\r\n")
     chunk = b"10000\r\n" + b"[" * 0x10000 + b"\r\n"
     for _ in range(ENDLESS_CAP // 0x10000):
         wfile.write(chunk)
+    wfile.write(b"0\r\n\r\n")
 
 
 def gzip_bomb(inflated: int) -> bytes:
