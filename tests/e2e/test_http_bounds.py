@@ -370,3 +370,22 @@ def test_a_request_body_nested_too_deep_is_named(standins: StandIns) -> None:
         "the request POST /items has a body of JSON nested deeper than 200 levels, more than"
         " interlock compares: [[["
     )
+
+
+def test_json_nested_too_deep_is_named_by_the_contract_check(tmp_path: Path) -> None:
+    document = tmp_path / "api.yaml"
+    document.write_text(
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /deep:\n    get:\n"
+        "      responses:\n        '200':\n          description: ok\n          content:\n"
+        "            application/json:\n              schema: {type: array}\n"
+    )
+    deep = b"[" * 100_000 + b"]" * 100_000
+    with serve(lambda _: Reply(body=deep)) as server:
+        target = ServiceTarget("svc", server.url, {}, None, document)
+        http = HttpClient(SETTINGS, {"svc": target}, Masker())
+        http.send("GET", "/deep")
+        with pytest.raises(AssertionError) as error:
+            http_checks.conforms_to_contract(http)
+    text = str(error.value)
+    assert text.startswith("the response body is JSON nested deeper than 200 levels"), text
+    assert f"request:  GET {server.url}/deep" in text
