@@ -109,9 +109,7 @@ def protocol_error(exc: BaseException) -> str | None:
             return None  # closed before answering: a crash or a refusal, not garbled HTTP
         if isinstance(inner, http.client.HTTPException):
             return f"not an HTTP answer: {_described(inner)}"
-        if isinstance(exc, requests.exceptions.ChunkedEncodingError):
-            return f"the body broke off: {_described(inner)}"
-        return None
+        return None  # the connection dropped (reset, closed early): as a killed service does
     if isinstance(exc, requests.exceptions.ConnectionError) and exc.args:
         cause = exc.args[0]
         if isinstance(cause, urllib3.exceptions.ProtocolError):

@@ -286,8 +286,15 @@ def test_an_answer_that_breaks_http_is_a_protocol_error_not_unreachable(kind: st
     assert category(text) == "Product defects"
 
 
-def test_a_service_that_is_down_is_still_unreachable() -> None:
-    with serve(lambda _: Reply()) as server:
+def test_a_service_that_is_down_or_hangs_up_mid_answer_is_still_unreachable() -> None:
+    cut_off = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n[1,2]\r\n"
+    with serve(lambda _: raw(cut_off)) as server:  # then closes, as a killed service does
+        with pytest.raises(AssertionError) as error:
+            client(server.url).send("GET", "/cut")
+        assert "could not connect: ChunkedEncodingError: Response ended prematurely" in str(
+            error.value
+        )
+        assert category(str(error.value)) == "Environment unreachable"
         url = server.url
     with pytest.raises(AssertionError) as error:
         client(url).send("GET", "/gone")
