@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -48,6 +49,8 @@ UNMATCHED_ERROR = "no_stand_in_answer"
 REFUSED_ERROR = "request_refused_by_stand_in"
 _LINE_LIMIT = 1024  # bytes of a chunk-size or trailer line
 _TRAILER_LIMIT = 100  # trailer lines after the last chunk
+DRAIN_SECONDS = 2.0  # how long a refused request's body is read and dropped, at most
+DRAIN_BYTES = 64_000_000  # how much of it, at most
 
 Say = Callable[[str], None]
 
@@ -320,6 +323,8 @@ class StandIn:
             handler.wfile.flush()
         except OSError:
             record.outcome = "refused: the caller had hung up"
+            return
+        _drain(handler)
 
     def _find(self, method: str, target: str) -> Answer | None:
         # An answer for the exact query wins over one for the path alone, and an exact
@@ -409,6 +414,27 @@ def _read_body(handler: BaseHTTPRequestHandler, limit: int) -> bytes:
             f"the body ended before its Content-Length: {len(body)} of {length} bytes"
         )
     return body
+
+
+def _drain(handler: BaseHTTPRequestHandler) -> None:
+    """After a refusal, read and drop what the caller still sends, for a while and up to
+    an amount, so that it reads the refusal rather than a connection reset under it."""
+    connection = handler.connection
+    deadline = time.monotonic() + DRAIN_SECONDS
+    dropped = 0
+    try:
+        connection.shutdown(socket.SHUT_WR)
+        connection.settimeout(0.1)
+        while time.monotonic() < deadline and dropped < DRAIN_BYTES:
+            try:
+                data = connection.recv(65536)
+            except TimeoutError:
+                continue
+            if not data:
+                return
+            dropped += len(data)
+    except OSError:
+        pass  # the caller is gone: nothing left to drop
 
 
 def _bind(standin: StandIn) -> _Server:
