@@ -26,6 +26,7 @@ from interlock.errors import ScenarioInputError
 from interlock.http import HttpClient, ServiceTarget
 from interlock.masking import Masker
 from interlock.standins import StandIns
+from tests.conftest import interlock
 from tests.e2e.local_server import Reply, Seen, serve
 
 pytestmark = pytest.mark.e2e
@@ -400,3 +401,65 @@ def test_json_nested_too_deep_is_named_by_the_contract_check(tmp_path: Path) -> 
     text = str(error.value)
     assert text.startswith("the response body is JSON nested deeper than 200 levels"), text
     assert f"request:  GET {server.url}/deep" in text
+
+
+# -- as a user runs it ------------------------------------------------------------------
+
+BOUNDS_FEATURE = '''@REQ-900
+Feature: Bodies past their bounds
+  Scenario: An answer that breaks HTTP
+    Given the "inventory" service
+    When I send a GET request to "{url}/chunked"
+
+  Scenario: An answer past the size limit
+    Given the "inventory" service
+    When I send a GET request to "{url}/large"
+
+  Scenario: A stand-in sent a body past the size limit
+    Given the "inventory" service is replaced by a stand-in
+    And the "inventory" service
+    When I send a POST request to "/reservations" with JSON:
+      """
+      {{"sku": "{sku}"}}
+      """
+    Then the response status should be 413
+'''
+
+
+def test_a_run_names_each_bound_and_files_none_as_unreachable(project: Path) -> None:
+    def answer(seen: Seen) -> Reply:
+        if seen.path == "/chunked":
+            return raw(BROKEN["chunked"][0])
+        return Reply(body=[{"sku": "S-1", "name": "x" * 200}])
+
+    with serve(answer) as server:
+        feature = project / "features" / "interface" / "bounds.feature"
+        feature.write_text(BOUNDS_FEATURE.format(url=server.url, sku="A" * 300))
+        result = interlock(
+            project, "run", "--no-report", str(feature.relative_to(project)),
+            "--set", "http.max_body_bytes=200",
+        )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    messages = {
+        found["name"]: found["statusDetails"]["message"].removeprefix("AssertionError: ")
+        for found in (
+            json.loads(path.read_text())
+            for path in (project / "reports" / "allure-results").glob("*-result.json")
+        )
+    }
+    assert messages["An answer that breaks HTTP"].startswith(
+        f"the service broke the HTTP protocol while answering GET {server.url}/chunked:"
+        " broken chunked encoding:"
+    )
+    assert messages["An answer past the size limit"].startswith(
+        f"the response to GET {server.url}/large was larger than http.max_body_bytes"
+        " (200 bytes); raise the limit if this is expected\n"
+    )
+    assert messages["A stand-in sent a body past the size limit"].startswith(
+        "the stand-in for 'inventory' refused 1 request of the system under test unread"
+        " (raise http.max_body_bytes if such a body is expected):\n"
+        "  - POST /reservations -> 413: its body was larger than http.max_body_bytes"
+        " (200 bytes)"
+    )
+    for title, message in messages.items():
+        assert category(message) == "Product defects", (title, message)
