@@ -2,8 +2,10 @@
 (headers, query parameters, credentials), sending, and the last exchange.
 
 Every request has the connect and read timeouts of the config (``http.*``) and
-verifies TLS unless ``http.verify`` is false; each exchange is attached to the current
-Allure step as evidence (see :mod:`interlock.exchange`), secrets masked.
+verifies TLS unless ``http.verify`` is false; its response is read within
+``http.max_body_bytes`` and an answer that breaks HTTP is a failure of its own (see
+:mod:`interlock.bodies`); each exchange is attached to the current Allure step as
+evidence (see :mod:`interlock.exchange`), secrets masked.
 """
 
 from __future__ import annotations

@@ -119,9 +119,11 @@ def refused_report(name: str, traffic: Traffic) -> str:
     refused = [r for r in traffic.received if r.refused and not r.reported]
     if not refused:
         return ""
+    too_large = any(r.status == 413 for r in refused)
     lines = [
         f"the stand-in for {name!r} refused {_plural(len(refused), 'request')} of the system"
-        " under test unread (raise http.max_body_bytes if such a body is expected):"
+        " under test unread"
+        + (" (raise http.max_body_bytes if such a body is expected):" if too_large else ":")
     ]
     lines += [f"  - {_refused_line(record)}" for record in refused]
     for record in refused:

@@ -363,9 +363,14 @@ def test_a_stand_in_refuses_broken_chunked_framing(standins: StandIns) -> None:
         url, b"POST /items HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\nzz\r\n"
     )
     assert answer.startswith(b"HTTP/1.0 400 "), answer[:100]
-    [record] = standins.end_scenario()["loose"].received
+    traffic = standins.end_scenario()["loose"]
+    [record] = traffic.received
     assert record.refused == (
         "it broke the HTTP protocol: broken chunked encoding: a chunk size of b'zz\\r\\n'"
+    )
+    assert standin_checks.refused_report("loose", traffic) == (
+        "the stand-in for 'loose' refused 1 request of the system under test unread:\n"
+        f"  - POST /items -> 400: {record.refused}"
     )
 
 
