@@ -129,6 +129,7 @@ SCHEMA: dict[str, Any] = {
         "poll_timeout": _NUMBER,
         "verify": (bool, str),
         "evidence_body_limit": (int,),
+        "max_body_bytes": (int,),
     },
     "report": {
         "name": _TEXT,
@@ -166,6 +167,7 @@ class HttpSettings:
     poll_timeout: float
     verify: bool | str = True  # TLS verification; a text is a CA bundle file
     evidence_body_limit: int = 20_000  # characters of a body kept in the report
+    max_body_bytes: int = 10_000_000  # the largest body read (decoded): past it, a failure
 
     def request_options(self) -> dict[str, Any]:
         """What every request is sent with: both timeouts, TLS verification, and no
@@ -669,6 +671,7 @@ def _freeze(
             poll_timeout=float(http.get("poll_timeout", 10)),
             verify=_verify(http.get("verify", True), root),
             evidence_body_limit=int(http.get("evidence_body_limit", 20_000)),
+            max_body_bytes=int(http.get("max_body_bytes", 10_000_000)),
         ),
         mariadb=MariaDBSettings(
             bin_dir=Path(mariadb["bin_dir"]) if mariadb.get("bin_dir") else None,

@@ -86,7 +86,15 @@ def check_response(document: Path, base_url: str, exchange: Exchange) -> Verdict
     errors = api.iter_response_errors(
         RequestsOpenAPIRequest(request), RequestsOpenAPIResponse(exchange.response)
     )
-    return Verdict(shown(document), operation, status, _violations(errors, status))
+    try:
+        violations = _violations(errors, status)
+    except RecursionError:  # the engine recurses per level of the body
+        exchange.json()  # JSON nested too deep: that failure, with the request
+        raise AssertionError(
+            f"the response is nested too deep to check against {shown(document)}\n"
+            f"{exchange.describe()}"
+        ) from None
+    return Verdict(shown(document), operation, status, violations)
 
 
 def load_openapi(document: Path) -> OpenAPI:
