@@ -42,7 +42,7 @@ from interlock.evidence import attach_text
 from interlock.http import HttpClient, service_targets
 from interlock.interruption import Interruption, step_zone
 from interlock.leftovers import record_leftovers
-from interlock.masking import Masker
+from interlock.masking import LEARNED_SECRETS_KEY, Masker, run_learned_secrets
 from interlock.service_logs import LogMarks
 from interlock.standins import StandIns
 from interlock.time_limit import TimeLimit
@@ -90,8 +90,10 @@ def before_all(context: Any) -> None:
     # An InterlockError aborts the run; behave prints its message (no traceback).
     config = config_from_userdata(context.config.userdata)
     acquired = stack.acquire(config, report=_say)
-    suite = context.interlock = Suite(config, acquired, Masker(config.secrets), interruption)
-    step_zone([interruption.check, suite.time_limit.check])
+    # The masker learns fetched tokens; the run's other processes learn them through it.
+    masker = Masker(config.secrets, run_learned_secrets(context.config.userdata, config.state_dir))
+    suite = context.interlock = Suite(config, acquired, masker, interruption)
+    step_zone([interruption.check, suite.time_limit.check], suite.masker.exception)
     _check_hooks(context)
     interruption.safe_point(context)
 
@@ -192,3 +194,5 @@ def after_all(context: Any) -> None:
         suite.standins.close()
     finally:
         stack.release(suite.acquired, suite.config)
+        if not context.config.userdata.get(LEARNED_SECRETS_KEY):  # plain behave: no parent
+            run_learned_secrets(context.config.userdata, suite.config.state_dir).delete()

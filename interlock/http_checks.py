@@ -186,5 +186,5 @@ def reachable(client: HttpClient, target: ServiceTarget, health: str) -> None:
     if not response.ok:
         raise AssertionError(
             f"service {target.name!r} is not healthy: GET {url} answered "
-            f"{response.status_code}: {response.text[:300]}"
+            f"{response.status_code}: {client.masker.mask(response.text)[:300]}"
         )

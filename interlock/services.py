@@ -11,6 +11,7 @@ from mirakuru import HTTPExecutor
 from mirakuru.exceptions import AlreadyRunning, ProcessExitedWithError, TimeoutExpired
 
 from interlock.errors import ServiceStartError
+from interlock.masking import Masker
 from interlock.ports import free_port
 from interlock.processes import Detachable, tail
 
@@ -39,14 +40,16 @@ def start_service(
     log: Path,
     cwd: Path,
     preferred_port: int | None = None,
+    masker: Masker | None = None,
 ) -> RunningService:
     """Start one service and wait until ``GET <url><health>`` answers 2xx.
 
     ``command_for(port)`` gives the command line for a chosen port; when the port
     turns out to be taken, another one is chosen. A service that exits or never
-    becomes healthy raises :class:`ServiceStartError` with the end of its log,
-    and nothing of it is left running.
+    becomes healthy raises :class:`ServiceStartError` with the end of its log (masked:
+    a service may print the passwords it was given), and nothing of it is left running.
     """
+    mask = (masker or Masker()).mask
     log.parent.mkdir(parents=True, exist_ok=True)
     port = free_port(preferred_port)
     for _ in range(PORT_ATTEMPTS):
@@ -78,13 +81,13 @@ def start_service(
                     continue
                 raise ServiceStartError(
                     f"service {name!r} exited during start-up (exit {exc.exit_code}); "
-                    f"the end of its log {log}:\n{tail(log)}",
+                    f"the end of its log {log}:\n{mask(tail(log))}",
                     hint=f"fix the service or services.{name}.command in the config",
                 ) from None
             except TimeoutExpired:
                 raise ServiceStartError(
                     f"service {name!r} did not answer GET {url}{health} with 2xx within "
-                    f"{timeout:g} s; the end of its log {log}:\n{tail(log)}",
+                    f"{timeout:g} s; the end of its log {log}:\n{mask(tail(log))}",
                     hint=f"raise services.{name}.startup_timeout, or fix services.{name}.health",
                 ) from None
             assert executor.process is not None  # started above
