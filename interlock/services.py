@@ -79,12 +79,14 @@ def start_service(
                 if "Address already in use" in text:
                     port = free_port()
                     continue
+                _mask_log(log, mask)
                 raise ServiceStartError(
                     f"service {name!r} exited during start-up (exit {exc.exit_code}); "
                     f"the end of its log {log}:\n{mask(tail(log))}",
                     hint=f"fix the service or services.{name}.command in the config",
                 ) from None
             except TimeoutExpired:
+                _mask_log(log, mask)
                 raise ServiceStartError(
                     f"service {name!r} did not answer GET {url}{health} with 2xx within "
                     f"{timeout:g} s; the end of its log {log}:\n{mask(tail(log))}",
@@ -98,3 +100,14 @@ def start_service(
         f"service {name!r} found no free port in {PORT_ATTEMPTS} attempts",
         hint="free some ports on 127.0.0.1 or stop stale runs with `interlock down`",
     )
+
+
+def _mask_log(log: Path, mask: Callable[[str], str]) -> None:
+    """Mask the log of a service that is no longer running (it is kept under reports/)."""
+    try:
+        text = log.read_text(encoding="utf-8", errors="replace")
+        masked = mask(text)
+        if masked != text:
+            log.write_text(masked, encoding="utf-8")
+    except OSError:
+        pass
