@@ -185,7 +185,7 @@ def test_config_errors_never_show_a_secret_looking_value(tmp_path: Path) -> None
         text = str(error.value)
         assert "Typo-Pass-71" not in text and "12345678" not in text, text
         assert "databases" in text or "credentials" in text
-    with pytest.raises(ConfigError, match="did you mean 'databases.shop.password'") as error:
+    with pytest.raises(ConfigError, match=r"did you mean 'databases\.shop\.password'") as error:
         load_config(tmp_path, env="local", overrides=["databases.shop.pasword=x1"], environ={})
     assert "x1" not in str(error.value)
 
