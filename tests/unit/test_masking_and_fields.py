@@ -72,6 +72,7 @@ def test_a_jmespath_projection_is_a_field_too() -> None:
 # -- a secret in the other shapes it is echoed in ------------------------------------------
 
 SECRET = "Tok-en_42xyz"
+OTHER = "p@ss/w+rd 1"
 
 
 @pytest.mark.parametrize(
@@ -85,14 +86,14 @@ SECRET = "Tok-en_42xyz"
         ("split, indented", f"echo: {SECRET[:3]}\r\n        {SECRET[3:]}."),
         ("split, JSON-escaped", json.dumps({"echo": f"{SECRET[:7]}\n  {SECRET[7:]}"})),
         ("base64 of user:secret", "echo: " + base64.b64encode(f"ana:{SECRET}".encode()).decode()),
-        ("url-encoded", "echo: " + urllib.parse.quote(SECRET + "/+", safe="")),
+        ("url-encoded", "echo: " + urllib.parse.quote(OTHER, safe="")),
     ],
 )
 def test_a_secret_is_masked_in_every_shape_it_is_echoed_in(shape: str, text: str) -> None:
-    masker = Masker([SECRET, SECRET + "/+"])
+    masker = Masker([SECRET, OTHER])
     masked = masker.mask(text)
     assert MASK in masked, shape
-    assert scan_texts(masked, SECRET) == [], f"{shape}: {masked}"
+    assert scan_texts(masked, SECRET) + scan_texts(masked, OTHER) == [], f"{shape}: {masked}"
     assert masked.startswith(text[:6]), "the text around the secret is kept"
 
 
