@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from interlock import secret_scan
-from tests.conftest import REPO, interlock, processes_under
+from tests.conftest import REPO, interlock, interrupt, processes_under, start_run, wait_until
 from tests.e2e.local_server import Reply, Seen, serve
 
 pytestmark = pytest.mark.e2e
@@ -199,7 +199,7 @@ def test_a_mistyped_secret_key_given_with_set_is_not_echoed(suite: Path) -> None
         suite,
         "databases:\n  shop: {user: shop, password: x-pw-1, database: shop}\n"
         "services:\n  api: {url: 'http://127.0.0.1:9'}\n",
-        "Feature: nothing\n  Scenario: nothing\n    Given the \"api\" service\n",
+        'Feature: nothing\n  Scenario: nothing\n    Given the "api" service\n',
     )
     for command in ("run", "lint"):
         result = interlock(suite, command, "--set", "databases.shop.pasword=Typo-Secret-31")
@@ -246,3 +246,37 @@ services:
     assert password not in output
     assert password not in (suite / "reports" / "logs" / "crashy.log").read_text()
     assert "SECRET LEAK" in run.stderr and "logs/talker.log: a secret (Sv...)" in run.stderr
+
+
+# -- a way out with exit 130 ----------------------------------------------------------------
+
+
+KEEPS_A_SECRET = '''"""A careless step: it writes a configured secret under reports/."""
+
+from pathlib import Path
+
+from behave import given
+
+
+@given("the secret is kept in a file")
+def step_keep_the_secret(context):
+    Path("reports/kept.txt").write_text(context.interlock.config.credentials["c"].bearer)
+'''
+
+
+def test_the_leak_scan_runs_when_the_run_is_interrupted_while_the_report_is_built(
+    suite: Path,
+) -> None:
+    (suite / "node_modules").symlink_to(REPO / "node_modules")
+    (suite / "steps" / "careless_steps.py").write_text(KEEPS_A_SECRET)
+    write(
+        suite,
+        "credentials:\n  c: {bearer: Kept-Secret-204}\nservices: {}\n",
+        "Feature: f\n  Scenario: s\n    Given the secret is kept in a file\n",
+    )
+    process = start_run(suite)
+    reports = suite / "reports"
+    wait_until(lambda: list(reports.glob(".allure-report-*")), process, "the report build", 120)
+    output, _ = interrupt(process, "SIGINT while the report is built, a secret left")
+    assert "SECRET LEAK" in output and "kept.txt: a secret (Ke...)" in output
+    assert "Kept-Secret-204" not in output
