@@ -30,6 +30,7 @@ from __future__ import annotations
 import functools
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from behave.model_core import Status
@@ -189,6 +190,7 @@ def after_all(context: Any) -> None:
             + "\n  - ".join(lines)
         )
         record_leftovers(suite.config.state_dir, lines)
+    _mask_junit(context.config, suite.masker)
     try:
         suite.worker_services.stop_all()  # they may use the environment: stop them first
         suite.standins.close()
@@ -196,3 +198,19 @@ def after_all(context: Any) -> None:
         stack.release(suite.acquired, suite.config)
         if not context.config.userdata.get(LEARNED_SECRETS_KEY):  # plain behave: no parent
             run_learned_secrets(context.config.userdata, suite.config.state_dir).delete()
+
+
+def _mask_junit(behave_config: Any, masker: Masker) -> None:
+    """Mask this process's JUnit files, written by behave before ``after_all`` (a step's
+    captured output goes in unmasked), with every secret the run has learned so far."""
+    folder = getattr(behave_config, "junit_directory", None)
+    if not getattr(behave_config, "junit", False) or not folder:
+        return
+    for path in Path(folder).glob("*.xml"):
+        try:
+            text = path.read_text(encoding="utf-8")
+            masked = masker.mask(text)
+            if masked != text:
+                path.write_text(masked, encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue

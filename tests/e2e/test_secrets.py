@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import itertools
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -280,3 +282,42 @@ def test_the_leak_scan_runs_when_the_run_is_interrupted_while_the_report_is_buil
     output, _ = interrupt(process, "SIGINT while the report is built, a secret left")
     assert "SECRET LEAK" in output and "kept.txt: a secret (Ke...)" in output
     assert "Kept-Secret-204" not in output
+
+
+PRINTS_THE_TOKEN = '''"""A careless step: it prints what the service echoed, then fails."""
+
+from behave import then
+
+
+@then("the echoed credentials are printed")
+def step_print_the_echo(context):
+    print("echoed:", context.http.require_last().json()["seen"])
+    raise AssertionError("see what was printed")
+'''
+
+
+def test_plain_behave_masks_a_fetched_token_in_its_own_junit_and_results(suite: Path) -> None:
+    """Without ``interlock run`` (no parent to mask after it) behave's own JUnit files,
+    with a step's captured output, and the Allure results are masked in the worker;
+    its file of learned secrets is gone when it ends."""
+    (suite / "steps" / "careless_steps.py").write_text(PRINTS_THE_TOKEN)
+    feature = """Feature: A careless step
+  Scenario: The echo is printed
+    Given the "api" service
+    When I send a GET request to "/echo"
+    Then the echoed credentials are printed
+"""
+    tokens = TokenServer()
+    with serve(tokens) as server:
+        write(suite, login_config(server.url), feature)
+        run = subprocess.run(
+            [sys.executable, "-m", "behave", "-f", "plain"],
+            cwd=suite, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+    output = run.stdout + run.stderr
+    assert run.returncode == 1, output
+    junit = list((suite / "reports" / "junit").glob("*.xml"))
+    assert junit and "echoed: Bearer *****" in junit[0].read_text(), output
+    assert list((suite / "reports" / "allure-results").glob("*-result.json"))
+    assert_nowhere(suite, "", tokens.issued)
+    assert list((suite / ".interlock").rglob("learned-*")) == []
