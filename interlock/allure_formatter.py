@@ -43,7 +43,8 @@ from allure_commons.model2 import Label, Link
 
 from interlock.config import Config, config_from_userdata
 from interlock.errors import InterlockError
-from interlock.masking import Masker, run_learned_secrets
+from interlock.learned_secrets import run_learned_secrets
+from interlock.masking import Masker
 
 KEEP_RESULTS = "interlock.keep_results"  # userdata flag: results were prepared by the caller
 LOCATION_LABEL = "location"

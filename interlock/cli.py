@@ -37,12 +37,12 @@ from interlock import (
 from interlock.config import Config, find_root, load_config
 from interlock.db import Databases
 from interlock.errors import ExitCode, InterlockError
-from interlock.masking import (
+from interlock.learned_secrets import (
     LearnedSecrets,
-    Masker,
     learned_secrets_file,
     remove_stale_learned_files,
 )
+from interlock.masking import Masker
 from interlock.quarantine import from_tags
 from interlock.runtime import Runtime, environment_lock, read_runtime
 from interlock.selection import (

@@ -42,8 +42,9 @@ from interlock.db import Databases
 from interlock.evidence import attach_text
 from interlock.http import HttpClient, service_targets
 from interlock.interruption import Interruption, step_zone
+from interlock.learned_secrets import LEARNED_SECRETS_KEY, run_learned_secrets
 from interlock.leftovers import record_leftovers
-from interlock.masking import LEARNED_SECRETS_KEY, Masker, run_learned_secrets
+from interlock.masking import Masker
 from interlock.service_logs import LogMarks
 from interlock.standins import StandIns
 from interlock.time_limit import TimeLimit

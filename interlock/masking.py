@@ -5,10 +5,11 @@ URL-encoded, upper- or lower-case, as hex of its UTF-8 bytes, as Base64 (at any 
 alignment: a Basic header is ``base64(user:password)``), and broken over two lines (a
 line break, raw or JSON-escaped, and the indentation after it, anywhere inside it).
 
-Secrets learned while a run goes on (a token a login fetched) are shared through
-:class:`LearnedSecrets`: every masker of the run that is given the store masks them,
-in the process that learned them at once, and in the run's other processes (the
-parent's summary, JUnit, sign-off and leak scan) through a private file.
+Secrets learned while a run goes on (a token a login fetched) are shared through a
+:class:`SecretStore` (:mod:`interlock.learned_secrets` keeps one in a private file):
+every masker of the run that is given the store masks them, in the process that
+learned them at once, and in the run's other processes (the parent's summary, JUnit,
+sign-off and leak scan).
 
 This module also decides which config keys look secret (:func:`secret_key`,
 :func:`hides_value`) and finds passwords in URLs (:func:`url_secrets`).
@@ -21,14 +22,11 @@ import bisect
 import contextlib
 import difflib
 import json
-import os
 import re
 import string
-import threading
 import urllib.parse
-from collections.abc import Iterable, Mapping
-from pathlib import Path
-from typing import Any, ClassVar
+from collections.abc import Iterable
+from typing import Any, Protocol
 
 MASK = "*****"
 # Credentials headers are masked by name, whatever their value (configured API keys are
@@ -96,121 +94,12 @@ def written_forms(secret: str) -> set[str]:
     return forms
 
 
-class LearnedSecrets:
-    """Secrets that became known while the run goes on (fetched tokens), kept where
-    every process of the run can read them: in memory for this process, appended to a
-    private file (0600, one JSON string a line, fsynced) for the others. The run's
-    parent deletes the file when it ends.
+class SecretStore(Protocol):
+    """Where a run keeps the secrets it learns (see :mod:`interlock.learned_secrets`)."""
 
-    ``LearnedSecrets.at(path)`` gives the one store of a file in this process, so that
-    the masker of the hooks and the one of the Allure formatter share what is learned.
-    """
+    def record(self, secret: str) -> None: ...
 
-    _stores: ClassVar[dict[Path, LearnedSecrets]] = {}
-    _stores_lock: ClassVar[threading.Lock] = threading.Lock()
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._known: list[str] = []
-        self._seen: set[str] = set()
-        self._offset = 0
-        self._lock = threading.Lock()
-
-    @classmethod
-    def at(cls, path: Path) -> LearnedSecrets:
-        key = Path(os.path.abspath(path))
-        with cls._stores_lock:
-            store = cls._stores.get(key)
-            if store is None:
-                store = cls._stores[key] = cls(key)
-            return store
-
-    def record(self, secret: str) -> None:
-        """Keep ``secret``, and write it to the file before anything can print it."""
-        with self._lock:
-            self._refresh()
-            if secret in self._seen:
-                return
-            self._keep(secret)
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            try:
-                os.write(fd, (json.dumps(secret) + "\n").encode())
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-
-    def secrets(self) -> tuple[str, ...]:
-        """Everything learned so far, by this process or another of the run."""
-        with self._lock:
-            self._refresh()
-            return tuple(self._known)
-
-    def delete(self) -> None:
-        """Remove the file (what was read stays known to this process)."""
-        with self._lock:
-            self._refresh()
-            self.path.unlink(missing_ok=True)
-            self._offset = 0
-
-    def _keep(self, secret: str) -> None:
-        self._seen.add(secret)
-        self._known.append(secret)
-
-    def _refresh(self) -> None:
-        try:
-            size = os.stat(self.path).st_size
-        except OSError:
-            return
-        if size <= self._offset:
-            return
-        try:
-            with open(self.path, "rb") as file:
-                file.seek(self._offset)
-                data = file.read(size - self._offset)
-        except OSError:
-            return
-        end = data.rfind(b"\n") + 1  # a line still being written is read next time
-        self._offset += end
-        for line in data[:end].splitlines():
-            with contextlib.suppress(ValueError):
-                secret = json.loads(line)
-                if isinstance(secret, str) and secret not in self._seen:
-                    self._keep(secret)
-
-
-# behave userdata: the learned-secrets file of the ``interlock run`` a worker belongs to.
-LEARNED_SECRETS_KEY = "interlock.learned_secrets"
-
-
-def run_learned_secrets(userdata: Mapping[str, Any], state_dir: Path) -> LearnedSecrets:
-    """The store of the run this behave process belongs to: the file ``interlock run``
-    named, or (plain ``behave``) one of this process's own."""
-    named = userdata.get(LEARNED_SECRETS_KEY)
-    return LearnedSecrets.at(Path(str(named)) if named else learned_secrets_file(state_dir))
-
-
-def learned_secrets_file(state_dir: Path, pid: int | None = None) -> Path:
-    """Where the run of process ``pid`` (this one by default) keeps learned secrets."""
-    return state_dir / "secrets" / f"learned-{os.getpid() if pid is None else pid}.jsonl"
-
-
-def remove_stale_learned_files(state_dir: Path) -> None:
-    """Delete the learned-secrets files of runs whose process is gone (killed)."""
-    for path in (state_dir / "secrets").glob("learned-*.jsonl"):
-        pid = path.stem.removeprefix("learned-")
-        if pid.isdigit() and not _alive(int(pid)):
-            path.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    def secrets(self) -> tuple[str, ...]: ...
 
 
 class Masker:
@@ -218,7 +107,7 @@ class Masker:
     overlapping ones are masked whole. With a ``learned`` store it also masks what any
     process of the run has learned, and records what it is told to :meth:`add`."""
 
-    def __init__(self, secrets: Iterable[str] = (), learned: LearnedSecrets | None = None) -> None:
+    def __init__(self, secrets: Iterable[str] = (), learned: SecretStore | None = None) -> None:
         self._secrets: set[str] = set()
         self._forms: list[str] = []
         self._learned = learned

@@ -22,7 +22,7 @@ from types import FrameType
 from typing import IO
 
 from interlock.allure_formatter import KEEP_RESULTS
-from interlock.masking import LEARNED_SECRETS_KEY
+from interlock.learned_secrets import LEARNED_SECRETS_KEY
 from interlock.selection import ScenarioRef
 
 WORKER_ENV = "INTERLOCK_WORKER"

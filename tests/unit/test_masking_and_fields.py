@@ -16,7 +16,8 @@ from interlock.config import load_config
 from interlock.errors import ConfigError, ScenarioInputError
 from interlock.exchange import cut
 from interlock.fields import FieldNotFound, find
-from interlock.masking import MASK, LearnedSecrets, Masker, without_password
+from interlock.learned_secrets import LearnedSecrets
+from interlock.masking import MASK, Masker, without_password
 from tests.unit.http_exchanges import exchange
 
 
