@@ -14,6 +14,7 @@ import signal
 import sys
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,11 @@ from interlock import (
 from interlock.config import Config, find_root, load_config
 from interlock.db import Databases
 from interlock.errors import ExitCode, InterlockError
+from interlock.learned_secrets import (
+    LearnedSecrets,
+    learned_secrets_file,
+    remove_stale_learned_files,
+)
 from interlock.masking import Masker
 from interlock.quarantine import from_tags
 from interlock.runtime import Runtime, environment_lock, read_runtime
@@ -142,13 +148,84 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_down()
         if args.command == "init":
             return cmd_init(args)
-        return commands[args.command](args)
+        return _after_leak_scans(commands[args.command](args))
     except InterlockError as exc:
-        say(str(exc))
-        return int(exc.exit_code)
+        say(_masked(str(exc)))
+        return _after_leak_scans(int(exc.exit_code))
     except KeyboardInterrupt:
         say("interrupted")
+        return _after_leak_scans(int(ExitCode.INTERRUPTED))
+    finally:
+        _forget_learned_secrets()
+
+
+# -- the leak scan, whatever the way out ----------------------------------------------------
+
+
+@dataclass
+class _LeakScan:
+    """The scan for secrets a command owes once it has written under ``folder``: run by
+    ``_finish``, or on the way out whatever the exit (2 when the environment failed to
+    start, 130), so that nothing written escapes it. Its masker knows the configured
+    secrets and those the run's workers learned (fetched tokens)."""
+
+    folder: Path
+    masker: Masker
+    learned: LearnedSecrets | None = None
+    done: bool = False
+
+    def run(self) -> list[secret_scan.Finding]:
+        self.done = True
+        leaks = secret_scan.scan(self.folder, self.masker.secrets)
+        if leaks:
+            say(
+                "SECRET LEAK: a secret (configured, or learned during the run) was found in"
+                " what this run wrote:\n  - "
+                + "\n  - ".join(str(f) for f in leaks[:20])
+                + "\n  mask it at its source, then delete these files"
+            )
+        return leaks
+
+
+_owed: list[_LeakScan] = []
+
+
+def _owe_leak_scan(config: Config, folder: Path | None = None, learn: bool = False) -> _LeakScan:
+    """From now on ``folder`` (the reports folder) holds what this command wrote; with
+    ``learn``, this run's workers share the secrets they learn through a private file."""
+    learned = None
+    if learn:
+        remove_stale_learned_files(config.state_dir)
+        learned = LearnedSecrets.at(learned_secrets_file(config.state_dir))
+    owed = _LeakScan(folder or config.reports_dir, Masker(config.secrets, learned), learned)
+    _owed.append(owed)
+    return owed
+
+
+def _after_leak_scans(code: int) -> int:
+    """Run the leak scans still owed; a leak fails a command that would have passed."""
+    leaked = False
+    try:
+        for owed in _owed:
+            if not owed.done:
+                leaked = bool(owed.run()) or leaked
+    except KeyboardInterrupt:
+        say("interrupted: the leak scan did not finish")
         return int(ExitCode.INTERRUPTED)
+    return int(ExitCode.FAILED) if leaked and code == ExitCode.PASSED else code
+
+
+def _masked(text: str) -> str:
+    for owed in _owed:
+        text = owed.masker.mask(text)
+    return text
+
+
+def _forget_learned_secrets() -> None:
+    while _owed:
+        owed = _owed.pop()
+        if owed.learned is not None:
+            owed.learned.delete()
 
 
 # -- run ------------------------------------------------------------------------------------
@@ -179,6 +256,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     results = config.reports_dir / RESULTS
     junit_dir = config.reports_dir / JUNIT
     _prepare(results, junit_dir)
+    _owe_leak_scan(config, learn=True)
     leftovers.clear(config.state_dir)
 
     supervisor = Supervisor()
@@ -191,6 +269,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         lists_dir=config.state_dir / "lists" / str(time.monotonic_ns()),
         logs_dir=config.reports_dir / "logs" / "workers",
         scenarios_per_process=config.run.scenarios_per_process,
+        learned_secrets=learned_secrets_file(config.state_dir),
     )
     shutil.rmtree(behave.logs_dir, ignore_errors=True)
     acquired = None
@@ -397,12 +476,13 @@ def _finish(
     """Write the run-level files, the sign-off pack and the report; check no secret
     leaked; print the summary; decide the exit code."""
     results = config.reports_dir / RESULTS
-    masker = Masker(config.secrets)
+    owed = [s for s in _owed if s.folder == config.reports_dir] or [_owe_leak_scan(config)]
+    masker = owed[0].masker  # the secrets the workers learned included
     allure_files.write(results, config, runtime, masker)
     junit_file = config.reports_dir / JUNIT / JUNIT_FILE
     if junit_file.exists():
         junit_file.write_text(masker.mask(junit_file.read_text(encoding="utf-8")), "utf-8")
-    text = summary.text()
+    text = masker.mask(summary.text())
     print(text, flush=True)
     (config.reports_dir / SUMMARY).write_text(masker.mask(text + "\n" + summary.headline() + "\n"))
     crashed = [code for code in codes if code not in (0, 1)]
@@ -413,13 +493,7 @@ def _finish(
         print(f"report: {message}" if built else f"interlock: {message}", flush=True)
     print(f"sign-off: {pack.data['verdict']}  ({page})")
     print(f"results: {results}  junit: {junit_file}  ({time.monotonic() - started:.1f} s)")
-    leaks = secret_scan.scan(config.reports_dir, config.secrets)
-    if leaks:
-        say(
-            "SECRET LEAK: a configured secret was found in what this run wrote:\n  - "
-            + "\n  - ".join(str(f) for f in leaks[:20])
-            + "\n  mask it at its source, then delete these files"
-        )
+    leaks = owed[0].run()
     print(summary.headline(), flush=True)
     left = leftovers.collect(config.state_dir)
     if left:
@@ -516,6 +590,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
             "merge would overwrite one of its inputs", hint="copy the shards' folders elsewhere"
         )
     shutil.rmtree(results, ignore_errors=True)
+    _owe_leak_scan(config)
     results.mkdir(parents=True)
     for source in sources:
         for item in (source / RESULTS).iterdir():
@@ -540,7 +615,8 @@ def cmd_signoff(args: argparse.Namespace) -> int:
         )
     summary = report.read_results(results)
     pack = signoff.build(config, summary, dict(os.environ))
-    page = signoff.write(pack, config.reports_dir / SIGNOFF, Masker(config.secrets))
+    owed = _owe_leak_scan(config, config.reports_dir / SIGNOFF)
+    page = signoff.write(pack, config.reports_dir / SIGNOFF, owed.masker)
     print(f"{pack.data['verdict']}  ({page})")
     for reason in pack.data["reasons"]:
         print(f"  - {reason}")
@@ -610,6 +686,7 @@ def _state_dir(root: Path) -> Path:
 
 def cmd_report(args: argparse.Namespace) -> int:
     config = load_config(env=args.env, overrides=args.set)
+    _owe_leak_scan(config, config.reports_dir / HTML)
     built, message = report.build_html(
         config, config.reports_dir / RESULTS, config.reports_dir / HTML
     )

@@ -11,7 +11,7 @@ from typing import Any
 import requests
 
 from interlock import bodies, contracts, fields, matching, polling
-from interlock.exchange import Exchange
+from interlock.exchange import Exchange, cut
 from interlock.http import HttpClient, ServiceTarget
 from interlock.matching import Mismatch
 
@@ -187,6 +187,6 @@ def reachable(client: HttpClient, target: ServiceTarget, health: str) -> None:
     if not response.ok:
         raise AssertionError(
             f"service {target.name!r} is not healthy: GET {url} answered "
-            f"{response.status_code}: {bodies.peek(response, 300)}"
+            f"{response.status_code}: {cut(bodies.peek(response, 4096), 300, client.masker)}"
         )
     response.close()

@@ -26,6 +26,7 @@ import requests
 from interlock import mariadb
 from interlock.config import Config, ServiceConfig
 from interlock.errors import ConfigError, EnvironmentStartError
+from interlock.masking import Masker
 from interlock.processes import cmdline, pid_alive, stop_process
 from interlock.runtime import (
     DatabaseEndpoint,
@@ -239,6 +240,7 @@ def start_embedded_service(
         log,
         cwd=config.root,
         preferred_port=service.port,
+        masker=Masker(config.secrets),
     )
 
 
