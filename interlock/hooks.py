@@ -39,6 +39,7 @@ from interlock.cleanup import CleanupRegistry
 from interlock.config import Config, config_from_userdata
 from interlock.db import Databases
 from interlock.evidence import attach_text
+from interlock.gherkin import refuse_unexpected_input
 from interlock.http import HttpClient, service_targets
 from interlock.interruption import Interruption, step_zone
 from interlock.leftovers import record_leftovers
@@ -91,7 +92,7 @@ def before_all(context: Any) -> None:
     config = config_from_userdata(context.config.userdata)
     acquired = stack.acquire(config, report=_say)
     suite = context.interlock = Suite(config, acquired, Masker(config.secrets), interruption)
-    step_zone([interruption.check, suite.time_limit.check])
+    step_zone([interruption.check, suite.time_limit.check], [refuse_unexpected_input])
     _check_hooks(context)
     interruption.safe_point(context)
 
