@@ -4,6 +4,9 @@ On top of allure-behave 2.16.2 it:
 
 - walks every scenario of a feature: allure-behave wraps only ``feature.scenarios``,
   so scenarios inside ``Rule:`` blocks produced no result (and attaching failed);
+- writes into ``<paths.reports>/allure-results`` (behave's ``outfiles`` setting
+  only when the config cannot be loaded), so that ``--set paths.reports=...`` moves
+  the results with the rest of the reports;
 - empties the results folder when a run starts (allure-behave never does; the trend
   history lives elsewhere), unless the caller prepared it;
 - labels each result: ``location`` (``file:line``), the epic from the layer folder
@@ -45,6 +48,7 @@ from interlock.errors import InterlockError
 from interlock.masking import Masker
 
 KEEP_RESULTS = "interlock.keep_results"  # userdata flag: results were prepared by the caller
+RESULTS_FOLDER = "allure-results"  # under paths.reports
 LOCATION_LABEL = "location"
 REQUIREMENT_LABEL = "requirement"
 
@@ -78,10 +82,15 @@ class MaskingFileLogger(AllureFileLogger):
 
 class AllureFormatter(_AllureFormatter):  # type: ignore[misc]
     def __init__(self, stream_opener: Any, config: Any) -> None:
+        loaded = _load(config)
+        if loaded is not None:
+            # paths.reports decides where results go, as it does for every other output;
+            # behave's `outfiles` is only the fallback when the config cannot be loaded.
+            stream_opener.name = str(loaded.reports_dir / RESULTS_FOLDER)
         if not config.userdata.get(KEEP_RESULTS):
             _empty(Path(stream_opener.name))
         super().__init__(stream_opener, config)
-        self._config = _load(config)
+        self._config = loaded
         self._use_masking_logger()
         self._label_results()
         allure_behave.listener.scenario_status = _status

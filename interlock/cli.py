@@ -32,6 +32,7 @@ from interlock import (
     signoff,
     stack,
 )
+from interlock.allure_formatter import RESULTS_FOLDER
 from interlock.config import Config, find_root, load_config
 from interlock.db import Databases
 from interlock.errors import ExitCode, InterlockError
@@ -56,7 +57,7 @@ from interlock.workers import (
     run_batches,
 )
 
-RESULTS = "allure-results"
+RESULTS = RESULTS_FOLDER
 HTML = "allure-report"
 JUNIT = "junit"
 JUNIT_FILE = "junit.xml"

@@ -28,6 +28,7 @@ one config value, as ``interlock run --env/--set`` do.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +50,7 @@ from interlock.standins import StandIns
 from interlock.time_limit import TimeLimit
 from interlock.variables import Variables
 from interlock.worker_services import WorkerServices
+from interlock.workers import WORKER_ENV
 
 FAILED = (Status.failed, Status.error, Status.hook_error)
 
@@ -90,11 +92,20 @@ def before_all(context: Any) -> None:
     interruption = _interruption = Interruption().install()
     # An InterlockError aborts the run; behave prints its message (no traceback).
     config = config_from_userdata(context.config.userdata)
+    _junit_follows_reports(context, config)
     acquired = stack.acquire(config, report=_say)
     suite = context.interlock = Suite(config, acquired, Masker(config.secrets), interruption)
     step_zone([interruption.check, suite.time_limit.check], [refuse_unexpected_input])
     _check_hooks(context)
     interruption.safe_point(context)
+
+
+def _junit_follows_reports(context: Any, config: Config) -> None:
+    """Under plain behave, JUnit goes to ``<paths.reports>/junit`` like every other output
+    (behave's own ``junit_directory`` setting is fixed in its config file);
+    ``interlock run`` gives each worker its folder there on the command line."""
+    if not os.environ.get(WORKER_ENV):
+        context.config.junit_directory = str(config.reports_dir / "junit")
 
 
 def _check_hooks(context: Any) -> None:
