@@ -78,7 +78,9 @@ def test_a_doc_string_swallowing_a_scenario_into_a_step_that_takes_none(project:
     )  # fmt: skip
     lint = interlock(project, "lint", path)
     assert lint.returncode == 1, lint.stdout + lint.stderr
-    assert f"{path}:5: error: this step takes no doc string, yet one starts at line 5" in lint.stdout
+    assert (
+        f"{path}:5: error: this step takes no doc string, yet one starts at line 5" in lint.stdout
+    )
     assert "lint: 1 error(s)" in lint.stdout
 
     run = interlock(project, "run", "--no-report", path)
@@ -107,7 +109,7 @@ def test_a_table_under_a_step_that_takes_none_fails_that_step(project: Path) -> 
 
 # -- a selected scenario that reports nothing -----------------------------------------------
 
-QUITTER_STEPS = '''
+QUITTER_STEPS = """
 import sys
 
 from behave import step
@@ -116,7 +118,7 @@ from behave import step
 @step("a library the step calls ends the process")
 def step_a_library_ends_the_process(context):
     sys.exit(0)
-'''
+"""
 
 
 def test_a_worker_that_ends_early_fails_the_run_naming_what_never_reported(
@@ -154,7 +156,7 @@ def test_a_worker_that_ends_early_fails_the_run_naming_what_never_reported(
     assert "NOT ACCEPTED" in signoff.stdout
 
 
-WAITING_STEPS = '''
+WAITING_STEPS = """
 import os
 import time
 from pathlib import Path
@@ -166,7 +168,7 @@ from behave import step
 def step_the_step_says_it_started(context):
     Path(os.environ["STARTED_MARK"]).write_text("started")
     time.sleep(60)
-'''
+"""
 
 
 def test_an_interrupted_run_names_what_did_not_run_and_is_not_accepted(project: Path) -> None:
