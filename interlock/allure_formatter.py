@@ -16,7 +16,9 @@ On top of allure-behave 2.16.2 it:
 - masks every configured secret in everything it writes (results and attachments),
   before it reaches the disk;
 - fails a scenario whose ``after_scenario`` hook failed (a cleanup that failed, a
-  request a stand-in had no answer for): allure-behave looks at the steps only.
+  request a stand-in had no answer for): allure-behave looks at the steps only;
+- reports a scenario cut short in a step (its process ended under it) as broken,
+  where allure-behave called it skipped.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from allure_behave.utils import (
     step_status_details,
 )
 from allure_commons.logger import AllureFileLogger
-from allure_commons.model2 import Label, Link
+from allure_commons.model2 import Label, Link, StatusDetails
 
 from interlock.config import Config, config_from_userdata
 from interlock.errors import InterlockError
@@ -162,11 +164,14 @@ def _hook_failure(scenario: Any) -> BaseException | None:
 
 
 def _status(scenario: Any) -> Any:
-    """The steps' status, or the failed hook's when every step passed."""
+    """The steps' status, or the failed hook's when every step passed; broken for a
+    scenario cut short (allure-behave reads its unfinished step as skipped)."""
     status = scenario_status(scenario)
     failure = _hook_failure(scenario)
     if status == "passed" and failure is not None:
         return get_status(failure)
+    if status == "skipped" and _cut_short(scenario) is not None:
+        return "broken"
     return status
 
 
@@ -174,7 +179,28 @@ def _status_details(scenario: Any) -> Any:
     details = scenario_status_details(scenario)
     if details is None and _hook_failure(scenario) is not None:
         return step_status_details(scenario)
+    step = _cut_short(scenario)
+    if step is not None and _status(scenario) == "broken" and details is None:
+        return StatusDetails(
+            message=f"the scenario stopped in the step {step.keyword} {step.name}"
+            f" ({step.location}) and never finished it: its process was ended under it"
+            " (sys.exit or os._exit in a step, or a signal)"
+        )
     return details
+
+
+def _cut_short(scenario: Any) -> Any:
+    """The step a scenario stopped in without a result, if it did: behave leaves it
+    ``untested`` (a skipped scenario's steps are ``skipped``; after a failure, the
+    failed step comes first)."""
+    from behave.model_core import Status
+
+    for step in scenario.all_steps:
+        if step.status == Status.untested:
+            return step
+        if step.status != Status.passed:
+            return None
+    return None
 
 
 def layer(filename: str, config: Config | None) -> str | None:

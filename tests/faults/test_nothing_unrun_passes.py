@@ -146,7 +146,11 @@ def test_a_worker_that_ends_early_fails_the_run_naming_what_never_reported(
     assert f"MISSING {path}:8  Never runs" in run.stdout
     assert "1 selected scenario(s) reported no result" in run.stderr
     assert f"  - {path}:8  Never runs" in run.stderr
-    assert run.stdout.splitlines()[-1] == "scenarios: 1 passed, 1 failed, 1 skipped"
+    assert run.stdout.splitlines()[-1] == "scenarios: 1 passed, 2 failed"
+    assert (
+        "the scenario stopped in the step Given a library the step calls ends the process"
+        f" ({path}:6) and never finished it"
+    ) in run.stdout  # not "skipped", as allure-behave had it
     assert verdict(project) == "NOT ACCEPTED"
     pack = json.loads((project / "reports" / "signoff" / "signoff.json").read_text())
     assert pack["reasons"][0].startswith(f"1 selected scenario(s) reported no result: {path}:8")
@@ -154,6 +158,25 @@ def test_a_worker_that_ends_early_fails_the_run_naming_what_never_reported(
     signoff = interlock(project, "signoff")
     assert signoff.returncode == 1, signoff.stdout + signoff.stderr
     assert "NOT ACCEPTED" in signoff.stdout
+
+
+def test_a_worker_that_ends_in_its_last_scenario_does_not_pass_it(project: Path) -> None:
+    """No gap here: the scenario reported, but it never finished its step."""
+    (project / "steps" / "quitter_steps.py").write_text(QUITTER_STEPS)
+    path = write(
+        project, "quits.feature",
+        "Feature: A worker that ends in its last scenario\n"
+        "  Scenario: Passes\n"
+        '    Given the variable "a" is "1"\n'
+        "\n"
+        "  Scenario: Ends its worker\n"
+        "    Given a library the step calls ends the process\n"
+        '    Then the variable "b" is "2"\n',
+    )  # fmt: skip
+    run = interlock(project, "run", "--no-report", path)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert f"BROKEN  {path}:5  Ends its worker" in run.stdout
+    assert verdict(project) == "NOT ACCEPTED"
 
 
 WAITING_STEPS = """
