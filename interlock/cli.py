@@ -34,6 +34,7 @@ from interlock import (
     signoff,
     stack,
 )
+from interlock.allure_formatter import RESULTS_FOLDER
 from interlock.config import Config, find_root, load_config
 from interlock.db import Databases
 from interlock.errors import ExitCode, InterlockError
@@ -63,7 +64,7 @@ from interlock.workers import (
     run_batches,
 )
 
-RESULTS = "allure-results"
+RESULTS = RESULTS_FOLDER
 HTML = "allure-report"
 JUNIT = "junit"
 JUNIT_FILE = "junit.xml"
@@ -297,6 +298,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         shutil.rmtree(behave.lists_dir, ignore_errors=True)
     try:
         junit.merge_parts(behave.junit_parts, junit_dir / JUNIT_FILE)
+        # Every selected scenario must have reported: one that did not is a failure.
+        interrupted = supervisor.signal is not None
+        report.record_missing(results, scenarios, interrupted, Masker(config.secrets).mask)
         summary = report.read_results(results)
         history.save(history_dir, summary, previous)
         return _finish(config, summary, codes, supervisor.signal, args.no_report, started, runtime)
@@ -501,9 +505,10 @@ def _finish(
             "cleanup was incomplete: this run may have left data behind:\n  - "
             + "\n  - ".join(left)
         )
+    _say_missing(summary, config.reports_dir / "logs" / "workers", signum is not None)
     if signum is not None:
         return int(ExitCode.INTERRUPTED)
-    if not summary.outcomes:
+    if not summary.reported:
         say("behave stopped before any scenario ran (see its message above)")
         return int(ExitCode.COULD_NOT_RUN)
     if left:
@@ -511,9 +516,29 @@ def _finish(
     if leaks:
         return int(ExitCode.FAILED)
     if crashed:
-        say(f"a worker exited abnormally (exit codes {crashed}); see reports/logs/workers/")
+        logs = config.reports_dir / "logs" / "workers"
+        say(f"a worker exited abnormally (exit codes {crashed}); see {logs}/")
         return int(ExitCode.FAILED)
     return int(ExitCode.FAILED if summary.verdict_failures else ExitCode.PASSED)
+
+
+def _say_missing(summary: report.Summary, logs: Path, interrupted: bool, limit: int = 20) -> None:
+    """Name the selected scenarios that reported no result (each also fails the run)."""
+    missing = summary.missing
+    if not missing:
+        return
+    lines = [f"{o.location}  {o.name}" for o in missing[:limit]]
+    if len(missing) > limit:
+        lines.append(f"... and {len(missing) - limit} more")
+    why = (
+        "the run was interrupted before they ran"
+        if interrupted
+        else f"so this run cannot pass; a worker's output or its log in {logs}/ says why"
+    )
+    say(
+        f"{len(missing)} selected scenario(s) reported no result ({why}):\n  - "
+        + "\n  - ".join(lines)
+    )
 
 
 # -- lint -----------------------------------------------------------------------------------
