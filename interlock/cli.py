@@ -27,6 +27,7 @@ from interlock import (
     leftovers,
     lint,
     report,
+    run_lock,
     scaffold,
     secret_scan,
     signoff,
@@ -148,6 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         say("interrupted")
         return int(ExitCode.INTERRUPTED)
+    finally:
+        run_lock.release_all()  # what a command took (see _take)
 
 
 # -- run ------------------------------------------------------------------------------------
@@ -160,6 +163,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise SelectionError(
             f"--workers {args.workers}: at least one worker is needed", hint="use --workers 1"
         )
+    lock = _take(config.state_dir, "run")
     if not args.no_lint:
         problems = _lint(config, args.paths)
         if any(p.severity == "error" for p in problems):
@@ -179,7 +183,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     _prepare(results, junit_dir)
     leftovers.clear(config.state_dir)
 
-    supervisor = Supervisor()
+    supervisor = Supervisor(on_start=lock.add_worker)
     handlers = {s: signal.signal(s, supervisor) for s in (signal.SIGINT, signal.SIGTERM)}
     behave = BehaveCommand(
         root=config.root,
@@ -197,7 +201,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         acquired = stack.acquire(config, report=say)
         runtime = acquired.runtime
-        _sweep(config, runtime)  # what an earlier run killed mid-scenario left behind
+        # What an earlier run killed mid-scenario left behind: services, then rows.
+        for line in stack.stop_worker_processes(runtime):
+            say(f"stopped {line}: a worker that was killed had left it running")
+        _sweep(config, runtime)
         codes = _execute(
             scenarios, args.workers, behave, supervisor, results, previous, config.run.flaky_retries
         )
@@ -221,6 +228,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
+
+
+def _take(state_dir: Path, command: str) -> run_lock.RunLock:
+    """One run per checkout: this command holds it until it returns (released in main),
+    or stops here, having written nothing, when another one does (exit 2)."""
+    return run_lock.take(state_dir, f"interlock {command}", say)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -471,6 +484,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
     """Combine the reports folders of sharded runs into this project's reports."""
     started = time.monotonic()
     config = load_config(env=args.env, overrides=args.set)
+    _take(config.state_dir, "merge")
     results = config.reports_dir / RESULTS
     sources = [Path(folder).resolve() for folder in args.folders]
     for source in sources:
@@ -501,6 +515,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
 def cmd_signoff(args: argparse.Namespace) -> int:
     """The sign-off pack of the last run (or merge); exit 0 ACCEPTED, 1 NOT ACCEPTED."""
     config = load_config(env=args.env, overrides=args.set)
+    _take(config.state_dir, "signoff")  # a run under way has half its results
     results = config.reports_dir / RESULTS
     if not any(results.glob("*-result.json")):
         raise SelectionError(
@@ -521,6 +536,7 @@ def cmd_signoff(args: argparse.Namespace) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     """One line per service, credentials, contract and database; exit 0 when all are ok."""
     config = load_config(env=args.env, overrides=args.set)
+    _take(config.state_dir, "doctor")  # it may start an environment, and stop it
     acquired = stack.acquire(config, report=say, check_health=False)
     try:
         checks = list(doctor.run(config, acquired.runtime, Masker(config.secrets)))
@@ -535,6 +551,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def cmd_up(args: argparse.Namespace) -> int:
     config = load_config(env=args.env, overrides=args.set)
+    _take(config.state_dir, "up")
     acquired = stack.acquire(config, owner_pid=stack.DETACHED, report=say)
     runtime = acquired.runtime
     if not acquired.owned:
@@ -549,6 +566,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 def cmd_down() -> int:
     state_dir = _state_dir(find_root())
+    _take(state_dir, "down")
     with environment_lock(state_dir):
         runtime = read_runtime(state_dir)
         if runtime is None:
@@ -573,11 +591,13 @@ def _state_dir(root: Path) -> Path:
 
 def cmd_report(args: argparse.Namespace) -> int:
     config = load_config(env=args.env, overrides=args.set)
+    _take(config.state_dir, "report")
     built, message = report.build_html(
         config, config.reports_dir / RESULTS, config.reports_dir / HTML
     )
     print(f"report: {message}" if built else f"interlock: {message}")
     if built and args.serve:
+        run_lock.release_all()  # serving writes nothing: a run may rebuild meanwhile
         return report.serve(config, config.reports_dir / HTML)
     return int(ExitCode.PASSED if built else ExitCode.COULD_NOT_RUN)
 

@@ -28,13 +28,14 @@ one config value, as ``interlock run --env/--set`` do.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 from behave.model_core import Status
 
-from interlock import stack, standin_checks
+from interlock import lifeline, run_lock, stack, standin_checks
 from interlock.cleanup import CleanupRegistry
 from interlock.config import Config, config_from_userdata
 from interlock.db import Databases
@@ -48,6 +49,7 @@ from interlock.standins import StandIns
 from interlock.time_limit import TimeLimit
 from interlock.variables import Variables
 from interlock.worker_services import WorkerServices
+from interlock.workers import WORKER_ENV
 
 FAILED = (Status.failed, Status.error, Status.hook_error)
 
@@ -87,13 +89,23 @@ def before_all(context: Any) -> None:
     """Load config, then attach to the described environment or start one."""
     global _interruption
     interruption = _interruption = Interruption().install()
+    # A worker stops when its `interlock run` dies.
+    lifeline.follow_parent(interruption.parent_died, functools.partial(_kill_services, context))
     # An InterlockError aborts the run; behave prints its message (no traceback).
     config = config_from_userdata(context.config.userdata)
+    if WORKER_ENV not in os.environ:  # plain behave: a run of its own (see run_lock)
+        run_lock.take(config.state_dir, "behave", _say)
     acquired = stack.acquire(config, report=_say)
     suite = context.interlock = Suite(config, acquired, Masker(config.secrets), interruption)
     step_zone([interruption.check, suite.time_limit.check])
     _check_hooks(context)
     interruption.safe_point(context)
+
+
+def _kill_services(context: Any) -> None:
+    suite: Suite | None = getattr(context, "interlock", None)
+    if suite is not None:
+        suite.worker_services.kill_all()
 
 
 def _check_hooks(context: Any) -> None:
