@@ -85,7 +85,7 @@ def test_a_second_run_in_the_same_checkout_stops_and_the_first_passes_intact(
         f"another run (pid {first.pid}) is using this checkout: wait for it or stop it"
         in second.stderr
     ), second.stderr
-    assert "pid %d is `interlock run`" % first.pid in second.stderr
+    assert f"pid {first.pid} is `interlock run`" in second.stderr
     assert marker.exists(), "the second run emptied the first run's results"
     output, _ = first.communicate(timeout=120)
     assert first.returncode == 0, output
