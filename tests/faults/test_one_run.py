@@ -30,6 +30,9 @@ QUICK = (
 )
 
 
+SLOW = 'Feature: Slow\n  Scenario: Takes its time\n    When I run the SQL script "sql/slow.sql"\n'
+
+
 def results(project: Path) -> list[tuple[str, str]]:
     """(name, status) of every scenario result in the project's results folder."""
     folder = project / "reports" / "allure-results"
@@ -66,10 +69,7 @@ def test_a_second_run_in_the_same_checkout_stops_and_the_first_passes_intact(
     sql = running / "features" / "data" / "sql"
     (sql / "slow.sql").write_text("SELECT SLEEP(5);\n")
     slow = running / "features" / "interface" / "slow.feature"
-    slow.write_text(
-        "Feature: Slow\n  Scenario: Takes its time\n"
-        '    When I run the SQL script "sql/slow.sql"\n'
-    )
+    slow.write_text(SLOW)
     quick = running / "features" / "interface" / "quick.feature"
     quick.write_text(QUICK)
     first = start_run(running, "--no-report", str(slow.relative_to(running)))
@@ -100,10 +100,7 @@ def test_down_and_up_wait_their_turn_too(running: Path) -> None:
     sql = running / "features" / "data" / "sql"
     (sql / "slow.sql").write_text("SELECT SLEEP(5);\n")
     slow = running / "features" / "interface" / "slow.feature"
-    slow.write_text(
-        "Feature: Slow\n  Scenario: Takes its time\n"
-        '    When I run the SQL script "sql/slow.sql"\n'
-    )
+    slow.write_text(SLOW)
     first = start_run(running, "--no-report", str(slow.relative_to(running)))
     wait_until(lambda: sleeping(running), first, "the run's slow step", 60, 0.05)
     for command in ("down", "up", "report", "signoff", "merge", "doctor"):
