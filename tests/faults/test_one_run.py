@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -165,3 +167,39 @@ def test_a_killed_run_takes_its_workers_with_it_and_the_next_reports_only_its_ow
 def seeded(project: Path) -> bool:
     rows = snapshot(project)["products"]
     return any(row[0].startswith("K-") for row in rows)
+
+
+def behave(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "behave", *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "INTERLOCK_ENV": "local"},
+    )
+
+
+def test_plain_behave_is_a_run_too_and_still_attaches_to_interlock_up(running: Path) -> None:
+    (running / "features" / "data" / "sql" / "slow.sql").write_text("SELECT SLEEP(5);\n")
+    slow = running / "features" / "interface" / "slow.feature"
+    slow.write_text(SLOW)
+    quick = running / "features" / "interface" / "quick.feature"
+    quick.write_text(QUICK)
+    attached = behave(running, str(quick.relative_to(running)))
+    assert attached.returncode == 0, attached.stdout + attached.stderr
+    assert "MariaDB up" not in attached.stderr  # the environment of `interlock up`
+    assert results(running) == [("Answers its health check", "passed")]
+
+    first = start_run(running, "--no-report", str(slow.relative_to(running)))
+    wait_until(lambda: sleeping(running), first, "the run's slow step", 60, 0.05)
+    marker = running / "reports" / "allure-results" / "first-run.marker"
+    marker.write_text("")
+    refused = behave(running, str(quick.relative_to(running)))
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert f"another run (pid {first.pid}) is using this checkout" in refused.stderr
+    assert marker.exists(), "plain behave emptied the run's results"
+    output, _ = first.communicate(timeout=120)
+    assert first.returncode == 0, output
+    assert results(running) == [("Takes its time", "passed")]
