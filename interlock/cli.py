@@ -21,6 +21,7 @@ from interlock import (
     allure_files,
     catalog,
     doctor,
+    folders,
     history,
     journal,
     junit,
@@ -164,6 +165,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"--workers {args.workers}: at least one worker is needed", hint="use --workers 1"
         )
     lock = _take(config.state_dir, "run")
+    _check_outputs(config, html=not args.no_report)
     if not args.no_lint:
         problems = _lint(config, args.paths)
         if any(p.severity == "error" for p in problems):
@@ -173,7 +175,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 hint="fix them (interlock lint lists them), or run with --no-lint",
             )
     history_dir = config.reports_dir / "history"
-    previous = history.load(history_dir)
+    previous = history.load(history_dir, say)
     scenarios = _select(config, args, previous)
     if scenarios is None:
         return int(ExitCode.PASSED)
@@ -198,20 +200,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     acquired = None
     runtime = None
     codes: list[int] = []
+    said: set[str] = set()  # the sweeps' lines, said once a run
     try:
         acquired = stack.acquire(config, report=say)
         runtime = acquired.runtime
         # What an earlier run killed mid-scenario left behind: services, then rows.
         for line in stack.stop_worker_processes(runtime):
             say(f"stopped {line}: a worker that was killed had left it running")
-        _sweep(config, runtime)
+        _sweep(config, runtime, said)
         codes = _execute(
             scenarios, args.workers, behave, supervisor, results, previous, config.run.flaky_retries
         )
         # What a killed worker of this run left behind: its services, then its rows.
         for line in stack.stop_worker_processes(runtime):
             say(f"stopped {line}: a worker that was killed had left it running")
-        _sweep(config, runtime)
+        _sweep(config, runtime, said)
     finally:
         if acquired is not None:
             stack.release(acquired, config)
@@ -240,21 +243,50 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _sweep(config: Config, runtime: Runtime) -> None:
-    """Remove the rows that dead processes recorded and never cleaned up."""
-    databases = Databases.from_config(config, runtime, Masker(config.secrets))
+def _sweep(config: Config, runtime: Runtime, said: set[str]) -> None:
+    """Remove the rows that dead processes recorded and never cleaned up, where this
+    environment may; what it keeps is said once a run (``said``: lines said already)."""
+    masker = Masker(config.secrets)
+    databases = Databases.from_config(config, runtime, masker)
+    disposable = [name for name, db in databases.items.items() if db.settings.disposable]
+    here = journal.Here.of(config.env, runtime, disposable)
 
     def delete(name: str, table: str, where: Mapping[str, Any], limit: int | None) -> int:
         if name not in databases.items:
             raise InterlockError(f"database {name!r} is not in this environment")
+        databases.items[name].require_disposable(f"sweep rows from {table!r}")
         return databases.items[name].delete(table, where, limit=limit)
 
+    def once(line: str) -> None:
+        line = masker.mask(line)
+        if line not in said:
+            said.add(line)
+            say(line)
+
     try:
-        left = journal.sweep(config.state_dir, delete, say)
+        left = journal.sweep(config.state_dir, here, delete, once)
     finally:
         databases.close()
     if left:
         leftovers.record_leftovers(config.state_dir, [f"(swept) {line}" for line in left])
+
+
+def _check_outputs(config: Config, html: bool) -> None:
+    """Every folder and file the run writes can be written: checked before anything
+    starts, so that the run cannot fail after its scenarios, unscanned for leaks."""
+    reports, what = config.reports_dir, "the run's results"
+    hint = "make the reports folder (config paths.reports) a writable directory"
+    names = ["", RESULTS, JUNIT, "logs", "logs/workers", "history", SIGNOFF]
+    if html and (reports / HTML).exists():  # replaced by the one built beside it
+        names.append(HTML)
+    for name in names:
+        folders.writable_folder(reports / name, what, hint)
+    folders.writable_files([reports / SUMMARY, reports / "history" / history.FILE], what, hint)
+    folders.writable_folder(
+        config.state_dir,
+        "the run's state",
+        "make the state folder (config paths.state) a writable directory",
+    )
 
 
 def _prepare(*folders: Path) -> None:
@@ -282,7 +314,7 @@ def _select(
         if previous is None:
             raise SelectionError(
                 "--rerun-failed: no previous run is recorded"
-                f" ({config.reports_dir / 'history' / history.FILE} is missing)",
+                f" ({config.reports_dir / 'history' / history.FILE} is missing or unreadable)",
                 hint="run the suite once first",
             )
         failed = previous.failed_locations()
@@ -545,7 +577,12 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     for check in checks:
         print(check)
     failed = sum(1 for c in checks if not c.ok)
-    print(f"doctor: {len(checks) - failed} ok, {failed} failing ({config.env!r} environment)")
+    warned = sum(1 for c in checks if c.ok and c.warning)
+    warnings = f", {warned} warning{'s' if warned != 1 else ''}" if warned else ""
+    print(
+        f"doctor: {len(checks) - failed - warned} ok, {failed} failing{warnings}"
+        f" ({config.env!r} environment)"
+    )
     return int(ExitCode.COULD_NOT_RUN if failed else ExitCode.PASSED)
 
 

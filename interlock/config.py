@@ -25,7 +25,8 @@ from typing import Any
 
 import yaml
 
-from interlock.errors import ConfigError
+from interlock.errors import ConfigError, excerpt
+from interlock.folders import inside
 from interlock.verdict import DEFAULT_VERDICT, RULE_FORMS, Rule, parse_rule
 
 DEFAULT_ENV = "local"
@@ -128,6 +129,7 @@ SCHEMA: dict[str, Any] = {
         "poll_timeout": _NUMBER,
         "verify": (bool, str),
         "evidence_body_limit": (int,),
+        "max_body_bytes": (int,),
     },
     "report": {
         "name": _TEXT,
@@ -165,6 +167,7 @@ class HttpSettings:
     poll_timeout: float
     verify: bool | str = True  # TLS verification; a text is a CA bundle file
     evidence_body_limit: int = 20_000  # characters of a body kept in the report
+    max_body_bytes: int = 10_000_000  # the largest body read (decoded): past it, a failure
 
     def request_options(self) -> dict[str, Any]:
         """What every request is sent with: both timeouts, TLS verification, and no
@@ -420,7 +423,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{where}: not valid YAML: {problem}") from None
+        raise ConfigError(f"{where}: not valid YAML: {excerpt(problem)}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -642,6 +645,7 @@ def _freeze(
             services,
             origins.get(f"credentials.{name}", "config"),
         )
+    problems += _outside_root(root, services, standins, databases, http.get("verify"), origins)
     if problems:
         raise ConfigError("the configuration is inconsistent:\n  - " + "\n  - ".join(problems))
 
@@ -667,6 +671,7 @@ def _freeze(
             poll_timeout=float(http.get("poll_timeout", 10)),
             verify=_verify(http.get("verify", True), root),
             evidence_body_limit=int(http.get("evidence_body_limit", 20_000)),
+            max_body_bytes=int(http.get("max_body_bytes", 10_000_000)),
         ),
         mariadb=MariaDBSettings(
             bin_dir=Path(mariadb["bin_dir"]) if mariadb.get("bin_dir") else None,
@@ -802,6 +807,40 @@ def _credentials_problems(
             f"{where}: {key}.oauth2.client_auth must be one of {', '.join(_CLIENT_AUTH)},"
             f" not {cred.oauth2.client_auth!r}"
         )
+    return problems
+
+
+def _outside_root(
+    root: Path,
+    services: Mapping[str, ServiceConfig],
+    standins: Mapping[str, StandInConfig],
+    databases: Mapping[str, DatabaseConfig],
+    verify: Any,
+    origins: Mapping[str, str],
+) -> list[str]:
+    """The files the config names that lie outside the suite's folder (symlinks
+    resolved): interlock reads them, and what it cannot parse it may quote."""
+    named: list[tuple[str, Path]] = []
+    for name, service in services.items():
+        if service.openapi:
+            named.append((f"services.{name}.openapi", service.openapi))
+    for name, standin in standins.items():
+        replaced = services.get(name)
+        if standin.contract and standin.contract != (replaced and replaced.openapi):
+            named.append((f"standins.{name}.contract", standin.contract))
+    for name, db in databases.items():
+        named += [(f"databases.{name}.schema", script) for script in db.schema]
+    if isinstance(verify, str):
+        named.append(("http.verify", root / verify))
+    problems = []
+    for key, path in named:
+        if inside(root, str(path)) is None:
+            given = path.relative_to(root) if path.is_relative_to(root) else path
+            also = " (or keep it true and set REQUESTS_CA_BUNDLE)" if key == "http.verify" else ""
+            problems.append(
+                f"{origins.get(key, 'config')}: {key} names {given}, which is outside the"
+                f" suite's folder {root}: put the file there and name it relative to it{also}"
+            )
     return problems
 
 

@@ -7,7 +7,6 @@ headers never appear.
 
 from __future__ import annotations
 
-import json
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from typing import Any
 
 import requests
 
+from interlock import bodies
 from interlock.masking import Masker
 
 FAILURE_BODY_LIMIT = 1500  # characters of the response body a failure message shows
@@ -55,7 +55,12 @@ class Exchange:
                     f" {content_type})\n{self.describe()}"
                 )
             try:
-                self._json = json.loads(self.response.content)
+                self._json = bodies.parse_json(self.response.content)
+            except bodies.TooDeep as exc:
+                raise AssertionError(
+                    f"the response body is {exc}, more than interlock compares (Content-Type:"
+                    f" {content_type})\n{self.describe()}"
+                ) from None
             except (ValueError, UnicodeDecodeError):
                 raise AssertionError(
                     f"the response body is not JSON (Content-Type: {content_type})\n"

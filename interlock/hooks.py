@@ -70,7 +70,9 @@ class Suite:
 
     def __post_init__(self) -> None:
         self.time_limit = TimeLimit(self.config.run.scenario_timeout)
-        self.standins = StandIns(self.config.standins, self.masker, _say)
+        self.standins = StandIns(
+            self.config.standins, self.masker, _say, self.config.http.max_body_bytes
+        )
         self.worker_services = WorkerServices(
             self.config, self.acquired.runtime, self.standins, _say
         )
@@ -172,7 +174,11 @@ def _after_scenario(context: Any, scenario: Any, suite: Suite) -> None:
     problems = [
         report(name, traffic)
         for name, traffic in ended.items()
-        for report in (standin_checks.unmatched_report, standin_checks.contract_report)
+        for report in (
+            standin_checks.unmatched_report,
+            standin_checks.refused_report,
+            standin_checks.contract_report,
+        )
     ]
     problems = [suite.masker.mask(text) for text in problems if text]
     if failures:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from interlock.errors import InterlockError
+from interlock.folders import writable_folder
 from interlock.lifeline import ORPHAN_LIMIT
 from interlock.processes import end_group, group_members, pid_alive, start_time
 
@@ -97,8 +98,12 @@ def take(state_dir: Path, command: str, report: Report = _quiet) -> RunLock:
     path = state_dir / LOCK_FILE
     if path in _held:
         return _held[path]
+    writable_folder(
+        state_dir,
+        "the run's state",
+        "make the state folder (config paths.state) a writable directory",
+    )
     try:
-        state_dir.mkdir(parents=True, exist_ok=True)
         # Not inherited by what this process starts (Python's default), or a service
         # started by the run would keep the checkout locked after the run ended.
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
