@@ -29,6 +29,7 @@ from interlock import (
     leftovers,
     lint,
     report,
+    run_lock,
     scaffold,
     secret_scan,
     signoff,
@@ -158,6 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _after_leak_scans(int(ExitCode.INTERRUPTED))
     finally:
         _forget_learned_secrets()
+        run_lock.release_all()  # what a command took (see _take)
 
 
 # -- the leak scan, whatever the way out ----------------------------------------------------
@@ -239,6 +241,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise SelectionError(
             f"--workers {args.workers}: at least one worker is needed", hint="use --workers 1"
         )
+    lock = _take(config.state_dir, "run")
     _check_outputs(config, html=not args.no_report)
     if not args.no_lint:
         problems = _lint(config, args.paths)
@@ -260,7 +263,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     _owe_leak_scan(config, learn=True)
     leftovers.clear(config.state_dir)
 
-    supervisor = Supervisor()
+    supervisor = Supervisor(on_start=lock.add_worker)
     handlers = {s: signal.signal(s, supervisor) for s in (signal.SIGINT, signal.SIGTERM)}
     behave = BehaveCommand(
         root=config.root,
@@ -280,7 +283,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         acquired = stack.acquire(config, report=say)
         runtime = acquired.runtime
-        _sweep(config, runtime, said)  # what an earlier run killed mid-scenario left behind
+        # What an earlier run killed mid-scenario left behind: services, then rows.
+        for line in stack.stop_worker_processes(runtime):
+            say(f"stopped {line}: a worker that was killed had left it running")
+        _sweep(config, runtime, said)
         codes = _execute(
             scenarios, args.workers, behave, supervisor, results, previous, config.run.flaky_retries
         )
@@ -307,6 +313,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
+
+
+def _take(state_dir: Path, command: str) -> run_lock.RunLock:
+    """One run per checkout: this command holds it until it returns (released in main),
+    or stops here, having written nothing, when another one does (exit 2)."""
+    return run_lock.take(state_dir, f"interlock {command}", say)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -602,6 +614,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
     """Combine the reports folders of sharded runs into this project's reports."""
     started = time.monotonic()
     config = load_config(env=args.env, overrides=args.set)
+    _take(config.state_dir, "merge")
     results = config.reports_dir / RESULTS
     sources = [Path(folder).resolve() for folder in args.folders]
     for source in sources:
@@ -633,6 +646,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
 def cmd_signoff(args: argparse.Namespace) -> int:
     """The sign-off pack of the last run (or merge); exit 0 ACCEPTED, 1 NOT ACCEPTED."""
     config = load_config(env=args.env, overrides=args.set)
+    _take(config.state_dir, "signoff")  # a run under way has half its results
     results = config.reports_dir / RESULTS
     if not any(results.glob("*-result.json")):
         raise SelectionError(
@@ -654,6 +668,7 @@ def cmd_signoff(args: argparse.Namespace) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     """One line per service, credentials, contract and database; exit 0 when all are ok."""
     config = load_config(env=args.env, overrides=args.set)
+    _take(config.state_dir, "doctor")  # it may start an environment, and stop it
     acquired = stack.acquire(config, report=say, check_health=False)
     try:
         checks = list(doctor.run(config, acquired.runtime, Masker(config.secrets)))
@@ -673,6 +688,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def cmd_up(args: argparse.Namespace) -> int:
     config = load_config(env=args.env, overrides=args.set)
+    _take(config.state_dir, "up")
     acquired = stack.acquire(config, owner_pid=stack.DETACHED, report=say)
     runtime = acquired.runtime
     if not acquired.owned:
@@ -687,6 +703,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 def cmd_down() -> int:
     state_dir = _state_dir(find_root())
+    _take(state_dir, "down")
     with environment_lock(state_dir):
         runtime = read_runtime(state_dir)
         if runtime is None:
@@ -711,12 +728,14 @@ def _state_dir(root: Path) -> Path:
 
 def cmd_report(args: argparse.Namespace) -> int:
     config = load_config(env=args.env, overrides=args.set)
+    _take(config.state_dir, "report")
     _owe_leak_scan(config, config.reports_dir / HTML)
     built, message = report.build_html(
         config, config.reports_dir / RESULTS, config.reports_dir / HTML
     )
     print(f"report: {message}" if built else f"interlock: {message}")
     if built and args.serve:
+        run_lock.release_all()  # serving writes nothing: a run may rebuild meanwhile
         return report.serve(config, config.reports_dir / HTML)
     return int(ExitCode.PASSED if built else ExitCode.COULD_NOT_RUN)
 

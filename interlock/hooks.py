@@ -36,7 +36,7 @@ from typing import Any
 
 from behave.model_core import Status
 
-from interlock import stack, standin_checks
+from interlock import lifeline, run_lock, stack, standin_checks
 from interlock.cleanup import CleanupRegistry
 from interlock.config import Config, config_from_userdata
 from interlock.db import Databases
@@ -94,9 +94,13 @@ def before_all(context: Any) -> None:
     """Load config, then attach to the described environment or start one."""
     global _interruption
     interruption = _interruption = Interruption().install()
+    # A worker stops when its `interlock run` dies.
+    lifeline.follow_parent(interruption.parent_died, functools.partial(_kill_services, context))
     # An InterlockError aborts the run; behave prints its message (no traceback).
     config = config_from_userdata(context.config.userdata)
     _junit_follows_reports(context, config)
+    if WORKER_ENV not in os.environ:  # plain behave: a run of its own (see run_lock)
+        run_lock.take(config.state_dir, "behave", _say)
     acquired = stack.acquire(config, report=_say)
     # The masker learns fetched tokens; the run's other processes learn them through it.
     masker = Masker(config.secrets, run_learned_secrets(context.config.userdata, config.state_dir))
@@ -116,6 +120,12 @@ def _junit_follows_reports(context: Any, config: Config) -> None:
     ``interlock run`` gives each worker its folder there on the command line."""
     if not os.environ.get(WORKER_ENV):
         context.config.junit_directory = str(config.reports_dir / "junit")
+
+
+def _kill_services(context: Any) -> None:
+    suite: Suite | None = getattr(context, "interlock", None)
+    if suite is not None:
+        suite.worker_services.kill_all()
 
 
 def _check_hooks(context: Any) -> None:
