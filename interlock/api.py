@@ -12,8 +12,10 @@ behind it are internal and may move or change. Like ``pytest`` in front of ``_py
 
 What is here:
 
-- step-marking decorators that ``interlock lint`` reads: :func:`saves_variable`,
-  :func:`writes_data`, :func:`json_doc_string`, :func:`table_headers`;
+- step-marking decorators that ``interlock lint`` (and the run) read:
+  :func:`saves_variable`, :func:`writes_data`; a step that reads a doc string or a table
+  says so with :func:`takes_doc_string` / :func:`json_doc_string` or :func:`takes_table` /
+  :func:`table_headers` (any other step refuses one);
 - the parameter types: :func:`register`;
 - the step's own inputs (doc string, table, data files): :func:`doc_json`,
   :func:`table_rows`, :func:`name_value_rows`, :func:`data_file`, :func:`step_location`...;
@@ -70,7 +72,14 @@ from interlock.gherkin import (
 )
 from interlock.gherkin import doc_string as _doc_string
 from interlock.gherkin import json_argument as _json_argument
-from interlock.lint import json_doc_string, saves_variable, table_headers, writes_data
+from interlock.lint import (
+    json_doc_string,
+    saves_variable,
+    table_headers,
+    takes_doc_string,
+    takes_table,
+    writes_data,
+)
 from interlock.matching import MISSING as _MISSING
 from interlock.payloads import json_file, shown
 
@@ -109,12 +118,15 @@ __all__ = [  # grouped by kind in the sections below; a new name goes in both
     "table_headers",
     "table_rows",
     "table_sources",
+    "takes_doc_string",
+    "takes_table",
     "writes_data",
 ]
 
 # -- step-marking decorators -------------------------------------------------------------------
-# saves_variable, table_headers, json_doc_string and writes_data are imported above from
-# interlock.lint as they are (each carries its docstring). A new step-marking decorator in
+# saves_variable, writes_data, takes_doc_string, takes_table, json_doc_string (which
+# implies takes_doc_string) and table_headers (which implies takes_table) are imported above
+# from interlock.lint as they are (each carries its docstring). A new step-marking decorator in
 # interlock.lint is re-exported beside them and added to __all__ (a test checks every one is).
 
 
