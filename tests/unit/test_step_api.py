@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 from pathlib import Path
 
 import pytest
@@ -39,11 +40,14 @@ def _instead(name: str) -> str:
     )
 
 
-def private_imports(path: Path) -> list[str]:
-    """Each import of ``interlock`` other than ``interlock.api`` in the module at ``path``,
-    as ``file:line: what, and what to use instead``."""
+def private_imports(path: Path, source: str | None = None, first_line: int = 1) -> list[str]:
+    """Each import of ``interlock`` other than ``interlock.api`` in the module at ``path``
+    (or in ``source``, found in ``path`` from ``first_line`` on), as ``file:line: what,
+    and what to use instead``."""
     shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    text = path.read_text(encoding="utf-8") if source is None else source
+    tree = ast.parse(text, filename=str(path))
+    ast.increment_lineno(tree, first_line - 1)
     problems = []
     for node in ast.walk(tree):
         found: list[tuple[str, str]] = []  # (what the module imports, the api name it wants)
@@ -100,6 +104,22 @@ def test_the_step_folders_are_found():
 @pytest.mark.parametrize("path", step_modules(), ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_step_modules_import_only_the_public_api(path):
     problems = private_imports(path)
+    assert not problems, "\n".join(problems)
+
+
+READMES = [ROOT / "steps" / "README.md", TEMPLATE_STEPS.parent / "README.md"]
+_PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+
+@pytest.mark.parametrize("path", READMES, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_the_readmes_examples_import_only_the_public_api(path):
+    text = path.read_text(encoding="utf-8")
+    blocks = list(_PYTHON_BLOCK.finditer(text))
+    assert blocks, f"{path}: no python example of a step"
+    problems = []
+    for block in blocks:
+        first_line = text.count("\n", 0, block.start(1)) + 1
+        problems += private_imports(path, block.group(1), first_line)
     assert not problems, "\n".join(problems)
 
 
