@@ -291,3 +291,20 @@ def test_the_namespaces_call_the_functions_they_stand_for():
             assert str(inspect.signature(value.__func__)) == str(inspect.signature(inner)), (
                 f"interlock.api.{namespace.__name__}.{name}"
             )
+
+
+def test_the_context_accessors_read_what_the_hooks_set(tmp_path):
+    from types import SimpleNamespace
+
+    from interlock.cleanup import CleanupRegistry
+
+    config = SimpleNamespace(data_dir=tmp_path / "data")
+    stand_ins = object()
+    context = SimpleNamespace(
+        interlock=SimpleNamespace(config=config, standins=stand_ins), cleanup=CleanupRegistry()
+    )
+    assert api.run_config(context) is config
+    assert api.data_folder(context) == tmp_path / "data"
+    assert api.standins(context) is stand_ins
+    api.register_cleanup(context, "note it", lambda: None)
+    assert context.cleanup.pending() == ["note it"]
