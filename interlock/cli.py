@@ -13,6 +13,7 @@ import shutil
 import signal
 import sys
 import time
+import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog="exit codes: 0 passed, 1 a scenario failed, 2 could not run,"
         " 3 cleanup incomplete, 130 interrupted",
     )
+    parser.add_argument("--debug", action="store_true", help="on an error, print its traceback too")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def with_env(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -143,11 +145,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_init(args)
         return commands[args.command](args)
     except InterlockError as exc:
+        if args.debug:
+            traceback.print_exc()
         say(str(exc))
         return int(exc.exit_code)
     except KeyboardInterrupt:
         say("interrupted")
         return int(ExitCode.INTERRUPTED)
+    except Exception as exc:  # never a traceback for a user, unless asked for one
+        if args.debug:
+            traceback.print_exc()
+        say(f"error: {unexpected(exc)}")
+        return int(ExitCode.COULD_NOT_RUN)
+
+
+def unexpected(exc: Exception) -> str:
+    """An error interlock did not foresee, in one line, and how to see more."""
+    text = " ".join(str(exc).split())
+    text = f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__
+    return f"{text} (an unexpected error in interlock; `interlock --debug ...` shows where)"
 
 
 # -- run ------------------------------------------------------------------------------------

@@ -145,13 +145,13 @@ class _Problems(list[_Problem]):
     def named(self, key: Key) -> bool:
         return any(key[:n] in self.keys for n in range(len(key) + 1))
 
-    def raise_if_any(self, heading: str | None = None) -> None:
+    def raise_if_any(self, heading: str | None = None, hint: str = HINT) -> None:
         if not self:
             return
         problems = sorted(self, key=lambda p: (p.origin.rank, p.origin.line or 0))
         count = f"{len(problems)} problems" if len(problems) > 1 else "a problem"
         heading = heading or f"the configuration has {count}"
-        raise ConfigError(f"{heading}:\n  - " + "\n  - ".join(map(str, problems)), hint=HINT)
+        raise ConfigError(f"{heading}:\n  - " + "\n  - ".join(map(str, problems)), hint=hint)
 
 
 @dataclass
@@ -233,7 +233,8 @@ def load_config(
             sources.append(_read_yaml(path, shown, rank, required=rank == 0))
         except _Unreadable as exc:
             problems.add(_Origin(shown, exc.line, rank), exc.text)
-    problems.raise_if_any()  # a file that cannot be read leaves nothing sensible to check
+    # A file that cannot be read leaves nothing sensible to check.
+    problems.raise_if_any(hint="a config file is UTF-8 YAML text: a mapping of keys")
 
     merged: dict[str, Any] = {}
     origins: dict[Key, _Origin] = {}
@@ -384,7 +385,7 @@ def _interpolate(
         try:
             return _from_text(text, key, structured=False)
         except _NotParsed as exc:
-            shown = "the value given" if _secret_looking(key) else repr(text)
+            shown = _shown(key, text) if _secret_looking(key) else repr(text)
             problems.add(
                 source.origin(key),
                 f"{_dotted(key)} must be {exc.expected}, but {value} gives {shown}",
@@ -444,7 +445,7 @@ def _override(
     try:
         value = _from_text(raw, key, structured=True)
     except _NotParsed as exc:
-        shown = "the value given" if _secret_looking(key) else repr(raw)
+        shown = _shown(key, raw) if _secret_looking(key) else repr(raw)
         problems.add(origin, f"{dotted} must be {exc.expected}, not {shown}", key)
         return
     node = tree
@@ -695,13 +696,13 @@ def _describe(
         if kind == "missing":
             problems.add(origin, f"{dotted} needs {error['loc'][-1]!r}", key)
             continue
-        shown = "the value given" if _secret_looking(key) else _kind(value)
+        shown = _shown(key, value)
         found = _type_at(key)
         annotation, field = found if found else (Any, None)
         if kind in ("value_error", "assertion_error"):
             text = f"{dotted}: {error['msg'].removeprefix('Value error, ')}"
         elif kind == "literal_error":
-            shown = "the value given" if _secret_looking(key) else repr(value)
+            shown = _shown(key, value) if _secret_looking(key) else repr(value)
             text = f"{dotted} must be {_expected(annotation, field)}, not {shown}"
         elif kind in _RANGES:
             phrase = _phrase(annotation, field)
@@ -709,7 +710,7 @@ def _describe(
             if phrase and len(bounds) == 2:
                 text = f"{dotted} must be {phrase} ({bounds[0]}-{bounds[1]}), not {shown}"
             else:
-                limit = _RANGES[kind].format(**(error.get("ctx") or {}))
+                limit = _RANGES[kind].format(**{k: _number(v) for k, v in error["ctx"].items()})
                 text = f"{dotted} must be {limit}, not {shown}"
         elif kind == "too_short":
             text = f"{dotted} must not be empty"
@@ -718,7 +719,7 @@ def _describe(
         else:
             expected = _expected(annotation, field)
             text = f"{dotted} must be {expected}, not {shown}"
-            if "text" in expected and isinstance(value, int | float) and shown != "the value given":
+            if "text" in expected and isinstance(value, int | float) and not _secret_looking(key):
                 text += f' (in quotes, "{value}", it is text)'
         if origin.variable:
             text += f" (from {origin.variable})"
@@ -761,6 +762,25 @@ def _secret_looking(key: Key) -> bool:
     if len(names) >= 2 and names[-2] == "header" and names[-1] == "value":
         return True
     return any(_SECRET_LOOKING.search(n) and n not in _NOT_SECRET_KEYS for n in names)
+
+
+def _shown(key: Key, value: Any) -> str:
+    """``value`` as a message may show it: a secret-looking key's value only by its kind."""
+    if not _secret_looking(key):
+        return _kind(value)
+    if isinstance(value, bool):
+        kind = "true or false"
+    elif isinstance(value, int | float):
+        kind = "a number"
+    elif isinstance(value, str):
+        kind = "text"
+    else:
+        kind = _kind(value)  # empty, a mapping, a list
+    return f"the value given ({kind})"
+
+
+def _number(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _kind(value: Any) -> str:
