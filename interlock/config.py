@@ -434,9 +434,10 @@ def _override(
     problems: _Problems,
     rank: int,
 ) -> None:
-    origin = _Origin(f"override {item!r}", rank=rank)
     dotted, sep, raw = item.partition("=")
     key: Key = tuple(part.strip() for part in dotted.split("."))
+    shown_item = f"{dotted}=..." if _secret_looking(key) else item
+    origin = _Origin(f"override {shown_item!r}", rank=rank)
     if not sep or not dotted.strip():
         problems.add(
             origin, "not of the form dotted.key=value (for example: --set http.read_timeout=60)"
@@ -688,14 +689,16 @@ def _describe(
             continue  # named by _check_keys, with a suggestion
         loc = error["loc"][:-1] if kind == "missing" else error["loc"]
         key, value = _data_key(tree, loc)
-        if key in seen or problems.named(key):
+        if problems.named(key):
             continue
-        seen.add(key)
         origin = _origin(key, origins)
         dotted = _dotted(key)
-        if kind == "missing":
-            problems.add(origin, f"{dotted} needs {error['loc'][-1]!r}", key)
+        if kind == "missing":  # a key the section cannot do without
+            problems.add(origin, f"{dotted} needs {error['loc'][-1]!r}")
             continue
+        if key in seen:  # a union's members each refuse it: say it once
+            continue
+        seen.add(key)
         shown = _shown(key, value)
         found = _type_at(key)
         annotation, field = found if found else (Any, None)
@@ -759,8 +762,8 @@ def _dotted(key: Key) -> str:
 def _secret_looking(key: Key) -> bool:
     """Whether the value at ``key`` may be a secret, so that no message repeats it."""
     names = [str(p) for p in key[1:] if isinstance(p, str)]
-    if len(names) >= 2 and names[-2] == "header" and names[-1] == "value":
-        return True
+    if key[:1] == ("credentials",) and any(n in ("basic", "header") for n in names[1:2]):
+        return True  # a profile's password or key, however it is written
     return any(_SECRET_LOOKING.search(n) and n not in _NOT_SECRET_KEYS for n in names)
 
 

@@ -2,8 +2,9 @@
 
 It lays out ``features/`` (interface, integration, data), ``steps/`` importing the
 generic vocabulary, ``environment.py``, ``config/`` (default, local, ci, and the JSON
-Schema they name), ``reports/``, behave's settings and a README. The first scenario checks a service's health as
-soon as its URL is in ``config/default.yaml`` (or ``MY_SERVICE_URL``).
+Schema they name), ``reports/``, behave's settings and a README. The first scenario
+checks a service's health as soon as its URL is in ``config/default.yaml`` (or
+``MY_SERVICE_URL``).
 """
 
 from __future__ import annotations
