@@ -14,7 +14,8 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from interlock import config_schema
+from interlock import config_schema, scaffold
+from interlock.config import load_config
 from interlock.config_models import (
     ConfigFile,
     Credentials,
@@ -174,3 +175,11 @@ def test_every_key_has_a_description() -> None:
         return found
 
     assert walk(ConfigFile) == []
+
+
+def test_interlock_init_writes_the_schema_its_config_files_name(tmp_path: Path) -> None:
+    written = scaffold.init(tmp_path / "suite")
+    schema = tmp_path / "suite" / "config" / config_schema.FILE
+    assert schema in written
+    assert schema.read_text(encoding="utf-8") == config_schema.render()
+    assert load_config(tmp_path / "suite", env="ci", environ={}).http.read_timeout == 60
