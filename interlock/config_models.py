@@ -60,7 +60,7 @@ class Phrase:
 
 def _under_root(value: Any, info: ValidationInfo) -> Any:
     """A path written in config is relative to the project root."""
-    if isinstance(value, str) and value:
+    if isinstance(value, str | Path) and str(value):
         root = (info.context or {}).get("root")
         return root / value if root is not None else Path(value)
     return value

@@ -7,7 +7,6 @@ import base64
 import shutil
 import subprocess
 from collections.abc import Mapping
-from dataclasses import replace
 
 import pytest
 
@@ -94,7 +93,7 @@ def test_an_unknown_profile_lists_the_known_ones() -> None:
 
 
 def test_a_slow_answer_times_out_naming_the_config_keys() -> None:
-    settings = replace(SETTINGS, read_timeout=0.2)
+    settings = SETTINGS.model_copy(update={"read_timeout": 0.2})
     with serve(lambda _: Reply(delay=1.0)) as server:
         http = client(
             server.url,
@@ -138,9 +137,11 @@ def test_tls_is_verified_by_default(certificate: tuple[str, str]) -> None:
     with serve(ok, tls=certificate) as server:
         with pytest.raises(AssertionError, match=r"failed TLS verification: .*http\.verify"):
             client(server.url).send("GET", "/secure")
-        trusting = client(server.url, settings=replace(SETTINGS, verify=certificate[0]))
+        trusting = client(
+            server.url, settings=SETTINGS.model_copy(update={"verify": certificate[0]})
+        )
         assert trusting.send("GET", "/secure").status == 200
-        unverified = client(server.url, settings=replace(SETTINGS, verify=False))
+        unverified = client(server.url, settings=SETTINGS.model_copy(update={"verify": False}))
         assert unverified.send("GET", "/secure").status == 200
 
 

@@ -448,3 +448,12 @@ def test_anchors_and_merge_keys_are_read_and_not_shared(tmp_path: Path) -> None:
     config = load_config(root, environ={})
     assert dict(config.services["a"].env) == {"A": "1", "C": "3"}
     assert dict(config.services["b"].env) == {"A": "1", "B": "2"}
+
+
+def test_paths_are_under_the_project_root_whether_written_or_default(tmp_path: Path) -> None:
+    root = make_project(tmp_path, local="paths: {reports: out}\nmariadb: {cache_dir: cache}\n")
+    config = load_config(root, environ={})
+    root = root.resolve()
+    assert (config.features_dir, config.state_dir) == (root / "features", root / ".interlock")
+    assert (config.reports_dir, config.mariadb.cache_dir) == (root / "out", root / "cache")
+    assert config.mariadb.bin_dir is None
