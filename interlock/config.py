@@ -118,7 +118,7 @@ class _Origin:
         return f"{self.source}:{self.line}" if self.line else self.source
 
 
-_NOWHERE = _Origin("config", rank=9)
+_NOWHERE = _Origin("config", rank=10**6)
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,7 @@ class _Problems(list[_Problem]):
 
 @dataclass
 class _Source:
-    """One file as read: its keys, the line of each, and the values from ``${VAR}``."""
+    """One file as read: its keys and the line of each."""
 
     shown: str
     rank: int
@@ -250,9 +250,11 @@ def load_config(
         document = ConfigFile.model_validate(merged, context=context)
     except ValidationError as exc:
         _describe(exc.errors(include_url=False), merged, origins, problems)
-        document = None
-    problems.raise_if_any()
-    assert document is not None  # no problem means it validated
+        for error in exc.errors() if not problems else ():  # unforeseen: name it plainly
+            problems.add(_NOWHERE, f"{_dotted(error['loc'])}: {error['type']}")
+        problems.raise_if_any()
+        raise  # not reached: there is at least one problem
+    problems.raise_if_any()  # e.g. a missing variable in a text key, or an unknown key
 
     problems = _Problems()
     _check_consistency(document, merged, origins, problems)
