@@ -15,7 +15,7 @@ from pathlib import Path
 
 from interlock import __version__
 from interlock.config import Config
-from interlock.masking import Masker
+from interlock.masking import Masker, without_password
 from interlock.runtime import Runtime
 
 CATEGORIES = [
@@ -50,7 +50,7 @@ def environment_table(config: Config, runtime: Runtime | None) -> dict[str, str]
     }
     if runtime is not None:
         for name, service in sorted(runtime.services.items()):
-            table[f"service.{name}"] = service.url
+            table[f"service.{name}"] = without_password(service.url)
         for name, db in sorted(runtime.databases.items()):
             table[f"database.{name}"] = f"{db.host}:{db.port}/{db.database}"
     return table

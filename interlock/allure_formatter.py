@@ -10,8 +10,9 @@ On top of allure-behave 2.16.2 it:
   (``Interface`` / ``Integration``), the story from its Rule, and each requirement
   tag (``@REQ-12``) as a ``requirement`` label and, with ``report.requirement_url``
   configured, a link;
-- masks every configured secret in everything it writes (results and attachments),
-  before it reaches the disk;
+- masks every configured secret, and every one the run learns (fetched tokens, from
+  any of its processes), in everything it writes (results and attachments), before
+  it reaches the disk;
 - fails a scenario whose ``after_scenario`` hook failed (a cleanup that failed, a
   request a stand-in had no answer for): allure-behave looks at the steps only.
 """
@@ -42,6 +43,7 @@ from allure_commons.model2 import Label, Link
 
 from interlock.config import Config, config_from_userdata
 from interlock.errors import InterlockError
+from interlock.learned_secrets import run_learned_secrets
 from interlock.masking import Masker
 
 KEEP_RESULTS = "interlock.keep_results"  # userdata flag: results were prepared by the caller
@@ -82,14 +84,16 @@ class AllureFormatter(_AllureFormatter):  # type: ignore[misc]
             _empty(Path(stream_opener.name))
         super().__init__(stream_opener, config)
         self._config = _load(config)
-        self._use_masking_logger()
+        self._use_masking_logger(config.userdata)
         self._label_results()
         allure_behave.listener.scenario_status = _status
         allure_behave.listener.scenario_status_details = _status_details
 
-    def _use_masking_logger(self) -> None:
-        secrets = self._config.secrets if self._config else frozenset()
-        masker = Masker(secrets)
+    def _use_masking_logger(self, userdata: Any) -> None:
+        masker = Masker()
+        if self._config is not None:
+            learned = run_learned_secrets(userdata, self._config.state_dir)
+            masker = Masker(self._config.secrets, learned)
         plugins = allure_commons.plugin_manager
         plugins.unregister(self.file_logger)
         self.file_logger: AllureFileLogger = MaskingFileLogger(self.stream_opener.name, masker)

@@ -15,6 +15,7 @@ import sys
 import time
 import traceback
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from interlock import (
     allure_files,
     catalog,
     doctor,
+    folders,
     history,
     journal,
     junit,
@@ -36,6 +38,11 @@ from interlock import (
 from interlock.config import Config, find_root, load_config
 from interlock.db import Databases
 from interlock.errors import ExitCode, InterlockError
+from interlock.learned_secrets import (
+    LearnedSecrets,
+    learned_secrets_file,
+    remove_stale_learned_files,
+)
 from interlock.masking import Masker
 from interlock.quarantine import from_tags
 from interlock.runtime import Runtime, environment_lock, read_runtime
@@ -143,20 +150,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_down()
         if args.command == "init":
             return cmd_init(args)
-        return commands[args.command](args)
+        return _after_leak_scans(commands[args.command](args))
     except InterlockError as exc:
-        if args.debug:
-            traceback.print_exc()
-        say(str(exc))
-        return int(exc.exit_code)
+        _debug(args)
+        say(_masked(str(exc)))
+        return _after_leak_scans(int(exc.exit_code))
     except KeyboardInterrupt:
         say("interrupted")
-        return int(ExitCode.INTERRUPTED)
+        return _after_leak_scans(int(ExitCode.INTERRUPTED))
     except Exception as exc:  # never a traceback for a user, unless asked for one
-        if args.debug:
-            traceback.print_exc()
-        say(f"error: {unexpected(exc)}")
-        return int(ExitCode.COULD_NOT_RUN)
+        _debug(args)
+        say(_masked(f"error: {unexpected(exc)}"))
+        return _after_leak_scans(int(ExitCode.COULD_NOT_RUN))
+    finally:
+        _forget_learned_secrets()
+
+
+def _debug(args: argparse.Namespace) -> None:
+    if args.debug:  # the traceback of the error being handled, masked like the rest
+        print(_masked(traceback.format_exc()), file=sys.stderr, end="", flush=True)
 
 
 def unexpected(exc: Exception) -> str:
@@ -164,6 +176,75 @@ def unexpected(exc: Exception) -> str:
     text = " ".join(str(exc).split())
     text = f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__
     return f"{text} (an unexpected error in interlock; `interlock --debug ...` shows where)"
+
+
+# -- the leak scan, whatever the way out ----------------------------------------------------
+
+
+@dataclass
+class _LeakScan:
+    """The scan for secrets a command owes once it has written under ``folder``: run by
+    ``_finish``, or on the way out whatever the exit (2 when the environment failed to
+    start, 130), so that nothing written escapes it. Its masker knows the configured
+    secrets and those the run's workers learned (fetched tokens)."""
+
+    folder: Path
+    masker: Masker
+    learned: LearnedSecrets | None = None
+    done: bool = False
+
+    def run(self) -> list[secret_scan.Finding]:
+        self.done = True
+        leaks = secret_scan.scan(self.folder, self.masker.secrets)
+        if leaks:
+            say(
+                "SECRET LEAK: a secret (configured, or learned during the run) was found in"
+                " what this run wrote:\n  - "
+                + "\n  - ".join(str(f) for f in leaks[:20])
+                + "\n  mask it at its source, then delete these files"
+            )
+        return leaks
+
+
+_owed: list[_LeakScan] = []
+
+
+def _owe_leak_scan(config: Config, folder: Path | None = None, learn: bool = False) -> _LeakScan:
+    """From now on ``folder`` (the reports folder) holds what this command wrote; with
+    ``learn``, this run's workers share the secrets they learn through a private file."""
+    learned = None
+    if learn:
+        remove_stale_learned_files(config.state_dir)
+        learned = LearnedSecrets.at(learned_secrets_file(config.state_dir))
+    owed = _LeakScan(folder or config.reports_dir, Masker(config.secrets, learned), learned)
+    _owed.append(owed)
+    return owed
+
+
+def _after_leak_scans(code: int) -> int:
+    """Run the leak scans still owed; a leak fails a command that would have passed."""
+    leaked = False
+    try:
+        for owed in _owed:
+            if not owed.done:
+                leaked = bool(owed.run()) or leaked
+    except KeyboardInterrupt:
+        say("interrupted: the leak scan did not finish")
+        return int(ExitCode.INTERRUPTED)
+    return int(ExitCode.FAILED) if leaked and code == ExitCode.PASSED else code
+
+
+def _masked(text: str) -> str:
+    for owed in _owed:
+        text = owed.masker.mask(text)
+    return text
+
+
+def _forget_learned_secrets() -> None:
+    while _owed:
+        owed = _owed.pop()
+        if owed.learned is not None:
+            owed.learned.delete()
 
 
 # -- run ------------------------------------------------------------------------------------
@@ -176,6 +257,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise SelectionError(
             f"--workers {args.workers}: at least one worker is needed", hint="use --workers 1"
         )
+    _check_outputs(config, html=not args.no_report)
     if not args.no_lint:
         problems = _lint(config, args.paths)
         if any(p.severity == "error" for p in problems):
@@ -185,7 +267,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 hint="fix them (interlock lint lists them), or run with --no-lint",
             )
     history_dir = config.reports_dir / "history"
-    previous = history.load(history_dir)
+    previous = history.load(history_dir, say)
     scenarios = _select(config, args, previous)
     if scenarios is None:
         return int(ExitCode.PASSED)
@@ -193,6 +275,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     results = config.reports_dir / RESULTS
     junit_dir = config.reports_dir / JUNIT
     _prepare(results, junit_dir)
+    _owe_leak_scan(config, learn=True)
     leftovers.clear(config.state_dir)
 
     supervisor = Supervisor()
@@ -205,22 +288,24 @@ def cmd_run(args: argparse.Namespace) -> int:
         lists_dir=config.state_dir / "lists" / str(time.monotonic_ns()),
         logs_dir=config.reports_dir / "logs" / "workers",
         scenarios_per_process=config.run.scenarios_per_process,
+        learned_secrets=learned_secrets_file(config.state_dir),
     )
     shutil.rmtree(behave.logs_dir, ignore_errors=True)
     acquired = None
     runtime = None
     codes: list[int] = []
+    said: set[str] = set()  # the sweeps' lines, said once a run
     try:
         acquired = stack.acquire(config, report=say)
         runtime = acquired.runtime
-        _sweep(config, runtime)  # what an earlier run killed mid-scenario left behind
+        _sweep(config, runtime, said)  # what an earlier run killed mid-scenario left behind
         codes = _execute(
             scenarios, args.workers, behave, supervisor, results, previous, config.run.flaky_retries
         )
         # What a killed worker of this run left behind: its services, then its rows.
         for line in stack.stop_worker_processes(runtime):
             say(f"stopped {line}: a worker that was killed had left it running")
-        _sweep(config, runtime)
+        _sweep(config, runtime, said)
     finally:
         if acquired is not None:
             stack.release(acquired, config)
@@ -243,21 +328,50 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _sweep(config: Config, runtime: Runtime) -> None:
-    """Remove the rows that dead processes recorded and never cleaned up."""
-    databases = Databases.from_config(config, runtime, Masker(config.secrets))
+def _sweep(config: Config, runtime: Runtime, said: set[str]) -> None:
+    """Remove the rows that dead processes recorded and never cleaned up, where this
+    environment may; what it keeps is said once a run (``said``: lines said already)."""
+    masker = Masker(config.secrets)
+    databases = Databases.from_config(config, runtime, masker)
+    disposable = [name for name, db in databases.items.items() if db.settings.disposable]
+    here = journal.Here.of(config.env, runtime, disposable)
 
     def delete(name: str, table: str, where: Mapping[str, Any], limit: int | None) -> int:
         if name not in databases.items:
             raise InterlockError(f"database {name!r} is not in this environment")
+        databases.items[name].require_disposable(f"sweep rows from {table!r}")
         return databases.items[name].delete(table, where, limit=limit)
 
+    def once(line: str) -> None:
+        line = masker.mask(line)
+        if line not in said:
+            said.add(line)
+            say(line)
+
     try:
-        left = journal.sweep(config.state_dir, delete, say)
+        left = journal.sweep(config.state_dir, here, delete, once)
     finally:
         databases.close()
     if left:
         leftovers.record_leftovers(config.state_dir, [f"(swept) {line}" for line in left])
+
+
+def _check_outputs(config: Config, html: bool) -> None:
+    """Every folder and file the run writes can be written: checked before anything
+    starts, so that the run cannot fail after its scenarios, unscanned for leaks."""
+    reports, what = config.reports_dir, "the run's results"
+    hint = "make the reports folder (config paths.reports) a writable directory"
+    names = ["", RESULTS, JUNIT, "logs", "logs/workers", "history", SIGNOFF]
+    if html and (reports / HTML).exists():  # replaced by the one built beside it
+        names.append(HTML)
+    for name in names:
+        folders.writable_folder(reports / name, what, hint)
+    folders.writable_files([reports / SUMMARY, reports / "history" / history.FILE], what, hint)
+    folders.writable_folder(
+        config.state_dir,
+        "the run's state",
+        "make the state folder (config paths.state) a writable directory",
+    )
 
 
 def _prepare(*folders: Path) -> None:
@@ -285,7 +399,7 @@ def _select(
         if previous is None:
             raise SelectionError(
                 "--rerun-failed: no previous run is recorded"
-                f" ({config.reports_dir / 'history' / history.FILE} is missing)",
+                f" ({config.reports_dir / 'history' / history.FILE} is missing or unreadable)",
                 hint="run the suite once first",
             )
         failed = previous.failed_locations()
@@ -381,12 +495,13 @@ def _finish(
     """Write the run-level files, the sign-off pack and the report; check no secret
     leaked; print the summary; decide the exit code."""
     results = config.reports_dir / RESULTS
-    masker = Masker(config.secrets)
+    owed = [s for s in _owed if s.folder == config.reports_dir] or [_owe_leak_scan(config)]
+    masker = owed[0].masker  # the secrets the workers learned included
     allure_files.write(results, config, runtime, masker)
     junit_file = config.reports_dir / JUNIT / JUNIT_FILE
     if junit_file.exists():
         junit_file.write_text(masker.mask(junit_file.read_text(encoding="utf-8")), "utf-8")
-    text = summary.text()
+    text = masker.mask(summary.text())
     print(text, flush=True)
     (config.reports_dir / SUMMARY).write_text(masker.mask(text + "\n" + summary.headline() + "\n"))
     crashed = [code for code in codes if code not in (0, 1)]
@@ -397,13 +512,7 @@ def _finish(
         print(f"report: {message}" if built else f"interlock: {message}", flush=True)
     print(f"sign-off: {pack.data['verdict']}  ({page})")
     print(f"results: {results}  junit: {junit_file}  ({time.monotonic() - started:.1f} s)")
-    leaks = secret_scan.scan(config.reports_dir, config.secrets)
-    if leaks:
-        say(
-            "SECRET LEAK: a configured secret was found in what this run wrote:\n  - "
-            + "\n  - ".join(str(f) for f in leaks[:20])
-            + "\n  mask it at its source, then delete these files"
-        )
+    leaks = owed[0].run()
     print(summary.headline(), flush=True)
     left = leftovers.collect(config.state_dir)
     if left:
@@ -500,6 +609,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
             "merge would overwrite one of its inputs", hint="copy the shards' folders elsewhere"
         )
     shutil.rmtree(results, ignore_errors=True)
+    _owe_leak_scan(config)
     results.mkdir(parents=True)
     for source in sources:
         for item in (source / RESULTS).iterdir():
@@ -524,7 +634,8 @@ def cmd_signoff(args: argparse.Namespace) -> int:
         )
     summary = report.read_results(results)
     pack = signoff.build(config, summary, dict(os.environ))
-    page = signoff.write(pack, config.reports_dir / SIGNOFF, Masker(config.secrets))
+    owed = _owe_leak_scan(config, config.reports_dir / SIGNOFF)
+    page = signoff.write(pack, config.reports_dir / SIGNOFF, owed.masker)
     print(f"{pack.data['verdict']}  ({page})")
     for reason in pack.data["reasons"]:
         print(f"  - {reason}")
@@ -545,7 +656,12 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     for check in checks:
         print(check)
     failed = sum(1 for c in checks if not c.ok)
-    print(f"doctor: {len(checks) - failed} ok, {failed} failing ({config.env!r} environment)")
+    warned = sum(1 for c in checks if c.ok and c.warning)
+    warnings = f", {warned} warning{'s' if warned != 1 else ''}" if warned else ""
+    print(
+        f"doctor: {len(checks) - failed - warned} ok, {failed} failing{warnings}"
+        f" ({config.env!r} environment)"
+    )
     return int(ExitCode.COULD_NOT_RUN if failed else ExitCode.PASSED)
 
 
@@ -589,6 +705,7 @@ def _state_dir(root: Path) -> Path:
 
 def cmd_report(args: argparse.Namespace) -> int:
     config = load_config(env=args.env, overrides=args.set)
+    _owe_leak_scan(config, config.reports_dir / HTML)
     built, message = report.build_html(
         config, config.reports_dir / RESULTS, config.reports_dir / HTML
     )

@@ -37,6 +37,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
+from interlock import masking
 from interlock.config_models import (
     CREDENTIAL_KINDS,
     STANDIN_PLACEHOLDER,
@@ -56,7 +57,8 @@ from interlock.config_models import (
     ServiceConfig,
     StandInConfig,
 )
-from interlock.errors import ConfigError
+from interlock.errors import ConfigError, excerpt
+from interlock.folders import inside
 
 __all__ = [
     "CREDENTIAL_KINDS",
@@ -145,13 +147,21 @@ class _Problems(list[_Problem]):
     def named(self, key: Key) -> bool:
         return any(key[:n] in self.keys for n in range(len(key) + 1))
 
-    def raise_if_any(self, heading: str | None = None, hint: str = HINT) -> None:
+    def raise_if_any(
+        self,
+        heading: str | None = None,
+        hint: str = HINT,
+        hidden: masking.Masker | None = None,
+    ) -> None:
+        """Raise them all, in file and line order; ``hidden`` masks every value known to
+        be secret (a secret-looking key's, even one the keys' own check missed)."""
         if not self:
             return
         problems = sorted(self, key=lambda p: (p.origin.rank, p.origin.line or 0))
         count = f"{len(problems)} problems" if len(problems) > 1 else "a problem"
         heading = heading or f"the configuration has {count}"
-        raise ConfigError(f"{heading}:\n  - " + "\n  - ".join(map(str, problems)), hint=hint)
+        message = f"{heading}:\n  - " + "\n  - ".join(map(str, problems))
+        raise ConfigError(hidden.mask(message) if hidden else message, hint=hint)
 
 
 @dataclass
@@ -243,6 +253,13 @@ def load_config(
         _merge(merged, source.data, source, variables, origins, ())
     for number, item in enumerate(overrides):
         _override(merged, item, origins, problems, rank=2 + number)
+    # No error shows a value known to be secret, a mistyped secret key's included.
+    given = [(key.strip(), raw) for key, _, raw in (item.partition("=") for item in overrides)]
+    hidden = masking.Masker(
+        [raw for key, raw in given if masking.hides_value(key)]
+        + _secrets(merged)
+        + masking.url_secrets(merged)
+    )
 
     _check_keys(merged, ConfigFile, (), origins, problems)
     context = {"root": root}
@@ -252,14 +269,15 @@ def load_config(
         _describe(exc.errors(include_url=False), merged, origins, problems)
         for error in exc.errors() if not problems else ():  # unforeseen: name it plainly
             problems.add(_NOWHERE, f"{_dotted(error['loc'])}: {error['type']}")
-        problems.raise_if_any()
+        problems.raise_if_any(hidden=hidden)
         raise  # not reached: there is at least one problem
-    problems.raise_if_any()  # e.g. a missing variable in a text key, or an unknown key
+    problems.raise_if_any(hidden=hidden)  # e.g. a missing variable, or an unknown key
 
     problems = _Problems()
-    _check_consistency(document, merged, origins, problems)
-    problems.raise_if_any("the configuration is inconsistent")
-    return _freeze(document, merged, root, env, files)
+    _check_consistency(document, merged, root, origins, problems)
+    problems.raise_if_any("the configuration is inconsistent", hidden=hidden)
+    secret = [raw for key, raw in given if masking.secret_key(key) and raw]
+    return _freeze(document, merged, root, env, files, extra_secrets=secret)
 
 
 def config_from_userdata(userdata: Mapping[str, Any]) -> Config:
@@ -301,7 +319,8 @@ def _read_yaml(path: Path, shown: str, rank: int, required: bool) -> _Source:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
-        raise _Unreadable(mark.line + 1 if mark else None, f"not valid YAML: {problem}") from None
+        at: int | None = mark.line + 1 if mark else None
+        raise _Unreadable(at, f"not valid YAML: {excerpt(problem)}") from None
     finally:
         loader.dispose()
     if data is None:
@@ -438,8 +457,7 @@ def _override(
 ) -> None:
     dotted, sep, raw = item.partition("=")
     key: Key = tuple(part.strip() for part in dotted.split("."))
-    shown_item = f"{dotted}=..." if _secret_looking(key) else item
-    origin = _Origin(f"override {shown_item!r}", rank=rank)
+    origin = _Origin(f"override {masking.shown_override(item)}", rank=rank)
     if not sep or not dotted.strip():
         problems.add(
             origin, "not of the form dotted.key=value (for example: --set http.read_timeout=60)"
@@ -807,11 +825,13 @@ def _kind(value: Any) -> str:
 def _check_consistency(
     config: ConfigFile,
     tree: dict[str, Any],
+    root: Path,
     origins: Mapping[Key, _Origin],
     problems: _Problems,
 ) -> None:
     """What only the keys together can say is wrong: a profile or service that does not
-    exist, a service that cannot be started or reached, a stand-in of nothing."""
+    exist, a service that cannot be started or reached, a stand-in of nothing, a file
+    outside the suite's folder."""
     services, standins, credentials = config.services, config.standins, config.credentials
     for service in services.values():
         origin = _origin(("services", service.name), origins)
@@ -835,6 +855,32 @@ def _check_consistency(
         spec = tree.get("credentials", {}).get(name) or {}
         for text in _credentials_problems(cred, spec, services):
             problems.add(_origin(("credentials", name), origins), text)
+    for key, path in _files_named(config, root):
+        if inside(root, str(path)) is None:
+            given = path.relative_to(root) if path.is_relative_to(root) else path
+            also = " (or keep it true and set REQUESTS_CA_BUNDLE)" if key[0] == "http" else ""
+            problems.add(
+                _origin(key, origins),
+                f"{_dotted(key)} names {given}, which is outside the suite's folder {root}:"
+                f" put the file there and name it relative to it{also}",
+            )
+
+
+def _files_named(config: ConfigFile, root: Path) -> list[tuple[Key, Path]]:
+    """The files the config names, which interlock reads (and may quote what it cannot
+    parse): each must lie inside the suite's folder, symlinks resolved."""
+    named: list[tuple[Key, Path]] = []
+    for name, service in config.services.items():
+        if service.openapi:
+            named.append((("services", name, "openapi"), service.openapi))
+    for name, standin in config.standins.items():
+        if standin.contract:
+            named.append((("standins", name, "contract"), standin.contract))
+    for name, db in config.databases.items():
+        named += [(("databases", name, "schema"), script) for script in db.schema]
+    if isinstance(config.http.verify, str):
+        named.append((("http", "verify"), Path(config.http.verify)))
+    return named
 
 
 def _service_problems(service: ServiceConfig, standins: Mapping[str, StandInConfig]) -> list[str]:
@@ -890,7 +936,12 @@ def _credentials_problems(
 
 
 def _freeze(
-    document: ConfigFile, tree: dict[str, Any], root: Path, env: str, files: tuple[Path, ...]
+    document: ConfigFile,
+    tree: dict[str, Any],
+    root: Path,
+    env: str,
+    files: tuple[Path, ...],
+    extra_secrets: Iterable[str] = (),
 ) -> Config:
     services = document.services
     standins = {  # a stand-in's contract is its service's OpenAPI unless told otherwise
@@ -905,7 +956,12 @@ def _freeze(
         env=env,
         root=root,
         files=files,
-        secrets=frozenset(_secrets(tree) + _credential_secrets(document.credentials.values())),
+        secrets=frozenset(
+            _secrets(tree)
+            + _credential_secrets(document.credentials.values())
+            + masking.url_secrets(tree)
+            + list(extra_secrets)  # a secret-looking key's value given with --set
+        ),
     )
 
 

@@ -153,6 +153,9 @@ class Settings(BaseModel):
         use_attribute_docstrings=False,
     )
 
+    # No __init__ of our own: pydantic would then validate through it, without the
+    # context that carries the project root. Build a model with keyword arguments.
+
     def __setattr__(self, name: str, value: Any) -> NoReturn:
         # Like a frozen dataclass: assigning is an AttributeError, whatever the model.
         raise dataclasses.FrozenInstanceError(f"cannot assign to {name!r}: config is frozen")
@@ -209,6 +212,12 @@ class HttpSettings(Settings):
     )
     evidence_body_limit: int = Field(
         20_000, gt=0, description="characters of a body kept in the report's evidence"
+    )
+    max_body_bytes: int = Field(
+        10_000_000,
+        gt=0,
+        description="the largest body read, once decoded (a response, a token call's answer,"
+        " a request a stand-in receives); past it, a failure",
     )
 
     def request_options(self) -> dict[str, Any]:
@@ -378,7 +387,7 @@ class LoginSpec(Settings):
     method: Annotated[str, AfterValidator(str.upper)] = Field(
         "POST", description="the login request's method"
     )
-    json: Mapping[str, Any] = Field(  # type: ignore[assignment]
+    json: Annotated[Mapping[str, Any], AfterValidator(_frozen_map)] = Field(  # type: ignore[assignment]
         default_factory=_empty_map,
         description="the body sent (its secret-looking values are masked)",
     )

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from interlock.errors import ScenarioInputError
+from interlock.folders import inside
 from interlock.matching import parse_json
 from interlock.variables import Variables
 
@@ -58,12 +59,25 @@ def table_sources(context: Any) -> list[str]:
 
 
 def data_file(context: Any, relative: str) -> Path:
-    """A file named by a step, relative to the data folder (config ``paths.data``)."""
-    folder: Path = context.interlock.config.data_dir
-    path = (folder / relative).resolve()
+    """A file named by a step, relative to the data folder (config ``paths.data``).
+
+    It must lie inside that folder once every symlink is resolved: a step names test
+    data, never ``/etc/passwd`` or ``../../.env``, whose content an error could echo
+    into the report."""
+    config = context.interlock.config
+    folder: Path = config.data_dir
+    in_root = folder.is_relative_to(config.root)
+    shown_folder = f"{folder.relative_to(config.root) if in_root else folder}/"
+    path = inside(folder, relative)
+    if path is None:
+        raise ScenarioInputError(
+            f"{step_location(context)}: the file {relative!r} is outside the data folder"
+            f" {shown_folder}",
+            hint="put it there and name it relative to it (config paths.data names the folder)",
+        )
     if not path.is_file():
         raise ScenarioInputError(
-            f"file {relative!r} not found in {folder}",
+            f"{step_location(context)}: file {relative!r} not found in {shown_folder}",
             hint="paths in steps are relative to the data folder (config paths.data)",
         )
     return path

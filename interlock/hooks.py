@@ -30,6 +30,7 @@ from __future__ import annotations
 import functools
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from behave.model_core import Status
@@ -41,6 +42,7 @@ from interlock.db import Databases
 from interlock.evidence import attach_text
 from interlock.http import HttpClient, service_targets
 from interlock.interruption import Interruption, step_zone
+from interlock.learned_secrets import LEARNED_SECRETS_KEY, run_learned_secrets
 from interlock.leftovers import record_leftovers
 from interlock.masking import Masker
 from interlock.service_logs import LogMarks
@@ -68,7 +70,9 @@ class Suite:
 
     def __post_init__(self) -> None:
         self.time_limit = TimeLimit(self.config.run.scenario_timeout)
-        self.standins = StandIns(self.config.standins, self.masker, _say)
+        self.standins = StandIns(
+            self.config.standins, self.masker, _say, self.config.http.max_body_bytes
+        )
         self.worker_services = WorkerServices(
             self.config, self.acquired.runtime, self.standins, _say
         )
@@ -90,8 +94,10 @@ def before_all(context: Any) -> None:
     # An InterlockError aborts the run; behave prints its message (no traceback).
     config = config_from_userdata(context.config.userdata)
     acquired = stack.acquire(config, report=_say)
-    suite = context.interlock = Suite(config, acquired, Masker(config.secrets), interruption)
-    step_zone([interruption.check, suite.time_limit.check])
+    # The masker learns fetched tokens; the run's other processes learn them through it.
+    masker = Masker(config.secrets, run_learned_secrets(context.config.userdata, config.state_dir))
+    suite = context.interlock = Suite(config, acquired, masker, interruption)
+    step_zone([interruption.check, suite.time_limit.check], suite.masker.exception)
     _check_hooks(context)
     interruption.safe_point(context)
 
@@ -160,7 +166,11 @@ def _after_scenario(context: Any, scenario: Any, suite: Suite) -> None:
     problems = [
         report(name, traffic)
         for name, traffic in ended.items()
-        for report in (standin_checks.unmatched_report, standin_checks.contract_report)
+        for report in (
+            standin_checks.unmatched_report,
+            standin_checks.refused_report,
+            standin_checks.contract_report,
+        )
     ]
     problems = [suite.masker.mask(text) for text in problems if text]
     if failures:
@@ -187,8 +197,27 @@ def after_all(context: Any) -> None:
             + "\n  - ".join(lines)
         )
         record_leftovers(suite.config.state_dir, lines)
+    _mask_junit(context.config, suite.masker)
     try:
         suite.worker_services.stop_all()  # they may use the environment: stop them first
         suite.standins.close()
     finally:
         stack.release(suite.acquired, suite.config)
+        if not context.config.userdata.get(LEARNED_SECRETS_KEY):  # plain behave: no parent
+            run_learned_secrets(context.config.userdata, suite.config.state_dir).delete()
+
+
+def _mask_junit(behave_config: Any, masker: Masker) -> None:
+    """Mask this process's JUnit files, written by behave before ``after_all`` (a step's
+    captured output goes in unmasked), with every secret the run has learned so far."""
+    folder = getattr(behave_config, "junit_directory", None)
+    if not getattr(behave_config, "junit", False) or not folder:
+        return
+    for path in Path(folder).glob("*.xml"):
+        try:
+            text = path.read_text(encoding="utf-8")
+            masked = masker.mask(text)
+            if masked != text:
+                path.write_text(masked, encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue

@@ -50,6 +50,7 @@ _depth = 0
 _since = 0.0  # when the outermost step function running now started
 _shield = 0  # inside shielded(): a few statements that must not be separated
 _checks: list[Callable[[], None]] = []
+_masks: list[Callable[[BaseException], None]] = []  # what masks an error a step raises
 
 
 def in_step() -> bool:
@@ -78,12 +79,16 @@ def _running_for(since: float) -> float:
     return time.monotonic() - since
 
 
-def step_zone(checks: list[Callable[[], None]]) -> None:
+def step_zone(
+    checks: list[Callable[[], None]], mask: Callable[[BaseException], None] | None = None
+) -> None:
     """Mark every step function behave runs from now on, and run ``checks`` as it
-    starts (inside the step, so that what they raise fails that step)."""
+    starts (inside the step, so that what they raise fails that step); ``mask`` masks
+    what a step raises before behave shows it."""
     from behave.matchers import Match
 
     _checks[:] = checks
+    _masks[:] = [mask] if mask else []
     if getattr(Match.run, "_interlock_zone", False):
         return
     original = Match.run
@@ -98,6 +103,10 @@ def step_zone(checks: list[Callable[[], None]]) -> None:
             for check in _checks:
                 check()
             original(self, context)
+        except BaseException as error:
+            for mask_error in _masks:
+                mask_error(error)
+            raise
         finally:
             _depth = depth
 

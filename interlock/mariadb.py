@@ -77,6 +77,8 @@ def template_dir(cache_dir: Path, binaries: Binaries) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(prefix="template-", dir=target.parent))
     log = building.with_suffix(".log")
+    tmp = building / "tmp"
+    tmp.mkdir()
     with open(log, "w") as out:
         result = subprocess.run(
             [
@@ -86,6 +88,8 @@ def template_dir(cache_dir: Path, binaries: Binaries) -> Path:
                 "--skip-test-db",
                 "--innodb-log-file-size=8M",
                 f"--datadir={building / 'data'}",
+                # its own temporary folder: concurrent installs in a shared /tmp collide
+                f"--tmpdir={tmp}",
             ],
             stdout=out,
             stderr=subprocess.STDOUT,

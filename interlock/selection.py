@@ -64,7 +64,7 @@ def discover(
         target, line = _split_location(raw)
         path = (root / target).resolve()
         if path.is_dir():
-            files += sorted(path.rglob("*.feature"))
+            files += sorted(p for p in path.rglob("*.feature") if p.is_file())
         elif path.is_file():
             files.append(path)
             if line is not None:
@@ -99,9 +99,19 @@ def _split_location(raw: str) -> tuple[str, int | None]:
 def parsed_feature(path: Path) -> Any:
     """behave's model of a feature file (None for an empty one), parsed once per process
     for each version of the file: selecting scenarios and linting them share it.
-    Raises behave's ParserError."""
+    Raises behave's ParserError, for a file that is not UTF-8 text too."""
     stat = path.stat()
-    return _parse(str(path), stat.st_mtime_ns, stat.st_size)
+    try:
+        return _parse(str(path), stat.st_mtime_ns, stat.st_size)
+    except UnicodeDecodeError as exc:
+        line = exc.object.count(b"\n", 0, exc.start) + 1
+        raise ParserError(
+            f"not UTF-8 text: byte 0x{exc.object[exc.start]:02x} at line {line};"
+            " save the file as UTF-8",
+            line,
+            filename=str(path),
+            use_annotated_message=False,
+        ) from None
 
 
 @functools.lru_cache(maxsize=4096)

@@ -22,6 +22,7 @@ from types import FrameType
 from typing import IO
 
 from interlock.allure_formatter import KEEP_RESULTS
+from interlock.learned_secrets import LEARNED_SECRETS_KEY
 from interlock.selection import ScenarioRef
 
 WORKER_ENV = "INTERLOCK_WORKER"
@@ -44,6 +45,7 @@ class BehaveCommand:
     lists_dir: Path
     logs_dir: Path
     scenarios_per_process: int = 500  # see chunks()
+    learned_secrets: Path | None = None  # where workers share the secrets they learn
 
     def for_batch(self, batch: Batch) -> list[str]:
         self.lists_dir.mkdir(parents=True, exist_ok=True)
@@ -52,6 +54,8 @@ class BehaveCommand:
         listing.write_text("".join(f"{self.root / s.file}:{s.line}\n" for s in batch.scenarios))
         command = [sys.executable, "-m", "behave", "-D", f"env={self.env_name}"]
         command += ["-D", f"{KEEP_RESULTS}=1"]
+        if self.learned_secrets is not None:
+            command += ["-D", f"{LEARNED_SECRETS_KEY}={self.learned_secrets}"]
         for item in self.overrides:
             command += ["-D", item]
         command += ["--junit-directory", str(self.junit_parts / batch.worker)]

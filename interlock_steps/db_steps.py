@@ -78,7 +78,9 @@ def step_the_table_should_have_rows_where(context, table, count, column, value):
 @step('the query "{sql:Quoted}" should return')
 def step_the_query_should_return(context, sql):
     """Runs the query and compares its rows, in order, with the table. ${name} inside the query
-    becomes a bound parameter, never text pasted into it.
+    becomes a bound parameter, never text pasted into it. One read-only statement only (SELECT,
+    WITH ... SELECT, SHOW, DESCRIBE or EXPLAIN), on every database: anything that writes, locks
+    or sets is refused; change data with a SQL script.
     """
     statement, params = context.variables.split_for_sql(sql)
     rows = table_rows(context, context.variables)
@@ -137,6 +139,7 @@ def step_i_run_the_sql_script(context, path):
         relative,
         context.variables,
         context.cleanup,
+        data_dir=context.interlock.config.data_dir,
     )
 
 

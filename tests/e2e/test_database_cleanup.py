@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pymysql
 import pytest
 
-from tests.conftest import connect_shop, interlock, start_run
+from interlock import mariadb
+from interlock.config import MariaDBSettings
+from tests.conftest import REPO, connect_shop, interlock, start_run, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -117,3 +121,176 @@ def test_a_run_killed_with_sigkill_is_swept_by_the_next_run(running: Path) -> No
     assert following.returncode == 0, following.stdout + following.stderr
     assert "swept 1 row(s) left behind by a run that ended without cleaning up" in following.stderr
     assert snapshot(running) == before
+
+
+# -- the sweep deletes only where the rows were written --------------------------------------
+
+ENVIRONMENT = """\
+databases:
+  shop:
+    host: 127.0.0.1
+    port: {port}
+    user: shop
+    password: shop-secret
+    database: {schema}
+    embedded: false
+    disposable: {disposable}
+services:
+  inventory: {{embedded: true}}
+  orders: {{embedded: true}}
+  notifications: {{embedded: true}}
+"""
+ORDER = (
+    "INSERT INTO orders (ref, customer, sku, quantity, status) VALUES (%s, %s, 'SKU-1', 1, 'NEW')"
+)
+
+
+@pytest.fixture
+def shared_server(
+    tmp_path_factory: pytest.TempPathFactory, template_cache: Path
+) -> Iterator[mariadb.RunningServer]:
+    """A MariaDB that no interlock environment owns: it outlives every run, as a shared
+    database does. It holds `shop` (a scratch copy) and `shop_live` (data not ours)."""
+    base = tmp_path_factory.mktemp("shared-db")
+    (base / "run").mkdir()
+    server = mariadb.start_server(
+        MariaDBSettings(cache_dir=template_cache), base / "state", base / "run"
+    )
+    try:
+        schema = [REPO / "demo" / "schema" / "shop.sql"]
+        for name in ("shop", "shop_live"):
+            mariadb.prepare_database(server.port, name, "shop", "shop-secret", schema)
+        yield server
+    finally:
+        mariadb.stop_server(server.pid)
+
+
+def orders(port: int, schema: str) -> list[tuple[str, str]]:
+    connection = pymysql.connect(
+        host="127.0.0.1", port=port, user="shop", password="shop-secret", database=schema,
+        ssl_disabled=True, autocommit=True,
+    )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT ref, customer FROM orders ORDER BY ref")
+        rows = [(str(ref), str(customer)) for ref, customer in cursor.fetchall()]
+    connection.close()
+    return rows
+
+
+def add_order(port: int, schema: str, ref: str, customer: str) -> None:
+    connection = pymysql.connect(
+        host="127.0.0.1", port=port, user="shop", password="shop-secret", database=schema,
+        ssl_disabled=True, autocommit=True,
+    )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(ORDER, (ref, customer))
+    connection.close()
+
+
+def test_a_killed_runs_rows_are_swept_only_in_its_own_environment(
+    project: Path, shared_server: mariadb.RunningServer
+) -> None:
+    """Issue 13, item 2: a `shop` of the same name in the next run's environment, not
+    disposable, kept its rows; the run of the killed run's environment swept them."""
+    import psutil
+
+    port = shared_server.port
+    config = project / "config"
+    config.joinpath("scratch.yaml").write_text(
+        ENVIRONMENT.format(port=port, schema="shop", disposable="true")
+    )
+    config.joinpath("shared.yaml").write_text(
+        ENVIRONMENT.format(port=port, schema="shop_live", disposable="false")
+    )
+    for ref in ("LIVE-1", "LIVE-2"):
+        add_order(port, "shop_live", ref, "alice")  # the orders that are not ours
+    add_order(port, "shop_live", "LIVE-3", "carol")
+    add_order(port, "shop", "OURS-0", "carol")
+    live = orders(port, "shop_live")
+
+    killed = write_feature(
+        project,
+        "killed.feature",
+        '    Given rows of the table "orders" where "customer" is "alice" are removed after'
+        " the scenario\n"
+        '    And these rows exist in the table "orders":\n'
+        "      | ref    | customer | sku   | quantity | status |\n"
+        "      | OURS-1 | alice    | SKU-1 | 1        | NEW    |\n"
+        '    Then within 60 seconds the table "orders" should contain:\n'
+        "      | customer |\n      | nobody   |\n",
+    )
+    process = start_run(project, "--no-report", killed, env={"INTERLOCK_ENV": "scratch"})
+    wait_until(lambda: ("OURS-1", "alice") in orders(port, "shop"), process, "the order was seeded")
+    add_order(port, "shop", "OURS-2", "alice")  # as if the system under test made it
+    family = [process.pid] + [c.pid for c in psutil.Process(process.pid).children(recursive=True)]
+    for pid in family:  # no chance to clean up: both orders stay
+        os.kill(pid, signal.SIGKILL)
+    process.wait()
+
+    reading = write_feature(project, "next.feature", '    Given the "orders" service\n')
+    shared = interlock(project, "run", "--no-report", reading, env={"INTERLOCK_ENV": "shared"})
+    assert shared.returncode == 0, shared.stdout + shared.stderr
+    assert "swept" not in shared.stderr, shared.stderr
+    assert orders(port, "shop_live") == live  # Alice's real orders are still there
+    kept = (
+        "kept 2 journal entries (a row of orders where ref='OURS-1', customer='alice',"
+        " sku='SKU-1', quantity='1', status='NEW'; rows of orders where customer='alice')"
+        f" for environment scratch (database shop at 127.0.0.1:{port}/shop): not this run's"
+        " environment (shared); run interlock with --env scratch to sweep them; they are in "
+    )
+    assert shared.stderr.count(kept) == 1, shared.stderr  # two sweeps, said once
+
+    home = interlock(project, "run", "--no-report", reading, env={"INTERLOCK_ENV": "scratch"})
+    assert home.returncode == 0, home.stdout + home.stderr
+    assert "swept 2 row(s) left behind by a run that ended without cleaning up" in home.stderr
+    assert "kept" not in home.stderr, home.stderr
+    assert orders(port, "shop") == [("OURS-0", "carol")]
+    assert orders(port, "shop_live") == live
+    assert not list((project / ".interlock" / "journal").glob("*.jsonl"))
+
+
+def test_a_killed_local_run_is_not_swept_into_the_next_environments_database(
+    project: Path, shared_server: mariadb.RunningServer
+) -> None:
+    """The issue's own steps: kill -9 a `local` run, then run an environment whose `shop`
+    is external and not disposable. The killed run's embedded server went with its
+    environment, and its rows with it: its entries are closed, nothing is deleted."""
+    import psutil
+
+    port = shared_server.port
+    (project / "config" / "mine.yaml").write_text(
+        ENVIRONMENT.format(port=port, schema="shop_live", disposable="false")
+    )
+    for ref in ("LIVE-1", "LIVE-2"):
+        add_order(port, "shop_live", ref, "alice")
+    live = orders(port, "shop_live")
+
+    def seeded() -> bool:
+        try:
+            return "SEED-" in str(snapshot(project)["products"])
+        except (OSError, ValueError, KeyError, pymysql.MySQLError):
+            return False  # the environment is not up yet
+
+    killed = write_feature(
+        project,
+        "killed.feature",
+        '    Given rows of the table "orders" where "customer" is "alice" are removed after'
+        " the scenario\n" + SEED + '    Then within 60 seconds the table "orders" should contain:\n'
+        "      | customer |\n      | nobody   |\n",
+    )
+    process = start_run(project, "--no-report", killed)  # local: everything embedded
+    wait_until(seeded, process, "the row was seeded")
+    family = [process.pid] + [c.pid for c in psutil.Process(process.pid).children(recursive=True)]
+    for pid in family:
+        os.kill(pid, signal.SIGKILL)
+    process.wait()
+
+    reading = write_feature(project, "next.feature", '    Given the "orders" service\n')
+    mine = interlock(project, "run", "--no-report", reading, env={"INTERLOCK_ENV": "mine"})
+    assert mine.returncode == 0, mine.stdout + mine.stderr
+    assert "swept" not in mine.stderr, mine.stderr
+    assert orders(port, "shop_live") == live
+    assert "closed 2 journal entries (a row of products where sku='SEED-" in mine.stderr
+    assert "for environment local (database shop at 127.0.0.1:" in mine.stderr
+    assert "that embedded server and its data are gone, and the rows with them" in mine.stderr
+    assert not list((project / ".interlock" / "journal").glob("*.jsonl"))

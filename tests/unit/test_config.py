@@ -396,7 +396,7 @@ def test_a_secret_given_by_an_override_is_never_repeated(tmp_path: Path) -> None
     message = problems(
         root, environ={"TOKEN": "tok-1"}, overrides=["credentials.clerk.basic=s3cr3t-value"]
     )
-    assert "override 'credentials.clerk.basic=...': credentials.clerk.basic must be" in message
+    assert "override 'credentials.clerk.basic=*****': credentials.clerk.basic must be" in message
     assert "s3cr3t-value" not in message
 
 
