@@ -28,6 +28,13 @@ CATEGORIES = [
         r"|environment is unhealthy|not reachable).*",
     },
     {
+        "name": "No result",
+        "description": "Selected for the run, but no result came back: its worker ended"
+        " early or the run was interrupted. The run does not pass.",
+        "matchedStatuses": ["broken"],
+        "messageRegex": r"(?s)no result: .*",
+    },
+    {
         "name": "Product defects",
         "description": "A check failed: the product did not do what the scenario expects.",
         "matchedStatuses": ["failed"],

@@ -30,11 +30,13 @@ from interlock import (
     leftovers,
     lint,
     report,
+    run_lock,
     scaffold,
     secret_scan,
     signoff,
     stack,
 )
+from interlock.allure_formatter import RESULTS_FOLDER
 from interlock.config import Config, find_root, load_config
 from interlock.db import Databases
 from interlock.errors import ExitCode, InterlockError
@@ -64,7 +66,7 @@ from interlock.workers import (
     run_batches,
 )
 
-RESULTS = "allure-results"
+RESULTS = RESULTS_FOLDER
 HTML = "allure-report"
 JUNIT = "junit"
 JUNIT_FILE = "junit.xml"
@@ -164,6 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _after_leak_scans(int(ExitCode.COULD_NOT_RUN))
     finally:
         _forget_learned_secrets()
+        run_lock.release_all()  # what a command took (see _take)
 
 
 def _debug(args: argparse.Namespace) -> None:
@@ -257,6 +260,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise SelectionError(
             f"--workers {args.workers}: at least one worker is needed", hint="use --workers 1"
         )
+    lock = _take(config.state_dir, "run")
     _check_outputs(config, html=not args.no_report)
     if not args.no_lint:
         problems = _lint(config, args.paths)
@@ -278,7 +282,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     _owe_leak_scan(config, learn=True)
     leftovers.clear(config.state_dir)
 
-    supervisor = Supervisor()
+    supervisor = Supervisor(on_start=lock.add_worker)
     handlers = {s: signal.signal(s, supervisor) for s in (signal.SIGINT, signal.SIGTERM)}
     behave = BehaveCommand(
         root=config.root,
@@ -298,7 +302,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         acquired = stack.acquire(config, report=say)
         runtime = acquired.runtime
-        _sweep(config, runtime, said)  # what an earlier run killed mid-scenario left behind
+        # What an earlier run killed mid-scenario left behind: services, then rows.
+        for line in stack.stop_worker_processes(runtime):
+            say(f"stopped {line}: a worker that was killed had left it running")
+        _sweep(config, runtime, said)
         codes = _execute(
             scenarios, args.workers, behave, supervisor, results, previous, config.run.flaky_retries
         )
@@ -316,12 +323,21 @@ def cmd_run(args: argparse.Namespace) -> int:
         shutil.rmtree(behave.lists_dir, ignore_errors=True)
     try:
         junit.merge_parts(behave.junit_parts, junit_dir / JUNIT_FILE)
+        # Every selected scenario must have reported: one that did not is a failure.
+        interrupted = supervisor.signal is not None
+        report.record_missing(results, scenarios, interrupted, Masker(config.secrets).mask)
         summary = report.read_results(results)
         history.save(history_dir, summary, previous)
         return _finish(config, summary, codes, supervisor.signal, args.no_report, started, runtime)
     finally:
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
+
+
+def _take(state_dir: Path, command: str) -> run_lock.RunLock:
+    """One run per checkout: this command holds it until it returns (released in main),
+    or stops here, having written nothing, when another one does (exit 2)."""
+    return run_lock.take(state_dir, f"interlock {command}", say)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -520,9 +536,10 @@ def _finish(
             "cleanup was incomplete: this run may have left data behind:\n  - "
             + "\n  - ".join(left)
         )
+    _say_missing(summary, config.reports_dir / "logs" / "workers", signum is not None)
     if signum is not None:
         return int(ExitCode.INTERRUPTED)
-    if not summary.outcomes:
+    if not summary.reported:
         say("behave stopped before any scenario ran (see its message above)")
         return int(ExitCode.COULD_NOT_RUN)
     if left:
@@ -530,9 +547,29 @@ def _finish(
     if leaks:
         return int(ExitCode.FAILED)
     if crashed:
-        say(f"a worker exited abnormally (exit codes {crashed}); see reports/logs/workers/")
+        logs = config.reports_dir / "logs" / "workers"
+        say(f"a worker exited abnormally (exit codes {crashed}); see {logs}/")
         return int(ExitCode.FAILED)
     return int(ExitCode.FAILED if summary.verdict_failures else ExitCode.PASSED)
+
+
+def _say_missing(summary: report.Summary, logs: Path, interrupted: bool, limit: int = 20) -> None:
+    """Name the selected scenarios that reported no result (each also fails the run)."""
+    missing = summary.missing
+    if not missing:
+        return
+    lines = [f"{o.location}  {o.name}" for o in missing[:limit]]
+    if len(missing) > limit:
+        lines.append(f"... and {len(missing) - limit} more")
+    why = (
+        "the run was interrupted before they ran"
+        if interrupted
+        else f"so this run cannot pass; a worker's output or its log in {logs}/ says why"
+    )
+    say(
+        f"{len(missing)} selected scenario(s) reported no result ({why}):\n  - "
+        + "\n  - ".join(lines)
+    )
 
 
 # -- lint -----------------------------------------------------------------------------------
@@ -596,6 +633,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
     """Combine the reports folders of sharded runs into this project's reports."""
     started = time.monotonic()
     config = load_config(env=args.env, overrides=args.set)
+    _take(config.state_dir, "merge")
     results = config.reports_dir / RESULTS
     sources = [Path(folder).resolve() for folder in args.folders]
     for source in sources:
@@ -627,6 +665,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
 def cmd_signoff(args: argparse.Namespace) -> int:
     """The sign-off pack of the last run (or merge); exit 0 ACCEPTED, 1 NOT ACCEPTED."""
     config = load_config(env=args.env, overrides=args.set)
+    _take(config.state_dir, "signoff")  # a run under way has half its results
     results = config.reports_dir / RESULTS
     if not any(results.glob("*-result.json")):
         raise SelectionError(
@@ -648,6 +687,7 @@ def cmd_signoff(args: argparse.Namespace) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     """One line per service, credentials, contract and database; exit 0 when all are ok."""
     config = load_config(env=args.env, overrides=args.set)
+    _take(config.state_dir, "doctor")  # it may start an environment, and stop it
     acquired = stack.acquire(config, report=say, check_health=False)
     try:
         checks = list(doctor.run(config, acquired.runtime, Masker(config.secrets)))
@@ -667,6 +707,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def cmd_up(args: argparse.Namespace) -> int:
     config = load_config(env=args.env, overrides=args.set)
+    _take(config.state_dir, "up")
     acquired = stack.acquire(config, owner_pid=stack.DETACHED, report=say)
     runtime = acquired.runtime
     if not acquired.owned:
@@ -681,6 +722,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 def cmd_down() -> int:
     state_dir = _state_dir(find_root())
+    _take(state_dir, "down")
     with environment_lock(state_dir):
         runtime = read_runtime(state_dir)
         if runtime is None:
@@ -705,12 +747,14 @@ def _state_dir(root: Path) -> Path:
 
 def cmd_report(args: argparse.Namespace) -> int:
     config = load_config(env=args.env, overrides=args.set)
+    _take(config.state_dir, "report")
     _owe_leak_scan(config, config.reports_dir / HTML)
     built, message = report.build_html(
         config, config.reports_dir / RESULTS, config.reports_dir / HTML
     )
     print(f"report: {message}" if built else f"interlock: {message}")
     if built and args.serve:
+        run_lock.release_all()  # serving writes nothing: a run may rebuild meanwhile
         return report.serve(config, config.reports_dir / HTML)
     return int(ExitCode.PASSED if built else ExitCode.COULD_NOT_RUN)
 
