@@ -3,6 +3,9 @@
 Exit codes: 0 every scenario passed, 1 a scenario failed, 2 the suite could not run
 (bad config or usage, environment down), 3 a cleanup failed (data may be left
 behind), 130 interrupted.
+
+This module parses and prints; ``interlock.run`` runs the suite and decides the exit
+code (``run.exit_code``, pure: the precedence of these codes is in its docstring).
 """
 
 from __future__ import annotations
