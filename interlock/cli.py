@@ -482,7 +482,7 @@ def cmd_lsp(args: argparse.Namespace) -> int:
     """The language server (docs/editor.md); pygls is imported only here."""
     from interlock import lsp
 
-    return lsp.serve(env=args.env)
+    return lsp.serve(env=args.env, overrides=args.set)
 
 
 # -- merge ----------------------------------------------------------------------------------

@@ -441,7 +441,7 @@ class Project:
     notes: list[str] = field(default_factory=list)  # shown to the user once
 
     @classmethod
-    def load(cls, start: Path, env: str | None = None) -> Project:
+    def load(cls, start: Path, env: str | None = None, overrides: Sequence[str] = ()) -> Project:
         from interlock.config import find_root, load_config
         from interlock.errors import InterlockError
 
@@ -454,7 +454,7 @@ class Project:
         requirement_tag = None
         features = root / "features"
         try:
-            config = load_config(root, env=env)
+            config = load_config(root, env=env, overrides=overrides)
             features = config.features_dir
             if config.report.require_requirement_tag:
                 requirement_tag = config.report.requirement_tag
@@ -751,7 +751,7 @@ def _version() -> str:
         return "0"
 
 
-def serve(env: str | None = None) -> int:
+def serve(env: str | None = None, overrides: Sequence[str] = ()) -> int:
     """Run the server on stdin/stdout until the editor says exit (or closes the pipe)."""
     logging.basicConfig(
         level=logging.WARNING, stream=sys.stderr, format="interlock lsp: %(message)s"
@@ -765,7 +765,7 @@ def serve(env: str | None = None) -> int:
     os.close(devnull)
     sys.stdout = sys.stderr
     state = _State()
-    server = create_server(lambda start: Project.load(start, env), state)
+    server = create_server(lambda start: Project.load(start, env, overrides), state)
     try:
         server.start_io(protocol_in, protocol_out)
     finally:

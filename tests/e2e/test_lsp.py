@@ -244,3 +244,18 @@ def test_steps_that_do_not_load_leave_a_server_that_checks_syntax(project: Path)
         code = client.close()
     assert client.garbage == []
     assert code == 0
+
+
+def test_the_server_ends_when_the_editor_goes_away(project: Path) -> None:
+    client = LspClient(project)
+    try:
+        client.initialize(project)
+        uri = uri_of(project, "x.feature")
+        client.open(uri, FEATURE)
+        client.diagnostics(uri, 1)
+        assert client.process.stdin is not None
+        client.process.stdin.close()  # the editor died: no shutdown, no exit
+        assert client.process.wait(timeout=30) == 1  # LSP: ending without shutdown is 1
+    finally:
+        client.close()
+    assert client.garbage == []
