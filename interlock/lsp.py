@@ -101,6 +101,44 @@ def step_at(lines: Sequence[str], row: int) -> StepLine | None:
     return None
 
 
+_EXAMPLES = re.compile(r"^\s*(Examples|Scenarios)\s*:")
+
+
+def outline_values(lines: Sequence[str], row: int) -> dict[str, str]:
+    """For a step of a Scenario Outline on line ``row``: each Examples column with its
+    first value (lint checks an Outline's steps with them too); else nothing."""
+    headings: list[str] | None = None
+    examples = False
+    fence: str | None = None
+    for line in lines[row + 1 :]:
+        stripped = line.strip()
+        if fence is not None:
+            fence = None if stripped.startswith(fence) else fence
+            continue
+        if stripped.startswith(('"""', "```")):
+            fence = stripped[:3]
+        elif _EXAMPLES.match(line):
+            examples = True
+        elif _SECTION.match(line):
+            break  # the next scenario: this one has no Examples
+        elif examples and stripped.startswith("|"):
+            cells = [cell.strip() for cell in stripped.strip("|").split("|")]
+            if headings is None:
+                headings = cells
+            else:
+                return dict(zip(headings, cells, strict=False))
+    return {}
+
+
+def with_examples(text: str, lines: Sequence[str], row: int) -> str:
+    """A step's text with its Outline placeholders (``<count>``) filled from the Examples."""
+    if "<" not in text:
+        return text
+    for name, value in outline_values(lines, row).items():
+        text = text.replace(f"<{name}>", value)
+    return text
+
+
 # -- what the server knows of each step definition -------------------------------------------
 
 
@@ -215,7 +253,10 @@ class StepIndex:
         """The phrasing a step's text matches (lint's own matching), or None."""
         if self.library is None:
             return None
-        found = self.library.matches(text)
+        try:
+            found = self.library.matches(text)
+        except Exception:  # a step type that raises: lint reports it; here, no match
+            return None
         if not found:
             return None
         return self.by_matcher.get((id(found[0]), found[0].pattern))
@@ -226,7 +267,10 @@ class StepIndex:
         if phrase is None:
             if self.library is None:
                 return None
-            near = self.library.suggestions(text)
+            try:
+                near = self.library.suggestions(text)
+            except Exception:
+                near = []
             hint = "".join(f"\n- `{s}`" for s in near)
             return "**No step matches this text.**" + (f" Did you mean:{hint}" if hint else "")
         info = phrase.help
@@ -339,12 +383,14 @@ class _Parameter:
     words: tuple[str, ...]  # a type that is a choice of words (``GET|POST|...``): the words
 
     def accepts(self, text: str, last: bool) -> bool:
-        """Whether ``text`` can be this parameter's value (``last``: still being typed)."""
-        if self.regex.fullmatch(text):
+        """Whether ``text`` can be this parameter's value (``last``: still being typed); an
+        Outline's ``<placeholder>`` can be any."""
+        if self.regex.fullmatch(text) or _PLACEHOLDER.fullmatch(text):
             return True
         return last and (not text or any(w.startswith(text) for w in self.words))
 
 
+_PLACEHOLDER = re.compile(r"<[^<>]+>")
 _BUILTIN = {"d": r"-?\d+", "w": r"\w+", "": r".+?"}  # parse's own format types we may meet
 
 
@@ -668,6 +714,7 @@ def create_server(load: Callable[[Path], Project], state: _State | None = None) 
             return t.CompletionList(is_incomplete=False, items=[])
         line = lines[params.position.line]
         typed = line[step.start : column]
+        gap = "" if line[: step.start].endswith((" ", "\t")) else " "  # "When|" gets a space
         where = text_range(document, lines, params.position.line, step.start, column)
         items = []
         choices = state.project.index.complete(typed, step.step_type)
@@ -684,7 +731,7 @@ def create_server(load: Callable[[Path], Project], state: _State | None = None) 
                     filter_text=phrase.phrase,
                     sort_text=f"{rank:04d}",
                     insert_text_format=t.InsertTextFormat.Snippet,
-                    text_edit=t.TextEdit(range=where, new_text=text),
+                    text_edit=t.TextEdit(range=where, new_text=gap + text),
                 )
             )
         return t.CompletionList(is_incomplete=True, items=items)
@@ -695,7 +742,7 @@ def create_server(load: Callable[[Path], Project], state: _State | None = None) 
         if found is None or not found[0].text:
             return None
         step, _, document, lines = found
-        text = state.project.index.hover(step.text)
+        text = state.project.index.hover(with_examples(step.text, lines, params.position.line))
         if text is None:
             return None
         row = params.position.line
@@ -709,7 +756,8 @@ def create_server(load: Callable[[Path], Project], state: _State | None = None) 
         found = step_under(params.text_document.uri, params.position)
         if found is None or not found[0].text:
             return None
-        where = state.project.index.definition(found[0].text)
+        text = with_examples(found[0].text, found[3], params.position.line)
+        where = state.project.index.definition(text)
         if where is None or not where[0]:
             return None
         file, line = where

@@ -127,7 +127,7 @@ def test_the_server_survives_any_text(server: LspClient, project: Path) -> None:
         lines = max(1, len(text.splitlines()))
         for diagnostic in diagnostics:
             assert 0 <= diagnostic["range"]["start"]["line"] < lines + 1, (what, diagnostic)
-        for line in range(3):  # asking about any line of it is fine too
+        for line in range(5):  # asking about any line of it is fine too
             for method in ("completion", "hover", "definition"):
                 server.at(f"textDocument/{method}", uri, line, 5)
         if what == "a product the shop does not sell":  # lint failed on it (issue 17)
@@ -259,3 +259,27 @@ def test_the_server_ends_when_the_editor_goes_away(project: Path) -> None:
     finally:
         client.close()
     assert client.garbage == []
+
+
+def test_outline_steps_and_a_bare_keyword(server: LspClient, project: Path) -> None:
+    uri = uri_of(project, "outline.feature")
+    server.open(
+        uri,
+        "Feature: F\n  @REQ-1\n  Scenario Outline: Refusing <count> lamps\n"
+        "    Given the shop has 1 desk lamp in stock\n"
+        "    When Dora orders <count> desk lamps\n"
+        "    Then\n\n"
+        "    Examples:\n      | count |\n      | 2     |\n",
+    )
+    (problem,) = server.diagnostics(uri, 1)  # only the bare "Then": the outline step is known
+    assert problem["range"]["start"]["line"] == 5
+    hover = server.at("textDocument/hover", uri, 4, 12)
+    assert hover["contents"]["value"].startswith("**<customer> orders <count> <product>**")
+    where = server.at("textDocument/definition", uri, 4, 12)
+    assert where["uri"].endswith("/steps/shop_steps.py")
+    completion = server.at("textDocument/completion", uri, 5, len("    Then"))
+    edits = {item["label"]: item["textEdit"]["newText"] for item in completion["items"]}
+    assert (
+        edits["the response status should be <status>"]
+        == " the response status should be ${1:status}"
+    )

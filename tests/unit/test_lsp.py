@@ -284,3 +284,46 @@ def test_without_a_project_only_syntax_is_checked(tmp_path: Path) -> None:
     (problem,) = alone.diagnose(path, "Scenario: S\n")
     assert str(problem).startswith("x.feature:1: error: not valid Gherkin")
     assert alone.index.complete("I se") == []
+
+
+# -- outlines ---------------------------------------------------------------------------------
+
+OUTLINE = lsp.split_lines(
+    "Feature: F\n"
+    "  Scenario Outline: Refusing <count>\n"
+    "    When Dora orders <count> desk lamps\n"
+    '      """\n      Scenario: not a section\n      """\n'
+    "    Then the response status should be <status>\n\n"
+    "    Examples: too many\n"
+    "      | count | status |\n"
+    "      | 2     | 409    |\n"
+    "      | 3     | 409    |\n"
+    "  Scenario: plain\n"
+    "    When Dora orders <count> desk lamps\n"
+)
+
+
+def test_an_outline_step_is_read_with_its_first_example() -> None:
+    assert lsp.outline_values(OUTLINE, 2) == {"count": "2", "status": "409"}
+    assert lsp.with_examples("Dora orders <count> desk lamps", OUTLINE, 2) == (
+        "Dora orders 2 desk lamps"
+    )
+    assert lsp.outline_values(OUTLINE, 14) == {}  # a scenario after the Outline has none
+    assert lsp.with_examples("the <x> stays", OUTLINE, 14) == "the <x> stays"
+
+
+def test_hover_and_definition_of_an_outline_step(project: lsp.Project) -> None:
+    text = lsp.with_examples("Dora orders <count> desk lamps", OUTLINE, 2)
+    assert (project.index.hover(text) or "").startswith("**<customer> orders <count> <product>**")
+    assert project.index.definition(text) is not None
+    assert (project.index.hover("Dora orders <count> desk lamps") or "").startswith(
+        "**No step matches"
+    )  # unfilled, <count> is no whole number
+
+
+def test_completion_accepts_an_outline_placeholder_for_any_parameter(
+    project: lsp.Project,
+) -> None:
+    assert [s for _, s in project.index.complete("Dora orders <count> desk")] == [
+        "${1:Dora} orders ${2:<count>} ${3:desk}"
+    ]
