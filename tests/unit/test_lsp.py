@@ -327,3 +327,20 @@ def test_completion_accepts_an_outline_placeholder_for_any_parameter(
     assert [s for _, s in project.index.complete("Dora orders <count> desk")] == [
         "${1:Dora} orders ${2:<count>} ${3:desk}"
     ]
+
+
+def test_lint_text_lints_as_the_file_would(project: lsp.Project, tmp_path: Path) -> None:
+    from interlock.lint import lint, lint_text
+
+    assert project.library is not None
+    text = (
+        "Feature: F\n  Scenario: S\n    Then the respons status should be 200\n"
+        '    And the response field "id" should be "${nobody}"\n  Scenario: S\n'
+    )
+    path = tmp_path / "features" / "x.feature"
+    path.parent.mkdir()
+    path.write_text("Feature: something else entirely\n")  # the editor's text wins
+    in_memory = lint_text(tmp_path, path, text, project.library)
+    path.write_text(text)
+    assert in_memory == lint(tmp_path, [path], project.library)
+    assert len(in_memory) == 3
