@@ -15,7 +15,7 @@ from pathlib import Path
 
 from interlock import __version__
 from interlock.config import Config
-from interlock.masking import Masker
+from interlock.masking import Masker, without_password
 from interlock.runtime import Runtime
 
 CATEGORIES = [
@@ -26,6 +26,13 @@ CATEGORIES = [
         "matchedStatuses": ["failed", "broken"],
         "messageRegex": r"(?s).*(is not reachable|could not connect|timed out|Connection refused"
         r"|environment is unhealthy|not reachable).*",
+    },
+    {
+        "name": "No result",
+        "description": "Selected for the run, but no result came back: its worker ended"
+        " early or the run was interrupted. The run does not pass.",
+        "matchedStatuses": ["broken"],
+        "messageRegex": r"(?s)no result: .*",
     },
     {
         "name": "Product defects",
@@ -50,7 +57,7 @@ def environment_table(config: Config, runtime: Runtime | None) -> dict[str, str]
     }
     if runtime is not None:
         for name, service in sorted(runtime.services.items()):
-            table[f"service.{name}"] = service.url
+            table[f"service.{name}"] = without_password(service.url)
         for name, db in sorted(runtime.databases.items()):
             table[f"database.{name}"] = f"{db.host}:{db.port}/{db.database}"
     return table

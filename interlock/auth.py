@@ -18,7 +18,7 @@ from typing import Any
 
 import requests
 
-from interlock import fields
+from interlock import bodies, fields
 from interlock.config import Credentials, HttpSettings, LoginSpec, OAuth2Spec
 from interlock.errors import ScenarioInputError
 from interlock.evidence import attach_text
@@ -61,9 +61,10 @@ def auth_headers(credentials: Credentials | None, ctx: TokenContext) -> dict[str
     if credentials.bearer:
         return {"Authorization": f"Bearer {credentials.bearer}"}
     if credentials.basic:
-        return {"Authorization": requests.auth._basic_auth_str(*credentials.basic)}
+        basic = credentials.basic
+        return {"Authorization": requests.auth._basic_auth_str(basic.username, basic.password)}
     if credentials.header:
-        return {credentials.header[0]: credentials.header[1]}
+        return {credentials.header.name: credentials.header.value}
     if credentials.login or credentials.oauth2:
         return {"Authorization": f"Bearer {_token(credentials, ctx)}"}
     return {}
@@ -136,7 +137,18 @@ def _call(
     try:
         options = ctx.settings.request_options()
         timeout = options.pop("timeout")  # spelled out: ruff's S113 checks every call has one
-        response = requests.request(method, url, timeout=timeout, **options, **kwargs)
+        response = requests.request(method, url, timeout=timeout, stream=True, **options, **kwargs)
+        bodies.read(response, ctx.settings.max_body_bytes)
+    except (bodies.BodyTooLarge, bodies.ProtocolBroken) as exc:
+        broke = isinstance(exc, bodies.ProtocolBroken)
+        raise ScenarioInputError(
+            ctx.masker.mask(
+                f"credentials {name!r}: the answer to the {kind} call {method} {url}"
+                + (f" broke the HTTP protocol: {exc}" if broke else f" was {exc}")
+            ),
+            hint=f"check credentials.{name}.{kind}: does it name the token endpoint?"
+            + ("" if broke else f" (or raise {bodies.LIMIT_KEY})"),
+        ) from None
     except requests.RequestException as exc:
         raise ScenarioInputError(
             ctx.masker.mask(
@@ -149,7 +161,7 @@ def _call(
         raise ScenarioInputError(
             ctx.masker.mask(
                 f"credentials {name!r}: the {kind} call {method} {url} answered"
-                f" {response.status_code}: {response.text[:_ANSWER_LIMIT]}"
+                f" {response.status_code}: {ctx.masker.mask(response.text)[:_ANSWER_LIMIT]}"
             ),
             hint=f"check credentials.{name}.{kind} in the config (client, user, secret)",
         )
@@ -158,7 +170,12 @@ def _call(
 
 def _json_answer(name: str, kind: str, method: str, url: str, response: requests.Response) -> Any:
     try:
-        return response.json()
+        return bodies.parse_json(response.content)
+    except bodies.TooDeep as exc:
+        raise ScenarioInputError(
+            f"credentials {name!r}: the {kind} call {method} {url} answered {exc}",
+            hint=f"check credentials.{name}.{kind}: does it name the token endpoint?",
+        ) from None
     except ValueError:
         raise ScenarioInputError(
             f"credentials {name!r}: the {kind} call {method} {url} did not answer JSON"

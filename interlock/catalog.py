@@ -115,7 +115,7 @@ def _explanation(doc: str | None) -> str:
 def _steps_of(path: Path, root: Path) -> list[tuple[str, str]]:
     try:
         feature = parse_file(str(path))
-    except ParserError:
+    except (ParserError, UnicodeDecodeError, OSError):  # lint names such a file
         return []
     if feature is None:
         return []

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from interlock.errors import ScenarioInputError
+from interlock.errors import ScenarioInputError, excerpt
 from interlock.exchange import Exchange
 from interlock.payloads import shown
 
@@ -86,7 +86,15 @@ def check_response(document: Path, base_url: str, exchange: Exchange) -> Verdict
     errors = api.iter_response_errors(
         RequestsOpenAPIRequest(request), RequestsOpenAPIResponse(exchange.response)
     )
-    return Verdict(shown(document), operation, status, _violations(errors, status))
+    try:
+        violations = _violations(errors, status)
+    except RecursionError:  # the engine recurses per level of the body
+        exchange.json()  # JSON nested too deep: that failure, with the request
+        raise AssertionError(
+            f"the response is nested too deep to check against {shown(document)}\n"
+            f"{exchange.describe()}"
+        ) from None
+    return Verdict(shown(document), operation, status, violations)
 
 
 def load_openapi(document: Path) -> OpenAPI:
@@ -104,7 +112,7 @@ def load_openapi(document: Path) -> OpenAPI:
         except Exception as exc:  # the libraries raise many kinds for a broken document
             raise ScenarioInputError(
                 f"the OpenAPI document {shown(document)} is not valid: "
-                f"{_cut(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)}",
+                f"{excerpt(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)}",
                 hint="fix the document; any OpenAPI 3.0/3.1 validator points at the problem",
             ) from None
     return _documents[document]
@@ -360,7 +368,7 @@ def _validator(schema_text: str, source: str) -> Validator:
     except jsonschema.SchemaError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "the top level"
         raise ScenarioInputError(
-            f"{source} is not a valid JSON schema: {_cut(exc.message)} (at {where})",
+            f"{source} is not a valid JSON schema: {excerpt(exc.message)} (at {where})",
             hint="check the schema against its $schema draft (default: the latest)",
         ) from None
     validator: Validator = cls(schema, format_checker=cls.FORMAT_CHECKER)

@@ -25,8 +25,12 @@ from interlock.evidence import attach_text
 from interlock.journal import Journal
 from interlock.masking import Masker
 from interlock.runtime import DatabaseEndpoint, Runtime
+from interlock.sql_guard import require_read_only
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+# Run on every connect (a reconnect included) to a database not marked disposable: the
+# server then refuses writes and DDL (error 1792) whatever statement reaches it.
+READ_ONLY_SESSION = "SET SESSION TRANSACTION READ ONLY"
 EVIDENCE_ROWS = 200
 
 
@@ -47,7 +51,8 @@ def quote_name(name: str) -> str:
 @dataclass
 class Database:
     """One configured database, connected lazily, in autocommit mode so every read
-    sees the latest committed data (no stale REPEATABLE-READ snapshot)."""
+    sees the latest committed data (no stale REPEATABLE-READ snapshot). A database not
+    marked disposable is connected read-only."""
 
     name: str
     endpoint: DatabaseEndpoint
@@ -78,6 +83,7 @@ class Database:
                     charset="utf8mb4",
                     cursorclass=pymysql.cursors.DictCursor,
                     ssl_disabled=ep.host in LOOPBACK,
+                    init_command=None if self.settings.disposable else READ_ONLY_SESSION,
                 )
             except pymysql.MySQLError as exc:
                 waited = time.monotonic() - started
@@ -93,34 +99,59 @@ class Database:
         return self._connection
 
     def query(
-        self, sql: str, params: Sequence[Any] = (), evidence: bool = True
+        self, sql: str, params: Sequence[Any] | None = (), evidence: bool = True
     ) -> list[dict[str, Any]]:
         """Run one statement with bound parameters; returns its rows as dicts.
 
-        ``evidence`` attaches the statement, its parameters and its rows to the report;
-        interlock's own schema look-ups leave it off.
+        ``params=None`` runs ``sql`` as it is (no ``%`` formatting). ``evidence``
+        attaches the statement, its parameters and its rows to the report; interlock's
+        own schema look-ups leave it off.
         """
         try:
             with self._cursor() as cursor:
-                cursor.execute(sql, tuple(params))
+                cursor.execute(sql, None if params is None else tuple(params))
                 rows = list(cursor.fetchall())
         except pymysql.MySQLError as exc:
             raise AssertionError(
                 self.masker.mask(
                     f"query failed on {self.name!r}: {describe_error(exc)}\n  {sql}\n"
-                    f"  parameters: {list(params)}"
+                    f"  parameters: {list(params or ())}"
                 )
             ) from None
         if evidence:
-            self._evidence(sql, params, rows)
+            self._evidence(sql, params or (), rows)
         return rows
+
+    def read(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Run a statement a scenario wrote, refused unless it is one read-only statement
+        (:mod:`interlock.sql_guard`), on any database.
+
+        It is checked as written, then as the server will read it with its values bound
+        (a value placed inside a comment or quotes could change that reading); what
+        runs is exactly the text checked last.
+        """
+        require_read_only(sql, self.name)
+        bound = self.connection.cursor().mogrify(sql, tuple(params))
+        try:
+            require_read_only(bound, self.name)
+        except ScenarioInputError as exc:
+            raise ScenarioInputError(
+                self.masker.mask(
+                    f"{exc.message}\n  (with its values bound: a value inside a comment or"
+                    " quoted text changed how the server reads the query)"
+                ),
+                exc.hint,
+            ) from None
+        return self.query(bound, None)
 
     def execute(self, sql: str, params: Sequence[Any] | None = ()) -> tuple[int, int]:
         """Run one writing statement; returns (rows affected, last insert id).
 
         pymysql errors propagate: callers turn them into messages that name the
-        user's own input (the table row, the script line).
+        user's own input (the table row, the script line). Callers refuse a database
+        not marked disposable first, with words of their own; this is the backstop.
         """
+        self.require_disposable("run a writing statement")
         with self._cursor() as cursor:
             affected = cursor.execute(sql, None if params is None else tuple(params))
             last_id = int(cursor.lastrowid or 0)

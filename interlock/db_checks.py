@@ -58,8 +58,10 @@ def row_count_is(
 def query_returns(
     db: Database, sql: str, params: Sequence[object], expected: Sequence[dict[str, str]]
 ) -> None:
-    """The query's rows equal the expected rows, in order, on the expected columns."""
-    rows = db.query(sql, params)
+    """The query's rows equal the expected rows, in order, on the expected columns.
+
+    Only one read-only statement is run, on any database: writes belong in SQL scripts."""
+    rows = db.read(sql, params)
     columns = _columns(expected)
     problems = []
     if len(rows) != len(expected):

@@ -7,6 +7,10 @@ step and says what to do; ``str(error)`` is complete and never needs a traceback
 from __future__ import annotations
 
 import enum
+import re
+
+EXCERPT = 200  # characters of a file an error message may quote: enough to find the spot
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class ExitCode(enum.IntEnum):
@@ -72,3 +76,25 @@ def describe_error(exc: BaseException) -> str:
     if len(args) >= 2:
         return f"({args[0]}) {args[1]}"
     return str(exc)
+
+
+def excerpt(text: str, limit: int = EXCERPT) -> str:
+    """At most ``limit`` characters of ``text`` on one line, cut with ``...``.
+
+    An error that quotes a file it could not parse quotes only this much of it: the
+    file may not be what its name says, and the error lands in reports."""
+    flat = " ".join(_CONTROL.sub(" ", text).split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def excerpt_at(line: str, column: int, width: int = 80) -> tuple[str, int]:
+    """A window of ``width`` characters of ``line`` around the 1-based ``column``, cut
+    with ``...`` where it is, and the column of the same character in the window.
+    Control characters become spaces, so a caret below still lines up."""
+    line = _CONTROL.sub(" ", line)
+    if len(line) <= width:
+        return line, column
+    start = max(0, min(column - 1 - width // 2, len(line) - width))
+    prefix = "..." if start else ""
+    suffix = "..." if start + width < len(line) else ""
+    return prefix + line[start : start + width] + suffix, column - start + len(prefix)

@@ -7,7 +7,6 @@ headers never appear.
 
 from __future__ import annotations
 
-import json
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from typing import Any
 
 import requests
 
+from interlock import bodies
 from interlock.masking import Masker
 
 FAILURE_BODY_LIMIT = 1500  # characters of the response body a failure message shows
@@ -55,7 +55,12 @@ class Exchange:
                     f" {content_type})\n{self.describe()}"
                 )
             try:
-                self._json = json.loads(self.response.content)
+                self._json = bodies.parse_json(self.response.content)
+            except bodies.TooDeep as exc:
+                raise AssertionError(
+                    f"the response body is {exc}, more than interlock compares (Content-Type:"
+                    f" {content_type})\n{self.describe()}"
+                ) from None
             except (ValueError, UnicodeDecodeError):
                 raise AssertionError(
                     f"the response body is not JSON (Content-Type: {content_type})\n"
@@ -70,7 +75,7 @@ class Exchange:
             f"request:  {self.method} {self.url}",
             f"response: {response.status_code} {response.reason} in {self.elapsed_ms:.0f} ms,"
             f" Content-Type: {response.headers.get('Content-Type', '(none)')}",
-            f"body:     {cut(self.text, FAILURE_BODY_LIMIT) or '(empty)'}",
+            f"body:     {cut(self.text, FAILURE_BODY_LIMIT, self.masker) or '(empty)'}",
             f"reproduce: {curl(self.method, self.url, self.headers, self.body, self.masker)}",
         ]
         return self.masker.mask("\n".join(lines))
@@ -83,12 +88,12 @@ class Exchange:
             f"{self.method} {self.url}",
             _header_lines(self.headers, self.masker),
             "",
-            cut(request_body, body_limit) if request_body else "(no body)",
+            cut(request_body, body_limit, self.masker) if request_body else "(no body)",
             "",
             f"HTTP {response.status_code} {response.reason} in {self.elapsed_ms:.1f} ms",
             _header_lines(response.headers, self.masker),
             "",
-            cut(self.text, body_limit) if response.content else "(no body)",
+            cut(self.text, body_limit, self.masker) if response.content else "(no body)",
             "",
             f"reproduce: {curl(self.method, self.url, self.headers, self.body, self.masker)}",
         ]
@@ -113,8 +118,11 @@ def curl(
     return masker.mask(" ".join(parts))
 
 
-def cut(text: str, limit: int) -> str:
-    """``text``, or its first ``limit`` characters and a note saying it was cut."""
+def cut(text: str, limit: int, masker: Masker | None = None) -> str:
+    """``text``, or its first ``limit`` characters and a note saying it was cut. With a
+    ``masker`` the text is masked first, so that a cut never leaves part of a secret."""
+    if masker is not None:
+        text = masker.mask(text)
     if len(text) <= limit:
         return text
     return f"{text[:limit]}... [cut: {limit} of {len(text)} characters shown]"

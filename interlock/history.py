@@ -8,8 +8,11 @@ balancing reads the durations.
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from interlock.report import Summary
 
@@ -25,12 +28,36 @@ class LastRun:
         return {loc for loc, status in self.statuses.items() if status in ("failed", "broken")}
 
 
-def load(history_dir: Path) -> LastRun | None:
-    try:
-        data = json.loads((history_dir / FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+def load(history_dir: Path, warn: Callable[[str], None] | None = None) -> LastRun | None:
+    """The last run's record; None when there is none. A record that cannot be read is
+    ignored with a warning: it only balances workers and feeds ``--rerun-failed``, and
+    this run's record replaces it, so it must not stop a run."""
+    path = history_dir / FILE
+    if not path.exists():
         return None
-    return LastRun(dict(data.get("statuses", {})), dict(data.get("durations", {})))
+    try:
+        return _last_run(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, RecursionError) as exc:
+        if warn is not None:
+            problem = exc.strerror if isinstance(exc, OSError) else "not a record of a run"
+            warn(f"{path}: {problem}; ignored (this run's record replaces it)")
+        return None
+
+
+def _last_run(data: Any) -> LastRun:
+    """A record as written by :func:`save`; ValueError for anything else."""
+    statuses = data.get("statuses", {}) if isinstance(data, dict) else None
+    durations = data.get("durations", {}) if isinstance(data, dict) else None
+    if not isinstance(statuses, dict) or not isinstance(durations, dict):
+        raise ValueError("not a record of a run")
+    return LastRun(
+        {str(k): v for k, v in statuses.items() if isinstance(v, str)},
+        {
+            str(k): float(v)
+            for k, v in durations.items()
+            if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+        },
+    )
 
 
 def save(history_dir: Path, summary: Summary, previous: LastRun | None) -> None:

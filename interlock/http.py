@@ -2,8 +2,10 @@
 (headers, query parameters, credentials), sending, and the last exchange.
 
 Every request has the connect and read timeouts of the config (``http.*``) and
-verifies TLS unless ``http.verify`` is false; each exchange is attached to the current
-Allure step as evidence (see :mod:`interlock.exchange`), secrets masked.
+verifies TLS unless ``http.verify`` is false; its response is read within
+``http.max_body_bytes`` and an answer that breaks HTTP is a failure of its own (see
+:mod:`interlock.bodies`); each exchange is attached to the current Allure step as
+evidence (see :mod:`interlock.exchange`), secrets masked.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from urllib.parse import urlsplit
 import requests
 import urllib3
 
+from interlock import bodies
 from interlock.auth import TokenContext, auth_headers
 from interlock.config import Config, Credentials, HttpSettings, ServiceConfig
 from interlock.errors import ScenarioInputError
@@ -172,18 +175,35 @@ class HttpClient:
         if self.settings.verify is False:  # the config says so: no warning per request
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         started = time.perf_counter()
+        reproduce = f"  reproduce: {curl(method, sent_url, prepared.headers, body, self.masker)}"
+        response: requests.Response | None = None
         try:
             response = self.session.send(
                 prepared,
                 proxies=_proxies(self.session, prepared),
+                stream=True,  # read below, within http.max_body_bytes
                 **self.settings.request_options(),
             )
-        except requests.RequestException as exc:
+            bodies.read(response, self.settings.max_body_bytes)
+        except bodies.BodyTooLarge as exc:
             raise AssertionError(
                 self.masker.mask(
-                    f"{method} {sent_url} {_failure(exc, self.settings)}\n"
-                    f"  reproduce: {curl(method, sent_url, prepared.headers, body, self.masker)}"
+                    f"the response to {method} {sent_url} was {exc}; raise the limit if this"
+                    f" is expected\n{_status_line(response, started)}{reproduce}"
                 )
+            ) from None
+        except bodies.ProtocolBroken as exc:
+            raise AssertionError(
+                self.masker.mask(_broken(method, sent_url, str(exc), response, started, reproduce))
+            ) from None
+        except requests.RequestException as exc:
+            broken = bodies.protocol_error(exc)
+            if broken is not None:  # a status line or headers that are not HTTP
+                raise AssertionError(
+                    self.masker.mask(_broken(method, sent_url, broken, None, started, reproduce))
+                ) from None
+            raise AssertionError(
+                self.masker.mask(f"{method} {sent_url} {_failure(exc, self.settings)}\n{reproduce}")
             ) from None
         elapsed = (time.perf_counter() - started) * 1000
         self.last = Exchange(
@@ -254,6 +274,32 @@ def _proxies(session: requests.Session, prepared: requests.PreparedRequest) -> d
 
 def _slash(path: str) -> str:
     return path if path.startswith("/") else "/" + path
+
+
+def _status_line(response: requests.Response | None, started: float) -> str:
+    """``  response: 200 OK after 120 ms, Content-Type: ...`` (the headers had come)."""
+    if response is None:
+        return ""
+    took = (time.perf_counter() - started) * 1000
+    kind = response.headers.get("Content-Type", "(none)")
+    return (
+        f"  response: {response.status_code} {response.reason} after {took:.0f} ms,"
+        f" Content-Type: {kind}\n"
+    )
+
+
+def _broken(
+    method: str,
+    url: str,
+    how: str,
+    response: requests.Response | None,
+    started: float,
+    reproduce: str,
+) -> str:
+    return (
+        f"the service broke the HTTP protocol while answering {method} {url}: {how}\n"
+        f"{_status_line(response, started)}{reproduce}"
+    )
 
 
 def _failure(exc: requests.RequestException, settings: HttpSettings) -> str:

@@ -10,8 +10,8 @@ from typing import Any
 
 import requests
 
-from interlock import contracts, fields, matching, polling
-from interlock.exchange import Exchange
+from interlock import bodies, contracts, fields, matching, polling
+from interlock.exchange import Exchange, cut
 from interlock.http import HttpClient, ServiceTarget
 from interlock.matching import Mismatch
 
@@ -178,7 +178,8 @@ def reachable(client: HttpClient, target: ServiceTarget, health: str) -> None:
     """The service answers its health path with a 2xx status."""
     url = target.url + health
     try:
-        response = client.session.get(url, **client.settings.request_options())
+        # Streamed: only the status counts, and a failure shows the body's start.
+        response = client.session.get(url, stream=True, **client.settings.request_options())
     except requests.RequestException as exc:
         raise AssertionError(
             f"service {target.name!r} is not reachable: GET {url} failed: {type(exc).__name__}"
@@ -186,5 +187,6 @@ def reachable(client: HttpClient, target: ServiceTarget, health: str) -> None:
     if not response.ok:
         raise AssertionError(
             f"service {target.name!r} is not healthy: GET {url} answered "
-            f"{response.status_code}: {response.text[:300]}"
+            f"{response.status_code}: {cut(bodies.peek(response, 4096), 300, client.masker)}"
         )
+    response.close()

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from interlock.errors import ScenarioInputError
+from interlock.errors import ScenarioInputError, excerpt_at
 
 
 class _Missing:
@@ -273,8 +273,10 @@ def parse_json(text: str, what: str, source: str | None = None, first_line: int 
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        lines = text.splitlines() or [text]
-        bad = lines[exc.lineno - 1] if 0 < exc.lineno <= len(lines) else ""
+        lines = text.split("\n")  # as the decoder counts lines
+        bad, column = excerpt_at(
+            lines[exc.lineno - 1] if 0 < exc.lineno <= len(lines) else "", exc.colno
+        )
         # In a user's file the caret below shows the column (a doc string's indentation
         # is not part of its text).
         where = (
@@ -284,6 +286,6 @@ def parse_json(text: str, what: str, source: str | None = None, first_line: int 
         )
         raise ScenarioInputError(
             f"{what} is not valid JSON: {exc.msg} at {where}:\n"
-            f"    {bad}\n    {' ' * (exc.colno - 1)}^",
+            f"    {bad}\n    {' ' * (column - 1)}^",
             hint='strings need double quotes, markers too: "#string"',
         ) from None

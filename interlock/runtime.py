@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from interlock.folders import writable_folder
 from interlock.processes import pid_alive
 
 RUNTIME_FILE = "environment.json"
@@ -116,7 +117,11 @@ def remove_runtime(state_dir: Path) -> None:
 @contextlib.contextmanager
 def environment_lock(state_dir: Path) -> Iterator[None]:
     """Serialise starting and stopping, so two runs never start two environments at once."""
-    state_dir.mkdir(parents=True, exist_ok=True)
+    writable_folder(
+        state_dir,
+        "the environment's state",
+        "make the state folder (config paths.state) a writable directory",
+    )
     with open(state_dir / LOCK_FILE, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:

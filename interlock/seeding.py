@@ -21,6 +21,7 @@ from interlock.cells import NULL
 from interlock.cleanup import CleanupRegistry
 from interlock.db import Column, Database
 from interlock.errors import ScenarioInputError, describe_error
+from interlock.folders import inside
 from interlock.interruption import shielded
 from interlock.sql_script import run_script
 from interlock.variables import Variables
@@ -148,16 +149,24 @@ def run_data_script(
     display_name: str,
     variables: Variables,
     cleanup: CleanupRegistry,
+    data_dir: Path | None = None,
 ) -> int:
     """Run a scenario's SQL script, ``${name}`` as bound parameters.
 
     What a script writes cannot be tracked row by row; a companion script
     ``<name>.cleanup.sql`` beside it, if present, is registered to run after the
-    scenario (before the script runs, so a half-run script is undone too)."""
+    scenario (before the script runs, so a half-run script is undone too). Like the
+    script, it must lie inside the data folder ``data_dir`` (default: the script's
+    folder), symlinks resolved."""
     db.require_disposable(f"run the SQL script {display_name}")
     companion = path.with_name(path.name.removesuffix(".sql") + ".cleanup.sql")
     if companion.is_file():
         shown = display_name.removesuffix(".sql") + ".cleanup.sql"
+        if inside(data_dir or path.parent, str(companion)) is None:
+            raise ScenarioInputError(
+                f"the cleanup script {shown} leads outside the data folder",
+                hint="make it a file in the data folder, not a link to one elsewhere",
+            )
         cleanup.add(
             f"run {shown}",
             functools.partial(run_script, companion, db.execute, shown, variables),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from behave.parser import ParserError, parse_file
+from behave.parser import ParserError, State, parse_file
 from behave.tag_expression import make_tag_expression
 
 from interlock.errors import InterlockError
@@ -64,7 +64,7 @@ def discover(
         target, line = _split_location(raw)
         path = (root / target).resolve()
         if path.is_dir():
-            files += sorted(path.rglob("*.feature"))
+            files += sorted(p for p in path.rglob("*.feature") if p.is_file())
         elif path.is_file():
             files.append(path)
             if line is not None:
@@ -99,14 +99,45 @@ def _split_location(raw: str) -> tuple[str, int | None]:
 def parsed_feature(path: Path) -> Any:
     """behave's model of a feature file (None for an empty one), parsed once per process
     for each version of the file: selecting scenarios and linting them share it.
-    Raises behave's ParserError."""
+    Raises behave's ParserError, for a file that is not UTF-8 text too."""
     stat = path.stat()
-    return _parse(str(path), stat.st_mtime_ns, stat.st_size)
+    try:
+        return _parse(str(path), stat.st_mtime_ns, stat.st_size)
+    except UnicodeDecodeError as exc:
+        line = exc.object.count(b"\n", 0, exc.start) + 1
+        raise ParserError(
+            f"not UTF-8 text: byte 0x{exc.object[exc.start]:02x} at line {line};"
+            " save the file as UTF-8",
+            line,
+            filename=str(path),
+            use_annotated_message=False,
+        ) from None
 
 
 @functools.lru_cache(maxsize=4096)
 def _parse(path: str, mtime_ns: int, size: int) -> Any:
-    return parse_file(path)
+    feature = parse_file(path)
+    parser = getattr(feature, "parser", None)
+    if parser is not None and parser.state == State.MULTILINE_TEXT:
+        raise UnclosedDocString(parser.multiline_start, path)
+    return feature
+
+
+class UnclosedDocString(ParserError):  # type: ignore[misc]
+    """A doc string still open at the end of the file. behave drops it without a word,
+    and with it every scenario written below its opening quotes."""
+
+    def __init__(self, line: int, filename: str) -> None:
+        super().__init__(
+            f"the doc string that opens at line {line} is never closed: every line below it,"
+            ' scenarios included, is swallowed and never runs; close it with """',
+            line,
+            filename,
+            use_annotated_message=False,
+        )
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 def _scenarios(root: Path, path: Path) -> list[ScenarioRef]:

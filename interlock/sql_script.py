@@ -15,7 +15,7 @@ from typing import Any
 
 import pymysql
 
-from interlock.errors import ScenarioInputError, SqlScriptError, describe_error
+from interlock.errors import ScenarioInputError, SqlScriptError, describe_error, excerpt
 from interlock.variables import Variables
 
 
@@ -99,10 +99,23 @@ def run_script(
     """
     name = display_name or str(path)
     try:
-        sql = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise SqlScriptError(
             f"SQL script {name} not found", hint="check the path (and the config key naming it)"
+        ) from None
+    except OSError as exc:
+        raise SqlScriptError(
+            f"SQL script {name} cannot be read: {exc.strerror or exc}",
+            hint="it must be a file readable by this user",
+        ) from None
+    try:
+        sql = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise SqlScriptError(
+            f"SQL script {name}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x})",
+            hint="save the script as UTF-8",
         ) from None
     statements = split_statements(sql)
     for statement in statements:
@@ -116,12 +129,8 @@ def run_script(
             raise ScenarioInputError(f"{where}: {exc.message}", exc.hint) from None
         except pymysql.MySQLError as exc:
             raise SqlScriptError(
-                f"{where}: statement failed: {describe_error(exc)}\n    {_shorten(statement.text)}",
+                f"{where}: statement failed: {excerpt(describe_error(exc))}\n"
+                f"    {excerpt(statement.text)}",
                 hint=f"fix the statement at {where}",
             ) from None
     return len(statements)
-
-
-def _shorten(text: str, limit: int = 300) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 3] + "..."

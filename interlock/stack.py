@@ -26,6 +26,7 @@ import requests
 from interlock import mariadb
 from interlock.config import Config, ServiceConfig
 from interlock.errors import ConfigError, EnvironmentStartError
+from interlock.masking import Masker
 from interlock.processes import cmdline, pid_alive, stop_process
 from interlock.runtime import (
     DatabaseEndpoint,
@@ -239,6 +240,7 @@ def start_embedded_service(
         log,
         cwd=config.root,
         preferred_port=service.port,
+        masker=Masker(config.secrets),
     )
 
 
@@ -373,7 +375,9 @@ def get_within(url: str, seconds: float) -> requests.Response:
 
     def call() -> None:
         try:
-            outcome.append(requests.get(url, timeout=(2, 5)))
+            response = requests.get(url, timeout=(2, 5), stream=True)
+            response.close()  # only the status counts: the body, however long, is not read
+            outcome.append(response)
         except BaseException as exc:  # handed to the caller's thread
             outcome.append(exc)
 

@@ -74,7 +74,10 @@ def check_received(
         f" {len(found)}; all it received in this scenario ({_plural(len(records), 'request')}):"
     ]
     for record in records:
-        if record.answer is None:
+        if record.refused:
+            record.reported = True
+            lines.append(f"  - {_refused_line(record)}")
+        elif record.answer is None:
             record.reported = True
             lines.append(f"  - {_unmatched_line(record, answers)}")
         else:
@@ -88,7 +91,9 @@ def check_received(
 def unmatched_report(name: str, traffic: Traffic) -> str:
     """The requests no configured answer matched that no check has named yet, each with
     the closest configured answer; empty when there are none."""
-    unmatched = [r for r in traffic.received if r.answer is None and not r.reported]
+    unmatched = [
+        r for r in traffic.received if r.answer is None and not r.refused and not r.reported
+    ]
     if not unmatched:
         return ""
     status = unmatched[0].status
@@ -99,6 +104,29 @@ def unmatched_report(name: str, traffic: Traffic) -> str:
     ]
     lines += [f"  - {_unmatched_line(record, traffic.answers)}" for record in unmatched]
     for record in unmatched:
+        record.reported = True
+    return "\n".join(lines)
+
+
+def _refused_line(record: Received) -> str:
+    return f"{record.method} {record.target} -> {record.status}: {record.refused}"
+
+
+def refused_report(name: str, traffic: Traffic) -> str:
+    """The requests the stand-in refused unread (a body larger than
+    ``http.max_body_bytes``, or broken framing) that no check has named yet; empty
+    when there are none."""
+    refused = [r for r in traffic.received if r.refused and not r.reported]
+    if not refused:
+        return ""
+    too_large = any(r.status == 413 for r in refused)
+    lines = [
+        f"the stand-in for {name!r} refused {_plural(len(refused), 'request')} of the system"
+        " under test unread"
+        + (" (raise http.max_body_bytes if such a body is expected):" if too_large else ":")
+    ]
+    lines += [f"  - {_refused_line(record)}" for record in refused]
+    for record in refused:
         record.reported = True
     return "\n".join(lines)
 

@@ -16,6 +16,8 @@ the same contract (``standins.NAME.check_requests``, on by default): a request t
 real service's contract does not allow fails the scenario, unless it allows that.
 A request no answer matches gets ``standins.NAME.unmatched_status`` (501) and fails
 the scenario, naming the closest configured answer (see :mod:`interlock.standin_checks`).
+A request whose body is larger than ``http.max_body_bytes`` (413) or breaks HTTP's
+framing (400) is refused unread and fails the scenario too.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -30,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from interlock import contracts
+from interlock import bodies, contracts
 from interlock.config import StandInConfig
 from interlock.errors import EnvironmentStartError, ScenarioInputError
 from interlock.evidence import attach_text
@@ -43,6 +46,11 @@ BIND_ATTEMPTS = 5
 SETTLE_SECONDS = 2.0  # how long the end of a scenario waits for requests still being answered
 EVIDENCE_BODY_LIMIT = 20_000
 UNMATCHED_ERROR = "no_stand_in_answer"
+REFUSED_ERROR = "request_refused_by_stand_in"
+_LINE_LIMIT = 1024  # bytes of a chunk-size or trailer line
+_TRAILER_LIMIT = 100  # trailer lines after the last chunk
+DRAIN_SECONDS = 2.0  # how long a refused request's body is read and dropped, at most
+DRAIN_BYTES = 64_000_000  # how much of it, at most
 
 Say = Callable[[str], None]
 
@@ -98,6 +106,7 @@ class Received:
     contract: str = ""  # how the request stands against the contract, once checked
     violations: list[str] = field(default_factory=list)  # how it breaks the contract
     allowed: bool = False  # the scenario allows requests outside the contract
+    refused: str = ""  # why the stand-in refused it unread (too large, broken framing)
 
     @property
     def path(self) -> str:
@@ -108,7 +117,12 @@ class Received:
         if not self.body:
             return MISSING
         try:
-            return json.loads(self.body)
+            return bodies.parse_json(self.body)
+        except bodies.TooDeep as exc:
+            raise AssertionError(
+                f"the request {self.method} {self.target} has a body of {exc}, more than"
+                f" interlock compares: {cut(self.body.decode('utf-8', 'replace'), 200)}"
+            ) from None
         except ValueError:
             return self.body.decode("utf-8", "replace")
 
@@ -129,13 +143,15 @@ class Received:
             f"{self.method} {self.target}",
             *(f"{key}: {masker.header(key, value)}" for key, value in self.headers.items()),
             "",
-            cut(request, EVIDENCE_BODY_LIMIT) if request else "(no body)",
+            cut(request, EVIDENCE_BODY_LIMIT, masker) if request else "(no body)",
             "",
         ]
         if self.contract:
             lines.append(f"request: {self.contract}")
         answer = self.answer
-        if answer is None:
+        if self.refused:
+            lines.append(f"answer: {self.status}, since the stand-in refused it: {self.refused}")
+        elif answer is None:
             lines.append(f"answer: {self.status}, since no configured answer matches")
         else:
             lines.append(f"answer: {answer.described()}")
@@ -147,7 +163,7 @@ class Received:
                 f"{key}: {masker.header(key, value)}" for key, value in answer.headers.items()
             ]
             text = answer.body.decode("utf-8", "replace")
-            lines += ["", cut(text, EVIDENCE_BODY_LIMIT) if text else "(no body)"]
+            lines += ["", cut(text, EVIDENCE_BODY_LIMIT, masker) if text else "(no body)"]
         return title, masker.mask("\n".join(lines))
 
 
@@ -203,9 +219,10 @@ class StandIn:
     """One stand-in server. Its answers and what it received belong to the current
     scenario: :meth:`end_scenario` hands them over and starts afresh."""
 
-    def __init__(self, config: StandInConfig) -> None:
+    def __init__(self, config: StandInConfig, max_body_bytes: int = 10_000_000) -> None:
         self.config = config
         self.name = config.name
+        self.max_body_bytes = max_body_bytes  # http.max_body_bytes: larger requests are refused
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._busy = 0
@@ -255,8 +272,12 @@ class StandIn:
 
     def serve(self, handler: BaseHTTPRequestHandler) -> None:
         """Answer one request (in the server's thread for it) and record it."""
-        body = _read_body(handler)
         method, target = handler.command, handler.path
+        try:
+            body = _read_body(handler, self.max_body_bytes)
+        except (bodies.BodyTooLarge, bodies.ProtocolBroken) as exc:
+            self._refuse(handler, exc)
+            return
         with self._lock:
             answer = self._find(method, target)
             ended = self._ended
@@ -270,6 +291,40 @@ class StandIn:
             with self._idle:
                 self._busy -= 1
                 self._idle.notify_all()
+
+    def _refuse(self, handler: BaseHTTPRequestHandler, why: Exception) -> None:
+        """Answer a request whose body was not read (413: too large, 400: broken framing),
+        record it as refused, and close the connection: its body is still on the wire."""
+        large = isinstance(why, bodies.BodyTooLarge)
+        status = 413 if large else 400
+        reason = f"its body was {why}" if large else f"it broke the HTTP protocol: {why}"
+        record = Received(
+            handler.command,
+            handler.path,
+            dict(handler.headers),
+            b"",
+            None,
+            status,
+            outcome=f"refused with {status}",
+            refused=reason,
+        )
+        with self._lock:
+            self._received.append(record)
+        message = f"the stand-in for {self.name!r} refused {record.method} {record.path}: {reason}"
+        body = json.dumps({"error": REFUSED_ERROR, "message": message}).encode()
+        handler.close_connection = True
+        try:
+            handler.send_response(status)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(len(body)))
+            handler.send_header("Connection", "close")
+            handler.end_headers()
+            handler.wfile.write(body)
+            handler.wfile.flush()
+        except OSError:
+            record.outcome = "refused: the caller had hung up"
+            return
+        _drain(handler)
 
     def _find(self, method: str, target: str) -> Answer | None:
         # An answer for the exact query wins over one for the path alone, and an exact
@@ -311,20 +366,75 @@ class StandIn:
             record.outcome = f"answered after {answer.delay_ms} ms"
 
 
-def _read_body(handler: BaseHTTPRequestHandler) -> bytes:
-    """The request's body, sent with a Content-Length or in chunks."""
+def _read_body(handler: BaseHTTPRequestHandler, limit: int) -> bytes:
+    """The request's body, sent with a Content-Length or in chunks, at most ``limit``
+    bytes: :class:`~interlock.bodies.BodyTooLarge` past that (a Content-Length is
+    judged before anything is read), :class:`~interlock.bodies.ProtocolBroken` when
+    its framing is not HTTP's."""
     if "chunked" in handler.headers.get("Transfer-Encoding", "").lower():
         parts: list[bytes] = []
+        total = 0
         while True:
-            size = int(handler.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+            line = handler.rfile.readline(_LINE_LIMIT)
+            try:
+                size = int(line.split(b";", 1)[0].strip() or b"0", 16)
+            except ValueError:
+                raise bodies.ProtocolBroken(
+                    f"broken chunked encoding: a chunk size of {line[:40]!r}"
+                ) from None
+            if size < 0:
+                raise bodies.ProtocolBroken(f"broken chunked encoding: a chunk size of {size}")
             if size == 0:
-                while handler.rfile.readline() not in (b"\r\n", b"\n", b""):
-                    pass  # trailers
+                for _ in range(_TRAILER_LIMIT):
+                    if handler.rfile.readline(_LINE_LIMIT) in (b"\r\n", b"\n", b""):
+                        break  # the end of the trailers
                 return b"".join(parts)
-            parts.append(handler.rfile.read(size))
-            handler.rfile.readline()  # the CRLF after each chunk
-    length = int(handler.headers.get("Content-Length") or 0)
-    return handler.rfile.read(length) if length else b""
+            total += size
+            if total > limit:
+                raise bodies.BodyTooLarge(limit)
+            chunk = handler.rfile.read(size)
+            if len(chunk) < size:
+                raise bodies.ProtocolBroken(
+                    f"the body broke off: a chunk of {size} bytes ended after {len(chunk)}"
+                )
+            parts.append(chunk)
+            handler.rfile.readline(_LINE_LIMIT)  # the CRLF after each chunk
+    declared = handler.headers.get("Content-Length") or "0"
+    try:
+        length = int(declared)
+    except ValueError:
+        length = -1
+    if length < 0:
+        raise bodies.ProtocolBroken(f"a Content-Length of {declared[:40]!r}")
+    if length > limit:
+        raise bodies.BodyTooLarge(limit)
+    body = handler.rfile.read(length) if length else b""
+    if len(body) < length:
+        raise bodies.ProtocolBroken(
+            f"the body ended before its Content-Length: {len(body)} of {length} bytes"
+        )
+    return body
+
+
+def _drain(handler: BaseHTTPRequestHandler) -> None:
+    """After a refusal, read and drop what the caller still sends, for a while and up to
+    an amount, so that it reads the refusal rather than a connection reset under it."""
+    connection = handler.connection
+    deadline = time.monotonic() + DRAIN_SECONDS
+    dropped = 0
+    try:
+        connection.shutdown(socket.SHUT_WR)
+        connection.settimeout(0.1)
+        while time.monotonic() < deadline and dropped < DRAIN_BYTES:
+            try:
+                data = connection.recv(65536)
+            except TimeoutError:
+                continue
+            if not data:
+                return
+            dropped += len(data)
+    except OSError:
+        pass  # the caller is gone: nothing left to drop
 
 
 def _bind(standin: StandIn) -> _Server:
@@ -358,11 +468,16 @@ class StandIns:
     """The stand-ins of one worker process, and which of them the current scenario uses."""
 
     def __init__(
-        self, configs: Mapping[str, StandInConfig], masker: Masker, say: Say = _quiet
+        self,
+        configs: Mapping[str, StandInConfig],
+        masker: Masker,
+        say: Say = _quiet,
+        max_body_bytes: int = 10_000_000,
     ) -> None:
         self.configs = configs
         self.masker = masker
         self._say = say
+        self.max_body_bytes = max_body_bytes  # http.max_body_bytes
         self._running: dict[str, StandIn] = {}
         self._scenario = _Scenario()
 
@@ -379,7 +494,7 @@ class StandIns:
                 f" {', '.join(sorted(self.configs)) or '(none)'}",
             )
         if name not in self._running:
-            self._running[name] = StandIn(self.configs[name])
+            self._running[name] = StandIn(self.configs[name], self.max_body_bytes)
             self._say(f"stand-in for {name} listening at {self._running[name].url}")
         self._scenario.replaced.add(name)
         return self._running[name]
@@ -518,6 +633,9 @@ class StandIns:
         """Note how the request the system under test sent stands against the replaced
         service's contract (checked here, not in the server thread, so that the check
         never delays the answer)."""
+        if record.refused:
+            record.contract = "not checked: the stand-in refused it unread"
+            return
         if config.contract is None or not config.check_requests:
             why = "no contract" if config.contract is None else "check_requests is off"
             record.contract = f"not checked: {why} (standins.{config.name})"

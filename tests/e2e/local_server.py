@@ -3,6 +3,7 @@ it records every request it gets and answers with what a test's function returns
 
 from __future__ import annotations
 
+import contextlib
 import json
 import ssl
 import threading
@@ -10,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, BinaryIO
 
 
 @dataclass
@@ -32,6 +33,9 @@ class Reply:
     body: Any = field(default_factory=dict)  # JSON, or bytes sent as they are
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    # Writes the whole answer itself, status line and headers included: for answers no
+    # well-behaved server gives (endless, broken framing). The connection closes after.
+    raw: Callable[[BinaryIO], None] | None = None
 
 
 @dataclass
@@ -53,6 +57,11 @@ def serve(answer: Callable[[Seen], Reply], tls: tuple[str, str] | None = None) -
             reply = answer(request)
             if reply.delay:
                 threading.Event().wait(reply.delay)
+            if reply.raw is not None:
+                self.close_connection = True
+                with contextlib.suppress(OSError):  # the client hung up (endless answers)
+                    reply.raw(self.wfile)
+                return
             raw = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
             self.send_response(reply.status)
             headers = {"Content-Type": "application/json", **reply.headers}

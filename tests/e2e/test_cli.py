@@ -218,6 +218,9 @@ def test_doctor_checks_every_service_contract_and_database(project: Path) -> Non
     assert healthy.returncode == 0, healthy.stdout + healthy.stderr
     assert "ok      contract orders                orders.yaml: 4 operations" in healthy.stdout
     assert "ok    database shop" in healthy.stdout and "5 tables, disposable" in healthy.stdout
+    assert "ok      grants shop" in healthy.stdout
+    assert "ALL PRIVILEGES ON `shop`.*" in healthy.stdout
+    assert "warn" not in healthy.stdout  # a disposable database may be written
     broken = interlock(
         project, "doctor",
         "--set", "services.inventory.embedded=false",
@@ -227,4 +230,4 @@ def test_doctor_checks_every_service_contract_and_database(project: Path) -> Non
     assert "FAIL  service inventory                GET http://127.0.0.1:9/health failed" in (
         broken.stdout
     )
-    assert broken.stdout.splitlines()[-1].startswith("doctor: 6 ok, 1 failing")
+    assert broken.stdout.splitlines()[-1].startswith("doctor: 7 ok, 1 failing")

@@ -30,18 +30,46 @@ EXTRA = [
 ]
 
 
-def contract_phrases() -> list[str]:
-    phrases = []
-    for text in re.findall(r"`([^`]+)`", CONTRACT.read_text()):
-        if not text.startswith(KEYWORDS):
-            continue
-        text = text.replace("<METHOD>", "POST").replace("<n>", "3")
-        text = text.replace("<json>", '"CONFIRMED"').replace('"SELECT ..."', '"SELECT 1"')
-        phrases.append(text.split(" ", 1)[1])
+# Sections of the contract whose steps are not built yet, and the issue that builds them.
+# A phrase of these is expected to match no step (strict: once it does, move it out).
+NOT_BUILT_YET = {
+    "Web pages (a real browser)": "issue 18: browser steps",
+    "Contracts": "issue 19: interface testing from the contract",
+}
+
+
+def contract_sections() -> dict[str, str]:
+    """Each phrase of the contract, with the heading of the section it is under."""
+    phrases: dict[str, str] = {}
+    for section in re.split(r"^## ", CONTRACT.read_text(), flags=re.MULTILINE)[1:]:
+        heading = section.splitlines()[0].strip()
+        for text in re.findall(r"`([^`]+)`", section):
+            if not text.startswith(KEYWORDS):
+                continue
+            text = text.replace("<METHOD>", "POST").replace("<n>", "3")
+            text = text.replace("<json>", '"CONFIRMED"').replace('"SELECT ..."', '"SELECT 1"')
+            phrases.setdefault(text.split(" ", 1)[1], heading)
     return phrases
 
 
-PHRASES = sorted(set(contract_phrases() + [p.split(" ", 1)[1] for p in EXTRA]))
+def contract_phrases() -> list[str]:
+    return list(contract_sections())
+
+
+def _param(phrase: str, heading: str) -> object:
+    if heading in NOT_BUILT_YET:
+        return pytest.param(
+            phrase, marks=pytest.mark.xfail(strict=True, reason=NOT_BUILT_YET[heading])
+        )
+    return phrase
+
+
+PHRASES = [
+    _param(phrase, heading)
+    for phrase, heading in sorted(
+        {**contract_sections(), **{p.split(" ", 1)[1]: "" for p in EXTRA}}.items()
+    )
+]
 
 
 @pytest.fixture(scope="module")
