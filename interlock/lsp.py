@@ -504,8 +504,9 @@ class Project:
             features = config.features_dir
             if config.report.require_requirement_tag:
                 requirement_tag = config.report.requirement_tag
-        except InterlockError as exc:
-            notes.append(f"interlock: config not read ({exc}); requirement tags are not checked")
+        except Exception as exc:  # InterlockError names file and key; anything else, its type
+            shown = str(exc) if isinstance(exc, InterlockError) else f"{type(exc).__name__}: {exc}"
+            notes.append(f"interlock: config not read ({shown}); requirement tags are not checked")
         try:
             with contextlib.redirect_stdout(sys.stderr):  # a step module that prints
                 library = StepLibrary.load(root / "steps")
@@ -621,7 +622,12 @@ def create_server(load: Callable[[Path], Project], state: _State | None = None) 
             start = Path(folder)
         elif params.root_path and Path(params.root_path).is_dir():
             start = Path(params.root_path)
-        state.project = load(start)
+        try:
+            state.project = load(start)
+        except Exception as exc:  # whatever went wrong, the editor keeps a server that answers
+            log.warning("loading the project failed:\n%s", traceback.format_exc())
+            note = f"interlock: the project was not loaded ({type(exc).__name__}: {exc})"
+            state.project = Project(start, StepIndex(), notes=[note])
 
     @server.feature(t.INITIALIZED)
     def initialized(ls: Any, params: t.InitializedParams) -> None:

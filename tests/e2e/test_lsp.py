@@ -131,7 +131,7 @@ def test_the_server_survives_any_text(server: LspClient, project: Path) -> None:
             for method in ("completion", "hover", "definition"):
                 server.at(f"textDocument/{method}", uri, line, 5)
         if what == "a product the shop does not sell":  # lint failed on it (issue 17)
-            assert [d["severity"] for d in diagnostics] == [1]
+            assert 1 in [d["severity"] for d in diagnostics]  # an error, whatever it says
         alive(server, project)
 
 

@@ -344,3 +344,17 @@ def test_lint_text_lints_as_the_file_would(project: lsp.Project, tmp_path: Path)
     path.write_text(text)
     assert in_memory == lint(tmp_path, [path], project.library)
     assert len(in_memory) == 3
+
+
+def test_a_config_that_does_not_load_still_gives_steps(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "default.yaml").write_text("report: [unclosed\n")
+    (tmp_path / "config" / "local.yaml").write_text("{}\n")
+    (tmp_path / "steps").mkdir()
+    loaded = lsp.Project.load(tmp_path)
+    assert loaded.root == tmp_path.resolve()
+    (note,) = loaded.notes
+    assert note.startswith("interlock: config not read (")
+    assert note.endswith("); requirement tags are not checked")
+    assert loaded.library is not None
+    assert loaded.requirement_tag is None
