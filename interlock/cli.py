@@ -132,6 +132,7 @@ def _parser() -> argparse.ArgumentParser:
         commands.add_parser("report", help="build the HTML report from the last results")
     )
     rep.add_argument("--serve", action="store_true", help="then serve the multi-page report")
+    with_env(commands.add_parser("lsp", help="the language server for editors (LSP on stdio)"))
     return parser
 
 
@@ -146,6 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "doctor": cmd_doctor,
         "up": cmd_up,
         "report": cmd_report,
+        "lsp": cmd_lsp,
     }
     try:
         if args.command == "down":
@@ -624,6 +626,13 @@ def cmd_steps(args: argparse.Namespace) -> int:
         path.write_text(text, encoding="utf-8")
         print(path.relative_to(config.root))
     return int(ExitCode.PASSED)
+
+
+def cmd_lsp(args: argparse.Namespace) -> int:
+    """The language server (docs/editor.md); pygls is imported only here."""
+    from interlock import lsp
+
+    return lsp.serve(env=args.env, overrides=args.set)
 
 
 # -- merge ----------------------------------------------------------------------------------
