@@ -313,6 +313,8 @@ class Config:
     databases: Mapping[str, DatabaseConfig]
     secrets: frozenset[str] = field(repr=False)
     standins: Mapping[str, StandInConfig] = field(default_factory=lambda: MappingProxyType({}))
+    # Where each dotted key was set: "config/ci.yaml", or "override 'http.verify=false'".
+    origins: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), repr=False)
 
     @property
     def report_name(self) -> str:
@@ -684,6 +686,7 @@ def _freeze(
         databases=MappingProxyType(databases),
         secrets=frozenset(_secrets(tree) + _credential_secrets(credentials.values())),
         standins=MappingProxyType(standins),
+        origins=MappingProxyType(dict(origins)),
     )
 
 
