@@ -71,15 +71,7 @@ class Health:
 def origin(config: Config, key: str) -> str:
     """``services.orders.url in config/ci.yaml``, ``http.verify (set by override
     'http.verify=false')``, or the key alone when it was not set anywhere (a default)."""
-    parts = key.split(".")
-    where = next(
-        (
-            config.origins[".".join(parts[:n])]
-            for n in range(len(parts), 0, -1)
-            if ".".join(parts[:n]) in config.origins
-        ),
-        None,
-    )
+    where = config.origins.get(key)
     if where is None:
         return f"{key} (not set: its default)"
     if where.startswith("override"):
