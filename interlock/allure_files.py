@@ -17,7 +17,7 @@ from pathlib import Path
 from interlock import __version__
 from interlock.config import Config
 from interlock.errors import UnreachableFailure
-from interlock.masking import Masker
+from interlock.masking import Masker, without_password
 from interlock.runtime import Runtime
 
 
@@ -44,6 +44,13 @@ CATEGORIES = [
         "messageRegex": UNREACHABLE_REGEX,
     },
     {
+        "name": "No result",
+        "description": "Selected for the run, but no result came back: its worker ended"
+        " early or the run was interrupted. The run does not pass.",
+        "matchedStatuses": ["broken"],
+        "messageRegex": r"(?s)no result: .*",
+    },
+    {
         "name": "Product defects",
         "description": "A check failed: the product did not do what the scenario expects.",
         "matchedStatuses": ["failed"],
@@ -66,7 +73,7 @@ def environment_table(config: Config, runtime: Runtime | None) -> dict[str, str]
     }
     if runtime is not None:
         for name, service in sorted(runtime.services.items()):
-            table[f"service.{name}"] = service.url
+            table[f"service.{name}"] = without_password(service.url)
         for name, db in sorted(runtime.databases.items()):
             table[f"database.{name}"] = f"{db.host}:{db.port}/{db.database}"
     return table

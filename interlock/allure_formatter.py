@@ -4,16 +4,23 @@ On top of allure-behave 2.16.2 it:
 
 - walks every scenario of a feature: allure-behave wraps only ``feature.scenarios``,
   so scenarios inside ``Rule:`` blocks produced no result (and attaching failed);
+- writes into ``<paths.reports>/allure-results`` (behave's ``outfiles`` setting
+  only when the config cannot be loaded), so that ``--set paths.reports=...`` moves
+  the results with the rest of the reports;
 - empties the results folder when a run starts (allure-behave never does; the trend
-  history lives elsewhere), unless the caller prepared it;
+  history lives elsewhere), unless the caller prepared it; plain ``behave`` first
+  takes the checkout (:mod:`interlock.run_lock`), so it never empties another run's;
 - labels each result: ``location`` (``file:line``), the epic from the layer folder
   (``Interface`` / ``Integration``), the story from its Rule, and each requirement
   tag (``@REQ-12``) as a ``requirement`` label and, with ``report.requirement_url``
   configured, a link;
-- masks every configured secret in everything it writes (results and attachments),
-  before it reaches the disk;
+- masks every configured secret, and every one the run learns (fetched tokens, from
+  any of its processes), in everything it writes (results and attachments), before
+  it reaches the disk;
 - fails a scenario whose ``after_scenario`` hook failed (a cleanup that failed, a
-  request a stand-in had no answer for): allure-behave looks at the steps only.
+  request a stand-in had no answer for): allure-behave looks at the steps only;
+- reports a scenario cut short in a step (its process ended under it) as broken,
+  where allure-behave called it skipped.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import contextlib
 import json
 import os
 import shutil
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -38,13 +46,16 @@ from allure_behave.utils import (
     step_status_details,
 )
 from allure_commons.logger import AllureFileLogger
-from allure_commons.model2 import Label, Link
+from allure_commons.model2 import Label, Link, StatusDetails
 
 from interlock.config import Config, config_from_userdata
 from interlock.errors import InterlockError
+from interlock.learned_secrets import run_learned_secrets
 from interlock.masking import Masker
+from interlock.run_lock import take
 
 KEEP_RESULTS = "interlock.keep_results"  # userdata flag: results were prepared by the caller
+RESULTS_FOLDER = "allure-results"  # under paths.reports
 LOCATION_LABEL = "location"
 REQUIREMENT_LABEL = "requirement"
 
@@ -78,18 +89,26 @@ class MaskingFileLogger(AllureFileLogger):
 
 class AllureFormatter(_AllureFormatter):  # type: ignore[misc]
     def __init__(self, stream_opener: Any, config: Any) -> None:
+        loaded = _load(config)
+        if loaded is not None:
+            # paths.reports decides where results go, as it does for every other output;
+            # behave's `outfiles` is only the fallback when the config cannot be loaded.
+            stream_opener.name = str(loaded.reports_dir / RESULTS_FOLDER)
         if not config.userdata.get(KEEP_RESULTS):
+            _take_checkout(config)
             _empty(Path(stream_opener.name))
         super().__init__(stream_opener, config)
-        self._config = _load(config)
-        self._use_masking_logger()
+        self._config = loaded
+        self._use_masking_logger(config.userdata)
         self._label_results()
         allure_behave.listener.scenario_status = _status
         allure_behave.listener.scenario_status_details = _status_details
 
-    def _use_masking_logger(self) -> None:
-        secrets = self._config.secrets if self._config else frozenset()
-        masker = Masker(secrets)
+    def _use_masking_logger(self, userdata: Any) -> None:
+        masker = Masker()
+        if self._config is not None:
+            learned = run_learned_secrets(userdata, self._config.state_dir)
+            masker = Masker(self._config.secrets, learned)
         plugins = allure_commons.plugin_manager
         plugins.unregister(self.file_logger)
         self.file_logger: AllureFileLogger = MaskingFileLogger(self.stream_opener.name, masker)
@@ -153,11 +172,14 @@ def _hook_failure(scenario: Any) -> BaseException | None:
 
 
 def _status(scenario: Any) -> Any:
-    """The steps' status, or the failed hook's when every step passed."""
+    """The steps' status, or the failed hook's when every step passed; broken for a
+    scenario cut short (allure-behave reads its unfinished step as skipped)."""
     status = scenario_status(scenario)
     failure = _hook_failure(scenario)
     if status == "passed" and failure is not None:
         return get_status(failure)
+    if status == "skipped" and _cut_short(scenario) is not None:
+        return "broken"
     return status
 
 
@@ -165,7 +187,28 @@ def _status_details(scenario: Any) -> Any:
     details = scenario_status_details(scenario)
     if details is None and _hook_failure(scenario) is not None:
         return step_status_details(scenario)
+    step = _cut_short(scenario)
+    if step is not None and _status(scenario) == "broken" and details is None:
+        return StatusDetails(
+            message=f"the scenario stopped in the step {step.keyword} {step.name}"
+            f" ({step.location}) and never finished it: its process was ended under it"
+            " (sys.exit or os._exit in a step, or a signal)"
+        )
     return details
+
+
+def _cut_short(scenario: Any) -> Any:
+    """The step a scenario stopped in without a result, if it did: behave leaves it
+    ``untested`` (a skipped scenario's steps are ``skipped``; after a failure, the
+    failed step comes first)."""
+    from behave.model_core import Status
+
+    for step in scenario.all_steps:
+        if step.status == Status.untested:
+            return step
+        if step.status != Status.passed:
+            return None
+    return None
 
 
 def layer(filename: str, config: Config | None) -> str | None:
@@ -183,6 +226,19 @@ def _load(behave_config: Any) -> Config | None:
         return config_from_userdata(behave_config.userdata)
     except InterlockError:
         return None
+
+
+def _take_checkout(behave_config: Any) -> None:
+    """Plain behave is a run of its own: it holds the checkout before it empties the
+    results, or stops (exit 2) when another run does."""
+    config = _load(behave_config)
+    if config is None:
+        return  # a broken config: before_all reports it
+    try:
+        take(config.state_dir, "behave")
+    except InterlockError as exc:
+        print(f"interlock: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(int(exc.exit_code)) from None
 
 
 def _empty(folder: Path) -> None:

@@ -160,7 +160,7 @@ def _call(
         raise ScenarioInputError(
             ctx.masker.mask(
                 f"credentials {name!r}: the {kind} call {method} {url} answered"
-                f" {response.status_code}: {response.text[:_ANSWER_LIMIT]}"
+                f" {response.status_code}: {ctx.masker.mask(response.text)[:_ANSWER_LIMIT]}"
             ),
             hint=f"check credentials.{name}.{kind} in the config (client, user, secret)",
         )

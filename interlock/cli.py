@@ -14,6 +14,7 @@ import signal
 import sys
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,14 +29,21 @@ from interlock import (
     leftovers,
     lint,
     report,
+    run_lock,
     scaffold,
     secret_scan,
     signoff,
     stack,
 )
+from interlock.allure_formatter import RESULTS_FOLDER
 from interlock.config import Config, find_root, load_config
 from interlock.db import Databases
 from interlock.errors import ExitCode, InterlockError
+from interlock.learned_secrets import (
+    LearnedSecrets,
+    learned_secrets_file,
+    remove_stale_learned_files,
+)
 from interlock.masking import Masker
 from interlock.quarantine import from_tags
 from interlock.runtime import Runtime, environment_lock, read_runtime
@@ -57,7 +65,7 @@ from interlock.workers import (
     run_batches,
 )
 
-RESULTS = "allure-results"
+RESULTS = RESULTS_FOLDER
 HTML = "allure-report"
 JUNIT = "junit"
 JUNIT_FILE = "junit.xml"
@@ -142,13 +150,85 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_down()
         if args.command == "init":
             return cmd_init(args)
-        return commands[args.command](args)
+        return _after_leak_scans(commands[args.command](args))
     except InterlockError as exc:
-        say(str(exc))
-        return int(exc.exit_code)
+        say(_masked(str(exc)))
+        return _after_leak_scans(int(exc.exit_code))
     except KeyboardInterrupt:
         say("interrupted")
+        return _after_leak_scans(int(ExitCode.INTERRUPTED))
+    finally:
+        _forget_learned_secrets()
+        run_lock.release_all()  # what a command took (see _take)
+
+
+# -- the leak scan, whatever the way out ----------------------------------------------------
+
+
+@dataclass
+class _LeakScan:
+    """The scan for secrets a command owes once it has written under ``folder``: run by
+    ``_finish``, or on the way out whatever the exit (2 when the environment failed to
+    start, 130), so that nothing written escapes it. Its masker knows the configured
+    secrets and those the run's workers learned (fetched tokens)."""
+
+    folder: Path
+    masker: Masker
+    learned: LearnedSecrets | None = None
+    done: bool = False
+
+    def run(self) -> list[secret_scan.Finding]:
+        self.done = True
+        leaks = secret_scan.scan(self.folder, self.masker.secrets)
+        if leaks:
+            say(
+                "SECRET LEAK: a secret (configured, or learned during the run) was found in"
+                " what this run wrote:\n  - "
+                + "\n  - ".join(str(f) for f in leaks[:20])
+                + "\n  mask it at its source, then delete these files"
+            )
+        return leaks
+
+
+_owed: list[_LeakScan] = []
+
+
+def _owe_leak_scan(config: Config, folder: Path | None = None, learn: bool = False) -> _LeakScan:
+    """From now on ``folder`` (the reports folder) holds what this command wrote; with
+    ``learn``, this run's workers share the secrets they learn through a private file."""
+    learned = None
+    if learn:
+        remove_stale_learned_files(config.state_dir)
+        learned = LearnedSecrets.at(learned_secrets_file(config.state_dir))
+    owed = _LeakScan(folder or config.reports_dir, Masker(config.secrets, learned), learned)
+    _owed.append(owed)
+    return owed
+
+
+def _after_leak_scans(code: int) -> int:
+    """Run the leak scans still owed; a leak fails a command that would have passed."""
+    leaked = False
+    try:
+        for owed in _owed:
+            if not owed.done:
+                leaked = bool(owed.run()) or leaked
+    except KeyboardInterrupt:
+        say("interrupted: the leak scan did not finish")
         return int(ExitCode.INTERRUPTED)
+    return int(ExitCode.FAILED) if leaked and code == ExitCode.PASSED else code
+
+
+def _masked(text: str) -> str:
+    for owed in _owed:
+        text = owed.masker.mask(text)
+    return text
+
+
+def _forget_learned_secrets() -> None:
+    while _owed:
+        owed = _owed.pop()
+        if owed.learned is not None:
+            owed.learned.delete()
 
 
 # -- run ------------------------------------------------------------------------------------
@@ -161,6 +241,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise SelectionError(
             f"--workers {args.workers}: at least one worker is needed", hint="use --workers 1"
         )
+    lock = _take(config.state_dir, "run")
     _check_outputs(config, html=not args.no_report)
     if not args.no_lint:
         problems = _lint(config, args.paths)
@@ -179,9 +260,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     results = config.reports_dir / RESULTS
     junit_dir = config.reports_dir / JUNIT
     _prepare(results, junit_dir)
+    _owe_leak_scan(config, learn=True)
     leftovers.clear(config.state_dir)
 
-    supervisor = Supervisor()
+    supervisor = Supervisor(on_start=lock.add_worker)
     handlers = {s: signal.signal(s, supervisor) for s in (signal.SIGINT, signal.SIGTERM)}
     behave = BehaveCommand(
         root=config.root,
@@ -191,6 +273,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         lists_dir=config.state_dir / "lists" / str(time.monotonic_ns()),
         logs_dir=config.reports_dir / "logs" / "workers",
         scenarios_per_process=config.run.scenarios_per_process,
+        learned_secrets=learned_secrets_file(config.state_dir),
     )
     shutil.rmtree(behave.logs_dir, ignore_errors=True)
     acquired = None
@@ -200,7 +283,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         acquired = stack.acquire(config, report=say)
         runtime = acquired.runtime
-        _sweep(config, runtime, said)  # what an earlier run killed mid-scenario left behind
+        # What an earlier run killed mid-scenario left behind: services, then rows.
+        for line in stack.stop_worker_processes(runtime):
+            say(f"stopped {line}: a worker that was killed had left it running")
+        _sweep(config, runtime, said)
         codes = _execute(
             scenarios, args.workers, behave, supervisor, results, previous, config.run.flaky_retries
         )
@@ -218,12 +304,21 @@ def cmd_run(args: argparse.Namespace) -> int:
         shutil.rmtree(behave.lists_dir, ignore_errors=True)
     try:
         junit.merge_parts(behave.junit_parts, junit_dir / JUNIT_FILE)
+        # Every selected scenario must have reported: one that did not is a failure.
+        interrupted = supervisor.signal is not None
+        report.record_missing(results, scenarios, interrupted, Masker(config.secrets).mask)
         summary = report.read_results(results)
         history.save(history_dir, summary, previous)
         return _finish(config, summary, codes, supervisor.signal, args.no_report, started, runtime)
     finally:
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
+
+
+def _take(state_dir: Path, command: str) -> run_lock.RunLock:
+    """One run per checkout: this command holds it until it returns (released in main),
+    or stops here, having written nothing, when another one does (exit 2)."""
+    return run_lock.take(state_dir, f"interlock {command}", say)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -397,12 +492,13 @@ def _finish(
     """Write the run-level files, the sign-off pack and the report; check no secret
     leaked; print the summary; decide the exit code."""
     results = config.reports_dir / RESULTS
-    masker = Masker(config.secrets)
+    owed = [s for s in _owed if s.folder == config.reports_dir] or [_owe_leak_scan(config)]
+    masker = owed[0].masker  # the secrets the workers learned included
     allure_files.write(results, config, runtime, masker)
     junit_file = config.reports_dir / JUNIT / JUNIT_FILE
     if junit_file.exists():
         junit_file.write_text(masker.mask(junit_file.read_text(encoding="utf-8")), "utf-8")
-    text = summary.text()
+    text = masker.mask(summary.text())
     print(text, flush=True)
     (config.reports_dir / SUMMARY).write_text(masker.mask(text + "\n" + summary.headline() + "\n"))
     crashed = [code for code in codes if code not in (0, 1)]
@@ -413,13 +509,7 @@ def _finish(
         print(f"report: {message}" if built else f"interlock: {message}", flush=True)
     print(f"sign-off: {pack.data['verdict']}  ({page})")
     print(f"results: {results}  junit: {junit_file}  ({time.monotonic() - started:.1f} s)")
-    leaks = secret_scan.scan(config.reports_dir, config.secrets)
-    if leaks:
-        say(
-            "SECRET LEAK: a configured secret was found in what this run wrote:\n  - "
-            + "\n  - ".join(str(f) for f in leaks[:20])
-            + "\n  mask it at its source, then delete these files"
-        )
+    leaks = owed[0].run()
     print(summary.headline(), flush=True)
     left = leftovers.collect(config.state_dir)
     if left:
@@ -427,9 +517,10 @@ def _finish(
             "cleanup was incomplete: this run may have left data behind:\n  - "
             + "\n  - ".join(left)
         )
+    _say_missing(summary, config.reports_dir / "logs" / "workers", signum is not None)
     if signum is not None:
         return int(ExitCode.INTERRUPTED)
-    if not summary.outcomes:
+    if not summary.reported:
         say("behave stopped before any scenario ran (see its message above)")
         return int(ExitCode.COULD_NOT_RUN)
     if left:
@@ -437,9 +528,29 @@ def _finish(
     if leaks:
         return int(ExitCode.FAILED)
     if crashed:
-        say(f"a worker exited abnormally (exit codes {crashed}); see reports/logs/workers/")
+        logs = config.reports_dir / "logs" / "workers"
+        say(f"a worker exited abnormally (exit codes {crashed}); see {logs}/")
         return int(ExitCode.FAILED)
     return int(ExitCode.FAILED if summary.verdict_failures else ExitCode.PASSED)
+
+
+def _say_missing(summary: report.Summary, logs: Path, interrupted: bool, limit: int = 20) -> None:
+    """Name the selected scenarios that reported no result (each also fails the run)."""
+    missing = summary.missing
+    if not missing:
+        return
+    lines = [f"{o.location}  {o.name}" for o in missing[:limit]]
+    if len(missing) > limit:
+        lines.append(f"... and {len(missing) - limit} more")
+    why = (
+        "the run was interrupted before they ran"
+        if interrupted
+        else f"so this run cannot pass; a worker's output or its log in {logs}/ says why"
+    )
+    say(
+        f"{len(missing)} selected scenario(s) reported no result ({why}):\n  - "
+        + "\n  - ".join(lines)
+    )
 
 
 # -- lint -----------------------------------------------------------------------------------
@@ -503,6 +614,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
     """Combine the reports folders of sharded runs into this project's reports."""
     started = time.monotonic()
     config = load_config(env=args.env, overrides=args.set)
+    _take(config.state_dir, "merge")
     results = config.reports_dir / RESULTS
     sources = [Path(folder).resolve() for folder in args.folders]
     for source in sources:
@@ -516,6 +628,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
             "merge would overwrite one of its inputs", hint="copy the shards' folders elsewhere"
         )
     shutil.rmtree(results, ignore_errors=True)
+    _owe_leak_scan(config)
     results.mkdir(parents=True)
     for source in sources:
         for item in (source / RESULTS).iterdir():
@@ -533,6 +646,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
 def cmd_signoff(args: argparse.Namespace) -> int:
     """The sign-off pack of the last run (or merge); exit 0 ACCEPTED, 1 NOT ACCEPTED."""
     config = load_config(env=args.env, overrides=args.set)
+    _take(config.state_dir, "signoff")  # a run under way has half its results
     results = config.reports_dir / RESULTS
     if not any(results.glob("*-result.json")):
         raise SelectionError(
@@ -540,7 +654,8 @@ def cmd_signoff(args: argparse.Namespace) -> int:
         )
     summary = report.read_results(results)
     pack = signoff.build(config, summary, dict(os.environ))
-    page = signoff.write(pack, config.reports_dir / SIGNOFF, Masker(config.secrets))
+    owed = _owe_leak_scan(config, config.reports_dir / SIGNOFF)
+    page = signoff.write(pack, config.reports_dir / SIGNOFF, owed.masker)
     print(f"{pack.data['verdict']}  ({page})")
     for reason in pack.data["reasons"]:
         print(f"  - {reason}")
@@ -553,6 +668,7 @@ def cmd_signoff(args: argparse.Namespace) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     """One line per service, credentials, contract and database; exit 0 when all are ok."""
     config = load_config(env=args.env, overrides=args.set)
+    _take(config.state_dir, "doctor")  # it may start an environment, and stop it
     acquired = stack.acquire(config, report=say, check_health=False)
     try:
         checks = list(doctor.run(config, acquired.runtime, Masker(config.secrets)))
@@ -572,6 +688,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def cmd_up(args: argparse.Namespace) -> int:
     config = load_config(env=args.env, overrides=args.set)
+    _take(config.state_dir, "up")
     acquired = stack.acquire(config, owner_pid=stack.DETACHED, report=say)
     runtime = acquired.runtime
     if not acquired.owned:
@@ -586,6 +703,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 def cmd_down() -> int:
     state_dir = _state_dir(find_root())
+    _take(state_dir, "down")
     with environment_lock(state_dir):
         runtime = read_runtime(state_dir)
         if runtime is None:
@@ -610,11 +728,14 @@ def _state_dir(root: Path) -> Path:
 
 def cmd_report(args: argparse.Namespace) -> int:
     config = load_config(env=args.env, overrides=args.set)
+    _take(config.state_dir, "report")
+    _owe_leak_scan(config, config.reports_dir / HTML)
     built, message = report.build_html(
         config, config.reports_dir / RESULTS, config.reports_dir / HTML
     )
     print(f"report: {message}" if built else f"interlock: {message}")
     if built and args.serve:
+        run_lock.release_all()  # serving writes nothing: a run may rebuild meanwhile
         return report.serve(config, config.reports_dir / HTML)
     return int(ExitCode.PASSED if built else ExitCode.COULD_NOT_RUN)
 

@@ -18,13 +18,14 @@ import difflib
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import yaml
 
+from interlock import masking
 from interlock.errors import ConfigError, excerpt
 from interlock.folders import inside
 from interlock.verdict import DEFAULT_VERDICT, RULE_FORMS, Rule, parse_rule
@@ -387,22 +388,34 @@ def load_config(
     for path in files:
         data = _interpolate(_read_yaml(path), environ, str(path.relative_to(root)), ())
         _merge(merged, data, origins, str(path.relative_to(root)), ())
+    given: list[str] = []  # values of secret-looking keys given with --set
     for item in overrides:
         key, value = _parse_override(item)
         _set_dotted(merged, key, value)
-        origins[key] = f"override {item!r}"
+        origins[key] = f"override {masking.shown_override(item)}"
+        if masking.hides_value(key) and str(value):
+            given.append(str(value))
 
+    # No error shows a secret-looking value (a mistyped key's included).
+    hidden = masking.Masker([*given, *_secrets(merged)])
     problems: list[str] = []
     _validate(merged, SCHEMA, (), origins, problems)
     if problems:
         raise ConfigError(
-            "the configuration has "
-            + (f"{len(problems)} problems" if len(problems) > 1 else "a problem")
-            + ":\n  - "
-            + "\n  - ".join(problems),
+            hidden.mask(
+                "the configuration has "
+                + (f"{len(problems)} problems" if len(problems) > 1 else "a problem")
+                + ":\n  - "
+                + "\n  - ".join(problems)
+            ),
             hint="fix the keys above; config/default.yaml lists every valid key",
         )
-    return _freeze(merged, root, env, files, origins)
+    try:
+        config = _freeze(merged, root, env, files, origins)
+    except ConfigError as exc:
+        raise ConfigError(hidden.mask(exc.message), hint=exc.hint) from None
+    secret = [str(v) for k, v in map(_parse_override, overrides) if masking.secret_key(k)]
+    return replace(config, secrets=config.secrets | {s for s in secret if s})
 
 
 def config_from_userdata(userdata: Mapping[str, Any]) -> Config:
@@ -684,7 +697,9 @@ def _freeze(
         services=MappingProxyType(services),
         credentials=MappingProxyType(credentials),
         databases=MappingProxyType(databases),
-        secrets=frozenset(_secrets(tree) + _credential_secrets(credentials.values())),
+        secrets=frozenset(
+            _secrets(tree) + _credential_secrets(credentials.values()) + masking.url_secrets(tree)
+        ),
         standins=MappingProxyType(standins),
         origins=MappingProxyType(dict(origins)),
     )

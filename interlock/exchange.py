@@ -75,7 +75,7 @@ class Exchange:
             f"request:  {self.method} {self.url}",
             f"response: {response.status_code} {response.reason} in {self.elapsed_ms:.0f} ms,"
             f" Content-Type: {response.headers.get('Content-Type', '(none)')}",
-            f"body:     {cut(self.text, FAILURE_BODY_LIMIT) or '(empty)'}",
+            f"body:     {cut(self.text, FAILURE_BODY_LIMIT, self.masker) or '(empty)'}",
             f"reproduce: {curl(self.method, self.url, self.headers, self.body, self.masker)}",
         ]
         return self.masker.mask("\n".join(lines))
@@ -88,12 +88,12 @@ class Exchange:
             f"{self.method} {self.url}",
             _header_lines(self.headers, self.masker),
             "",
-            cut(request_body, body_limit) if request_body else "(no body)",
+            cut(request_body, body_limit, self.masker) if request_body else "(no body)",
             "",
             f"HTTP {response.status_code} {response.reason} in {self.elapsed_ms:.1f} ms",
             _header_lines(response.headers, self.masker),
             "",
-            cut(self.text, body_limit) if response.content else "(no body)",
+            cut(self.text, body_limit, self.masker) if response.content else "(no body)",
             "",
             f"reproduce: {curl(self.method, self.url, self.headers, self.body, self.masker)}",
         ]
@@ -118,8 +118,11 @@ def curl(
     return masker.mask(" ".join(parts))
 
 
-def cut(text: str, limit: int) -> str:
-    """``text``, or its first ``limit`` characters and a note saying it was cut."""
+def cut(text: str, limit: int, masker: Masker | None = None) -> str:
+    """``text``, or its first ``limit`` characters and a note saying it was cut. With a
+    ``masker`` the text is masked first, so that a cut never leaves part of a secret."""
+    if masker is not None:
+        text = masker.mask(text)
     if len(text) <= limit:
         return text
     return f"{text[:limit]}... [cut: {limit} of {len(text)} characters shown]"

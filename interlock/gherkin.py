@@ -1,4 +1,5 @@
-"""Reading a step's own inputs: its doc string and table, with ``${variables}`` filled in."""
+"""Reading a step's own inputs: its doc string and table, with ``${variables}`` filled in;
+and refusing them where the step takes none (:func:`refuse_unexpected_input`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from interlock.errors import ScenarioInputError
 from interlock.folders import inside
+from interlock.lint import unexpected_input
 from interlock.matching import parse_json
 from interlock.variables import Variables
 
@@ -97,14 +99,41 @@ def name_value_rows(context: Any, variables: Variables, what: str) -> list[tuple
     return [(name, value) for name, value in (row.values() for row in rows)]
 
 
-def step_location(context: Any) -> str:
-    """``file:line`` of the step running now (of the scenario, if none is found)."""
+class UnexpectedInput(AssertionError):
+    """A doc string or table under a step that takes none: the scenario is wrong (often
+    an unclosed doc string swallowed the scenarios below it), so it fails."""
+
+
+def refuse_unexpected_input(match: Any, context: Any) -> None:
+    """As a step function starts (behave's ``Match.run``): fail the step when it was
+    given a doc string or table its function does not declare (see ``interlock.lint``)."""
+    text, table = getattr(context, "text", None), getattr(context, "table", None)
+    if text is None and table is None:
+        return
+    filename = getattr(getattr(context, "feature", None), "filename", "?")
+    step = _running_step(context)
+    found = unexpected_input(match.func, text, table, int(getattr(step, "line", 0) or 0))
+    if found is not None:
+        line, message = found
+        raise UnexpectedInput(f"{filename}:{line}: {message}")
+
+
+def _running_step(context: Any) -> Any:
+    """The step running now (behave marks the steps still to run ``untested``)."""
     from behave.model_core import Status
 
+    scenario = getattr(context, "scenario", None)
+    if scenario is None:
+        return None
+    steps = [*(scenario.background_steps if scenario.background else []), *scenario.steps]
+    return next((s for s in steps if s.status == Status.untested), None)
+
+
+def step_location(context: Any) -> str:
+    """``file:line`` of the step running now (of the scenario, if none is found)."""
     filename = getattr(getattr(context, "feature", None), "filename", "?")
     scenario = getattr(context, "scenario", None)
     if scenario is None:
         return str(filename)
-    steps = [*(scenario.background_steps if scenario.background else []), *scenario.steps]
-    running = next((s for s in steps if s.status == Status.untested), None)
+    running = _running_step(context)
     return f"{filename}:{running.line if running else scenario.line}"

@@ -36,11 +36,13 @@ from interlock.errors import (
     describe_error,
     excerpt,
 )
+from interlock.exchange import cut
 from interlock.masking import Masker
 from interlock.processes import pid_alive
 from interlock.runtime import DatabaseEndpoint, Runtime
 
-BODY_SHOWN = 300  # bytes of an unhealthy answer's body a failure quotes
+PEEK_BYTES = 4096  # of an unhealthy answer's body: read to be masked, then cut
+BODY_SHOWN = 300  # characters of it a failure quotes
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 VERIFY_KEY = "http.verify"
 
@@ -58,7 +60,7 @@ class Health:
     status: int | None = None
     elapsed_ms: float = 0.0
     problem: Unreachable | None = None
-    body: str = ""  # the start of an unhealthy answer's body
+    body: str = ""  # the start of an unhealthy answer's body (masked, cut with a note)
 
     @property
     def ok(self) -> bool:
@@ -129,14 +131,16 @@ def probe(
         return Health(part, url, None, took, Unreachable(part, url, reason, detail, key, advice))
     took = (time.monotonic() - started) * 1000
     if not response.ok:
-        start = masker.mask(bodies.peek(response, BODY_SHOWN))
+        start = bodies.peek(response, PEEK_BYTES)
         detail = masker.mask(
             f"GET {url} answered {response.status_code} {response.reason}:"
-            f" {excerpt(start) or '(empty body)'}"
+            f" {excerpt(masker.mask(start), BODY_SHOWN) or '(empty body)'}"
         )
         advice = f"fix the service, or its health path {health_key}" if health_key else ""
         problem = Unreachable(part, url, Reason.STATUS, detail, key, advice)
-        return Health(part, url, response.status_code, took, problem, start)
+        return Health(
+            part, url, response.status_code, took, problem, cut(start, BODY_SHOWN, masker)
+        )
     response.close()  # only the status counts: the body, however long, is not read
     return Health(part, url, response.status_code, took)
 

@@ -28,19 +28,23 @@ one config value, as ``interlock run --env/--set`` do.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from behave.model_core import Status
 
-from interlock import stack, standin_checks
+from interlock import lifeline, run_lock, stack, standin_checks
 from interlock.cleanup import CleanupRegistry
 from interlock.config import Config, config_from_userdata
 from interlock.db import Databases
 from interlock.evidence import attach_text
+from interlock.gherkin import refuse_unexpected_input
 from interlock.http import HttpClient, service_targets
 from interlock.interruption import Interruption, step_zone
+from interlock.learned_secrets import LEARNED_SECRETS_KEY, run_learned_secrets
 from interlock.leftovers import record_leftovers
 from interlock.masking import Masker
 from interlock.service_logs import LogMarks
@@ -48,6 +52,7 @@ from interlock.standins import StandIns
 from interlock.time_limit import TimeLimit
 from interlock.variables import Variables
 from interlock.worker_services import WorkerServices
+from interlock.workers import WORKER_ENV
 
 FAILED = (Status.failed, Status.error, Status.hook_error)
 
@@ -89,13 +94,38 @@ def before_all(context: Any) -> None:
     """Load config, then attach to the described environment or start one."""
     global _interruption
     interruption = _interruption = Interruption().install()
+    # A worker stops when its `interlock run` dies.
+    lifeline.follow_parent(interruption.parent_died, functools.partial(_kill_services, context))
     # An InterlockError aborts the run; behave prints its message (no traceback).
     config = config_from_userdata(context.config.userdata)
+    _junit_follows_reports(context, config)
+    if WORKER_ENV not in os.environ:  # plain behave: a run of its own (see run_lock)
+        run_lock.take(config.state_dir, "behave", _say)
     acquired = stack.acquire(config, report=_say)
-    suite = context.interlock = Suite(config, acquired, Masker(config.secrets), interruption)
-    step_zone([interruption.check, suite.time_limit.check])
+    # The masker learns fetched tokens; the run's other processes learn them through it.
+    masker = Masker(config.secrets, run_learned_secrets(context.config.userdata, config.state_dir))
+    suite = context.interlock = Suite(config, acquired, masker, interruption)
+    step_zone(
+        [interruption.check, suite.time_limit.check],
+        suite.masker.exception,
+        [refuse_unexpected_input],
+    )
     _check_hooks(context)
     interruption.safe_point(context)
+
+
+def _junit_follows_reports(context: Any, config: Config) -> None:
+    """Under plain behave, JUnit goes to ``<paths.reports>/junit`` like every other output
+    (behave's own ``junit_directory`` setting is fixed in its config file);
+    ``interlock run`` gives each worker its folder there on the command line."""
+    if not os.environ.get(WORKER_ENV):
+        context.config.junit_directory = str(config.reports_dir / "junit")
+
+
+def _kill_services(context: Any) -> None:
+    suite: Suite | None = getattr(context, "interlock", None)
+    if suite is not None:
+        suite.worker_services.kill_all()
 
 
 def _check_hooks(context: Any) -> None:
@@ -193,8 +223,27 @@ def after_all(context: Any) -> None:
             + "\n  - ".join(lines)
         )
         record_leftovers(suite.config.state_dir, lines)
+    _mask_junit(context.config, suite.masker)
     try:
         suite.worker_services.stop_all()  # they may use the environment: stop them first
         suite.standins.close()
     finally:
         stack.release(suite.acquired, suite.config)
+        if not context.config.userdata.get(LEARNED_SECRETS_KEY):  # plain behave: no parent
+            run_learned_secrets(context.config.userdata, suite.config.state_dir).delete()
+
+
+def _mask_junit(behave_config: Any, masker: Masker) -> None:
+    """Mask this process's JUnit files, written by behave before ``after_all`` (a step's
+    captured output goes in unmasked), with every secret the run has learned so far."""
+    folder = getattr(behave_config, "junit_directory", None)
+    if not getattr(behave_config, "junit", False) or not folder:
+        return
+    for path in Path(folder).glob("*.xml"):
+        try:
+            text = path.read_text(encoding="utf-8")
+            masked = masker.mask(text)
+            if masked != text:
+                path.write_text(masked, encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue

@@ -33,7 +33,7 @@ import contextlib
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
@@ -50,6 +50,8 @@ _depth = 0
 _since = 0.0  # when the outermost step function running now started
 _shield = 0  # inside shielded(): a few statements that must not be separated
 _checks: list[Callable[[], None]] = []
+_masks: list[Callable[[BaseException], None]] = []  # what masks an error a step raises
+_match_checks: list[Callable[[Any, Any], None]] = []
 
 
 def in_step() -> bool:
@@ -78,12 +80,20 @@ def _running_for(since: float) -> float:
     return time.monotonic() - since
 
 
-def step_zone(checks: list[Callable[[], None]]) -> None:
+def step_zone(
+    checks: list[Callable[[], None]],
+    mask: Callable[[BaseException], None] | None = None,
+    match_checks: Sequence[Callable[[Any, Any], None]] = (),
+) -> None:
     """Mark every step function behave runs from now on, and run ``checks`` as it
-    starts (inside the step, so that what they raise fails that step)."""
+    starts (inside the step, so that what they raise fails that step), then
+    ``match_checks`` with behave's match (its step function) and the context;
+    ``mask`` masks what a step raises before behave shows it."""
     from behave.matchers import Match
 
     _checks[:] = checks
+    _masks[:] = [mask] if mask else []
+    _match_checks[:] = match_checks
     if getattr(Match.run, "_interlock_zone", False):
         return
     original = Match.run
@@ -97,7 +107,13 @@ def step_zone(checks: list[Callable[[], None]]) -> None:
             _depth = depth + 1
             for check in _checks:
                 check()
+            for match_check in _match_checks:
+                match_check(self, context)
             original(self, context)
+        except BaseException as error:
+            for mask_error in _masks:
+                mask_error(error)
+            raise
         finally:
             _depth = depth
 
@@ -148,6 +164,13 @@ class Interruption:
         if not self._final and in_step():
             self._stopping = True
             raise KeyboardInterrupt
+
+    def parent_died(self, frame: FrameType | None) -> None:
+        """The run that started this worker is gone (:mod:`interlock.lifeline`): stop as
+        on a first signal; if one came already, go on stopping as it is (the lifeline
+        bounds the time that takes)."""
+        if not self.requested:
+            self._handle(signal.SIGHUP, frame)
 
     def _watch(self) -> None:
         """Once the grace after the first signal has passed, keep cutting the process

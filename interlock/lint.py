@@ -2,12 +2,16 @@
 
 It parses every feature and checks each step against the step definitions: Gherkin
 syntax errors, undefined steps (with the closest phrasings: "did you mean"),
-ambiguous steps, ``${variables}`` that no earlier step saves, scenarios without a
-requirement tag (when config asks for one), and duplicate scenario titles. It
-starts nothing.
+ambiguous steps, ``${variables}`` that no earlier step saves, a doc string or table
+under a step that takes none (most often the sign of a doc string left unclosed above),
+scenarios without a requirement tag (when config asks for one), and duplicate
+scenario titles. It starts nothing.
 
 It knows no phrasing: a step that saves a variable says so with
-:func:`saves_variable`, naming the parameter that holds the variable's name.
+:func:`saves_variable`, naming the parameter that holds the variable's name; a step
+that reads a doc string or a table says so with :func:`takes_doc_string` /
+:func:`json_doc_string` or :func:`takes_table` / :func:`table_headers` (the run refuses
+either input on any other step too: :func:`unexpected_input`).
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ SAVES = "_interlock_saves_variable"
 WRITES = "_interlock_writes_data"
 JSON_DOC = "_interlock_json_doc_string"
 HEADERS = "_interlock_table_headers"
+TAKES_DOC = "_interlock_takes_doc_string"
+TAKES_TABLE = "_interlock_takes_table"
 _REFERENCE = re.compile(r"(?<!\\)\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}")
 _QUOTED = re.compile(r'"[^"]*"')
 _FIELD = re.compile(r"\{([^}:]*)(?::[^}]*)?\}")
@@ -53,10 +59,22 @@ def writes_data(func: F) -> F:
     return func
 
 
+def takes_doc_string(func: F) -> F:
+    """Mark a step function that reads a doc string: any other step refuses one."""
+    setattr(func, TAKES_DOC, True)
+    return func
+
+
+def takes_table(func: F) -> F:
+    """Mark a step function that reads a table: any other step refuses one."""
+    setattr(func, TAKES_TABLE, True)
+    return func
+
+
 def json_doc_string(func: F) -> F:
     """Mark a step function whose doc string must be JSON (lint parses it)."""
     setattr(func, JSON_DOC, True)
-    return func
+    return takes_doc_string(func)
 
 
 def table_headers(*required: str, allowed: Sequence[str] = ()) -> Callable[[F], F]:
@@ -64,9 +82,30 @@ def table_headers(*required: str, allowed: Sequence[str] = ()) -> Callable[[F], 
 
     def mark(func: F) -> F:
         setattr(func, HEADERS, (tuple(required), tuple(allowed)))
-        return func
+        return takes_table(func)
 
     return mark
+
+
+def unexpected_input(func: Any, text: Any, table: Any, step_line: int) -> tuple[int, str] | None:
+    """A doc string or table given to a step function that takes none: the line it starts
+    on and what is wrong, or None. behave attaches either to any step, so a doc string
+    whose closing quotes are missing swallows the scenarios below it into a step that
+    ignores it."""
+    if text is not None and not getattr(func, TAKES_DOC, False):
+        line = int(getattr(text, "line", 0) or step_line + 1)
+        return line, (
+            f'this step takes no doc string, yet one starts at line {line}: a """ there'
+            ' or above it is probably unclosed, and everything up to the next """'
+            " (scenarios included) was swallowed into it"
+        )
+    if table is not None and not getattr(func, TAKES_TABLE, False):
+        line = int(getattr(table, "line", 0) or step_line + 1)
+        return line, (
+            f"this step takes no table, yet one starts at line {line}: a table belongs to"
+            " the step right above it (is the step that reads it missing?)"
+        )
+    return None
 
 
 @dataclass(frozen=True, order=True)
@@ -197,8 +236,14 @@ def _check_steps(relative: str, scenario: Any, library: StepLibrary) -> list[Pro
 
 
 def _check_inputs(relative: str, step: Any, func: Any) -> list[Problem]:
-    """What a step declares about its input: writes data, a JSON doc string, table headers."""
+    """What a step declares about its input: writes data, a doc string or table at all,
+    a JSON doc string, table headers."""
     problems = []
+    unexpected = unexpected_input(func, step.text, getattr(step, "table", None), step.line)
+    if unexpected is not None:
+        line, message = unexpected
+        problems.append(Problem(relative, line, "error", message))
+        return problems
     if getattr(func, WRITES, False) and step.step_type == "then":
         problems.append(
             Problem(relative, step.line, "warning",

@@ -1,5 +1,11 @@
 """After a run: read the Allure results into a verdict and a summary, build the HTML report.
 
+A scenario the run selected that reported no result (its worker ended early, its
+result was lost, the run was interrupted) is written into the results as a broken
+one labelled ``no_result`` (:func:`record_missing`), so that the summary, the verdict,
+the sign-off, the history and the HTML report all count it: nothing passes that did
+not run.
+
 The HTML report is built by the pinned Allure 3 CLI (``npm ci`` installs it) into a
 temporary folder and moved into place only when complete, so a failed or
 interrupted build never leaves a half-written report behind.
@@ -10,14 +16,17 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import hashlib
 import json
 import shutil
 import signal
 import subprocess
 import tempfile
 import threading
+import time
+import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,12 +36,15 @@ from interlock.config import Config
 from interlock.errors import InterlockError
 from interlock.processes import stop_process
 from interlock.quarantine import Quarantine, from_tags
+from interlock.selection import ScenarioRef
 
 STATUSES = ("passed", "failed", "broken", "skipped")
 ALLURE_TIMEOUT = 600
 HELD = (signal.SIGINT, signal.SIGTERM)  # held while the Allure CLI is being started
 SINGLE, SITE = "single", "site"  # the two Allure plugin instances (and site's folder)
 MESSAGE_LINES = 12  # of each failure's message in the summary
+NO_RESULT_LABEL = "no_result"  # on a result interlock wrote for a scenario that sent none
+NO_RESULT = "no result"  # the start of such a result's message (allure_files.CATEGORIES)
 
 
 @dataclass(frozen=True)
@@ -46,6 +58,7 @@ class Outcome:
     stop: int = 0  # epoch milliseconds, orders the tries of one scenario
     flaky: bool = False
     path: Path | None = None  # the result file
+    missing: bool = False  # selected, but no result came back (see record_missing)
 
     @property
     def key(self) -> str:
@@ -113,7 +126,19 @@ class Summary:
     def flaky(self) -> list[Outcome]:
         return [o for o in self.latest() if o.flaky]
 
+    @property
+    def missing(self) -> list[Outcome]:
+        """Selected scenarios that reported no result: failures of the run, never muted."""
+        return [o for o in self.latest() if o.missing]
+
+    @property
+    def reported(self) -> list[Outcome]:
+        """The outcomes behave itself reported (without the ones for missing results)."""
+        return [o for o in self.outcomes if not o.missing]
+
     def _muted(self, outcome: Outcome) -> bool:
+        if outcome.missing:
+            return False  # a quarantine mutes a scenario's failures, not a run's gap
         q = self.quarantined(outcome)
         return q is not None and q.active(self.today)
 
@@ -138,6 +163,7 @@ class Summary:
         lines = [f"{total} scenario{'s' if total != 1 else ''}: {', '.join(parts) or 'none ran'}"]
         for outcome in self.problems[:limit]:
             label = "QUARANT" if self._muted(outcome) else outcome.status.upper()
+            label = "MISSING" if outcome.missing else label
             lines.append(f"  {label:7} {outcome.location}  {outcome.name}")
             lines += [f"          {line}" for line in outcome.message.splitlines()]
         if len(self.problems) > limit:
@@ -185,9 +211,60 @@ def read_results(results_dir: Path) -> Summary:
                 stop=int(stop or 0),
                 flaky=bool(details.get("flaky")),
                 path=path,
+                missing=NO_RESULT_LABEL in named,
             )
         )
     return Summary(tuple(outcomes))
+
+
+def record_missing(
+    results_dir: Path,
+    selected: Sequence[ScenarioRef],
+    interrupted: bool,
+    mask: Callable[[str], str],
+    recorded: Iterable[str] = (),
+) -> list[ScenarioRef]:
+    """Write a broken result for each selected scenario that reported none, and return
+    those scenarios.
+
+    Compared by location (``file:line``; an Outline's row has its own line), which is
+    what the formatter labels each result with: a scenario inside a Rule, an Outline
+    row and a retried ``@flaky`` scenario (any try counts) all report under the
+    location selection gave them. ``recorded``: locations reported some other way
+    (the seam for manual scenarios: their record counts as their result).
+    """
+    reported = {o.location for o in read_results(results_dir).outcomes} | set(recorded)
+    missing = [ref for ref in selected if ref.location not in reported]
+    why = (
+        "the run was interrupted before it reported a result"
+        if interrupted
+        else "its behave worker ended before reporting it (see that worker's output"
+        " or log), or its result file was lost"
+    )
+    now = int(time.time() * 1000)
+    for ref in missing:
+        identity = hashlib.md5(ref.key.encode(), usedforsecurity=False).hexdigest()
+        result = {
+            "uuid": str(uuid.uuid4()),
+            "historyId": identity,
+            "testCaseId": identity,
+            "name": ref.name,
+            "fullName": f"{ref.file}: {ref.name}",
+            "status": "broken",
+            "statusDetails": {
+                "message": f"{NO_RESULT}: selected for this run, but {why}",
+            },
+            "start": now,
+            "stop": now,
+            "labels": [
+                {"name": LOCATION_LABEL, "value": ref.location},
+                {"name": NO_RESULT_LABEL, "value": "true"},
+                *({"name": "tag", "value": tag} for tag in sorted(ref.tags)),
+            ],
+        }
+        path = results_dir / f"{result['uuid']}-result.json"
+        path.write_text(mask(json.dumps(result, ensure_ascii=False)), encoding="utf-8")
+    return missing
 
 
 def mark_flaky(outcome: Outcome) -> None:

@@ -3,22 +3,25 @@
 Masking happens before anything is written; this scan proves it, looking for each
 secret in the forms it takes on its way into files: raw, Base64 and base64url at
 every byte alignment (a Basic authorization header is ``base64(user:password)``, so
-the password sits at any offset), URL-encoded, and JSON/XML/HTML-escaped (the
-single-file HTML report embeds its data as Base64 of JSON).
+the password sits at any offset), URL-encoded, JSON/XML/HTML-escaped (the
+single-file HTML report embeds its data as Base64 of JSON), hex of its UTF-8 bytes;
+each of them also in upper- or lower-case and broken over two lines (a line break,
+raw or JSON-escaped, and indentation, inside it).
 """
 
 from __future__ import annotations
 
-import base64
 import html
 import json
+import re
 import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from interlock.masking import base64_fragments
+
 MIN_LENGTH = 4  # shorter secrets or fragments would match ordinary text
-MIN_FRAGMENT = 6
 
 
 @dataclass(frozen=True)
@@ -31,27 +34,13 @@ class Finding:
         return f"{self.path}: a secret ({self.secret_hint}...) in {self.form} form"
 
 
-def _b64_fragments(secret: bytes, urlsafe: bool) -> list[str]:
-    """The Base64 characters fully determined by the secret, at each of 3 alignments."""
-    encode = base64.urlsafe_b64encode if urlsafe else base64.b64encode
-    fragments = []
-    for offset in range(3):
-        encoded = encode(b"\0" * offset + secret).decode().rstrip("=")
-        start = -(-offset * 8 // 6)  # the first character with no prefix bits
-        end = (offset + len(secret)) * 8 // 6  # the last character with no padding bits
-        fragment = encoded[start:end]
-        if len(fragment) >= MIN_FRAGMENT:
-            fragments.append(fragment)
-    return fragments
-
-
 def forms(secret: str) -> dict[str, str]:
     """Each distinct written form of ``secret`` (by a name for the message)."""
     found = {"raw": secret}
     # Base64 of the raw text (headers) and of its JSON-escaped text (embedded JSON).
     for base, text in (("", secret), (" of JSON", json.dumps(secret)[1:-1])):
         for urlsafe, kind in ((False, "Base64"), (True, "base64url")):
-            for i, fragment in enumerate(_b64_fragments(text.encode(), urlsafe)):
+            for i, fragment in enumerate(base64_fragments(text.encode(), urlsafe)):
                 found[f"{kind}{base} (alignment {i})"] = fragment
     found["URL-encoded"] = urllib.parse.quote(secret, safe="")
     found["URL-encoded (+ for space)"] = urllib.parse.quote_plus(secret, safe="")
@@ -59,6 +48,9 @@ def forms(secret: str) -> dict[str, str]:
     found["JSON-escaped (ASCII)"] = json.dumps(secret, ensure_ascii=True)[1:-1]
     found["HTML-escaped"] = html.escape(secret, quote=True)
     found["XML-escaped"] = html.escape(secret, quote=False)
+    found["hex"] = secret.encode().hex()
+    found["upper-case"] = secret.upper()
+    found["lower-case"] = secret.lower()
     distinct: dict[str, str] = {}
     for name, text in found.items():
         if text not in distinct.values():
@@ -66,11 +58,21 @@ def forms(secret: str) -> dict[str, str]:
     return distinct
 
 
+# A line break (raw or JSON-escaped) and the indentation after it, as the masker folds it.
+_BREAK = re.compile(rb"(?:\r\n|\r|\n|\\r\\n|\\n|\\r)[ \t]*")
+_ASCII_LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
+
+
+def _fold(data: bytes) -> bytes:
+    """ASCII lower-case, line breaks and the indentation after them taken out."""
+    return _BREAK.sub(b"", data.translate(_ASCII_LOWER))
+
+
 def scan(folder: Path, secrets: Iterable[str]) -> list[Finding]:
     """Every file under ``folder`` holding any form of any secret (one finding per file
     and secret)."""
     patterns = [
-        (secret, name, text.encode())
+        (secret, name, text.encode(), _fold(text.encode()))
         for secret in sorted({s for s in secrets if len(s) >= MIN_LENGTH})
         for name, text in forms(secret).items()
     ]
@@ -82,9 +84,12 @@ def scan(folder: Path, secrets: Iterable[str]) -> list[Finding]:
             data = path.read_bytes()
         except OSError:
             continue
+        folded = _fold(data)
         reported: set[str] = set()
-        for secret, name, pattern in patterns:
-            if secret not in reported and pattern in data:
-                reported.add(secret)
-                findings.append(Finding(path, name, secret[:2]))
+        for secret, name, pattern, folded_pattern in patterns:
+            if secret in reported or folded_pattern not in folded:
+                continue
+            reported.add(secret)
+            shape = name if pattern in data else f"{name} (other letter case, or split over lines)"
+            findings.append(Finding(path, shape, secret[:2]))
     return findings

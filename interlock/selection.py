@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from behave.parser import ParserError, parse_file
+from behave.parser import ParserError, State, parse_file
 from behave.tag_expression import make_tag_expression
 
 from interlock.errors import InterlockError
@@ -116,7 +116,28 @@ def parsed_feature(path: Path) -> Any:
 
 @functools.lru_cache(maxsize=4096)
 def _parse(path: str, mtime_ns: int, size: int) -> Any:
-    return parse_file(path)
+    feature = parse_file(path)
+    parser = getattr(feature, "parser", None)
+    if parser is not None and parser.state == State.MULTILINE_TEXT:
+        raise UnclosedDocString(parser.multiline_start, path)
+    return feature
+
+
+class UnclosedDocString(ParserError):  # type: ignore[misc]
+    """A doc string still open at the end of the file. behave drops it without a word,
+    and with it every scenario written below its opening quotes."""
+
+    def __init__(self, line: int, filename: str) -> None:
+        super().__init__(
+            f"the doc string that opens at line {line} is never closed: every line below it,"
+            ' scenarios included, is swallowed and never runs; close it with """',
+            line,
+            filename,
+            use_annotated_message=False,
+        )
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 def _scenarios(root: Path, path: Path) -> list[ScenarioRef]:

@@ -11,6 +11,7 @@ from mirakuru import HTTPExecutor
 from mirakuru.exceptions import AlreadyRunning, ProcessExitedWithError, TimeoutExpired
 
 from interlock.errors import ServiceStartError
+from interlock.masking import Masker
 from interlock.ports import free_port
 from interlock.processes import Detachable, tail
 
@@ -39,14 +40,16 @@ def start_service(
     log: Path,
     cwd: Path,
     preferred_port: int | None = None,
+    masker: Masker | None = None,
 ) -> RunningService:
     """Start one service and wait until ``GET <url><health>`` answers 2xx.
 
     ``command_for(port)`` gives the command line for a chosen port; when the port
     turns out to be taken, another one is chosen. A service that exits or never
-    becomes healthy raises :class:`ServiceStartError` with the end of its log,
-    and nothing of it is left running.
+    becomes healthy raises :class:`ServiceStartError` with the end of its log (masked:
+    a service may print the passwords it was given), and nothing of it is left running.
     """
+    mask = (masker or Masker()).mask
     log.parent.mkdir(parents=True, exist_ok=True)
     port = free_port(preferred_port)
     for _ in range(PORT_ATTEMPTS):
@@ -76,15 +79,17 @@ def start_service(
                 if "Address already in use" in text:
                     port = free_port()
                     continue
+                _mask_log(log, mask)
                 raise ServiceStartError(
                     f"service {name!r} exited during start-up (exit {exc.exit_code}); "
-                    f"the end of its log {log}:\n{tail(log)}",
+                    f"the end of its log {log}:\n{mask(tail(log))}",
                     hint=f"fix the service or services.{name}.command in the config",
                 ) from None
             except TimeoutExpired:
+                _mask_log(log, mask)
                 raise ServiceStartError(
                     f"service {name!r} did not answer GET {url}{health} with 2xx within "
-                    f"{timeout:g} s; the end of its log {log}:\n{tail(log)}",
+                    f"{timeout:g} s; the end of its log {log}:\n{mask(tail(log))}",
                     hint=f"raise services.{name}.startup_timeout, or fix services.{name}.health",
                 ) from None
             assert executor.process is not None  # started above
@@ -95,3 +100,14 @@ def start_service(
         f"service {name!r} found no free port in {PORT_ATTEMPTS} attempts",
         hint="free some ports on 127.0.0.1 or stop stale runs with `interlock down`",
     )
+
+
+def _mask_log(log: Path, mask: Callable[[str], str]) -> None:
+    """Mask the log of a service that is no longer running (it is kept under reports/)."""
+    try:
+        text = log.read_text(encoding="utf-8", errors="replace")
+        masked = mask(text)
+        if masked != text:
+            log.write_text(masked, encoding="utf-8")
+    except OSError:
+        pass

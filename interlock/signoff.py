@@ -22,7 +22,7 @@ from interlock.allure_files import executor
 from interlock.config import Config
 from interlock.masking import Masker
 from interlock.report import Outcome, Summary
-from interlock.verdict import Facts, judge
+from interlock.verdict import Facts, judge, names
 
 ACCEPTED = "ACCEPTED"
 NOT_ACCEPTED = "NOT ACCEPTED"
@@ -54,9 +54,15 @@ def build(config: Config, summary: Summary, environ: dict[str, str]) -> Pack:
         {"rule": rule.text, "holds": reason is None, "reason": reason}
         for rule, reason in judge(config.report.verdict, facts)
     ]
-    verdict = ACCEPTED if latest and all(r["holds"] for r in rules) else NOT_ACCEPTED
+    missing = summary.missing  # whatever the rules say, a run with a gap is not accepted
+    ran = bool(summary.reported)
+    holds = ran and not missing and all(r["holds"] for r in rules)
+    verdict = ACCEPTED if holds else NOT_ACCEPTED
     reasons = [r["reason"] for r in rules if not r["holds"]]
-    if not latest:
+    if missing:
+        gap = f"{len(missing)} selected scenario(s) reported no result: {names(missing)}"
+        reasons.insert(0, gap)
+    if not ran:
         reasons.insert(0, "no scenario ran")
     files = sorted({config.root / o.location.rsplit(":", 1)[0] for o in latest})
     return Pack(

@@ -22,6 +22,7 @@ from pathlib import Path
 from interlock import health, mariadb
 from interlock.config import Config, ServiceConfig
 from interlock.errors import ConfigError, EnvironmentStartError, EnvironmentUnreachable
+from interlock.masking import Masker
 from interlock.processes import cmdline, pid_alive, stop_process
 from interlock.runtime import (
     DatabaseEndpoint,
@@ -238,6 +239,7 @@ def start_embedded_service(
         log,
         cwd=config.root,
         preferred_port=service.port,
+        masker=Masker(config.secrets),
     )
 
 

@@ -143,7 +143,7 @@ class Received:
             f"{self.method} {self.target}",
             *(f"{key}: {masker.header(key, value)}" for key, value in self.headers.items()),
             "",
-            cut(request, EVIDENCE_BODY_LIMIT) if request else "(no body)",
+            cut(request, EVIDENCE_BODY_LIMIT, masker) if request else "(no body)",
             "",
         ]
         if self.contract:
@@ -163,7 +163,7 @@ class Received:
                 f"{key}: {masker.header(key, value)}" for key, value in answer.headers.items()
             ]
             text = answer.body.decode("utf-8", "replace")
-            lines += ["", cut(text, EVIDENCE_BODY_LIMIT) if text else "(no body)"]
+            lines += ["", cut(text, EVIDENCE_BODY_LIMIT, masker) if text else "(no body)"]
         return title, masker.mask("\n".join(lines))
 
 

@@ -57,14 +57,14 @@ class Rule:
         return f"Rule({self.text!r})"
 
 
-def _names(results: Sequence[Result], limit: int = 5) -> str:
+def names(results: Sequence[Result], limit: int = 5) -> str:
     shown = ", ".join(f"{r.location} ({r.name})" for r in results[:limit])
     return shown + (f" and {len(results) - limit} more" if len(results) > limit else "")
 
 
 def _no_failures(facts: Facts) -> str | None:
     if facts.failing:
-        return f"{len(facts.failing)} scenario(s) failed: {_names(facts.failing)}"
+        return f"{len(facts.failing)} scenario(s) failed: {names(facts.failing)}"
     return None
 
 
@@ -74,7 +74,7 @@ def _no_failures_in(folder: str) -> Callable[[Facts], str | None]:
     def check(facts: Facts) -> str | None:
         failed = [r for r in facts.failing if r.location.startswith(prefix)]
         if failed:
-            return f"{len(failed)} scenario(s) in {prefix} failed: {_names(failed)}"
+            return f"{len(failed)} scenario(s) in {prefix} failed: {names(failed)}"
         return None
 
     return check
@@ -85,7 +85,7 @@ def _all_tagged_pass(tag: str) -> Callable[[Facts], str | None]:
         tagged = [r for r in facts.results if tag in r.tags]
         failed = [r for r in tagged if r.status != "passed"]
         if failed:
-            return f"{len(failed)} @{tag} scenario(s) did not pass: {_names(failed)}"
+            return f"{len(failed)} @{tag} scenario(s) did not pass: {names(failed)}"
         return None
 
     return check
@@ -93,7 +93,7 @@ def _all_tagged_pass(tag: str) -> Callable[[Facts], str | None]:
 
 def _no_expired(facts: Facts) -> str | None:
     if facts.expired:
-        return f"quarantine expired for {_names(facts.expired)}"
+        return f"quarantine expired for {names(facts.expired)}"
     return None
 
 

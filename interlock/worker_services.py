@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -118,6 +119,13 @@ class WorkerServices:
         for instance in list(self._running.values()):
             stop_process(instance.pid, timeout=5)
             self._forget(instance)
+
+    def kill_all(self) -> None:
+        """SIGKILL every instance (each leads its own session) and its group, at once: for
+        a worker about to be killed (its run died, see :mod:`interlock.lifeline`)."""
+        for instance in list(self._running.values()):
+            with contextlib.suppress(OSError):
+                os.killpg(instance.pid, signal.SIGKILL)
 
     def _forget(self, instance: Instance) -> None:
         self._running.pop(instance.name, None)

@@ -15,13 +15,15 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import IO
 
 from interlock.allure_formatter import KEEP_RESULTS
+from interlock.learned_secrets import LEARNED_SECRETS_KEY
+from interlock.lifeline import PARENT_ENV, killed_with_parent
 from interlock.selection import ScenarioRef
 
 WORKER_ENV = "INTERLOCK_WORKER"
@@ -44,6 +46,7 @@ class BehaveCommand:
     lists_dir: Path
     logs_dir: Path
     scenarios_per_process: int = 500  # see chunks()
+    learned_secrets: Path | None = None  # where workers share the secrets they learn
 
     def for_batch(self, batch: Batch) -> list[str]:
         self.lists_dir.mkdir(parents=True, exist_ok=True)
@@ -52,6 +55,8 @@ class BehaveCommand:
         listing.write_text("".join(f"{self.root / s.file}:{s.line}\n" for s in batch.scenarios))
         command = [sys.executable, "-m", "behave", "-D", f"env={self.env_name}"]
         command += ["-D", f"{KEEP_RESULTS}=1"]
+        if self.learned_secrets is not None:
+            command += ["-D", f"{LEARNED_SECRETS_KEY}={self.learned_secrets}"]
         for item in self.overrides:
             command += ["-D", item]
         command += ["--junit-directory", str(self.junit_parts / batch.worker)]
@@ -61,10 +66,14 @@ class BehaveCommand:
 @dataclass
 class Supervisor:
     """Starts workers and stops them on a signal: the first one asks every worker to
-    stop gracefully (SIGINT: after-hooks and cleanups run), a second kills them."""
+    stop gracefully (SIGINT: after-hooks and cleanups run), a second kills them.
+
+    Each worker dies with this process (see :mod:`interlock.lifeline`); ``on_start``
+    hears of each one as it starts (the run records them in its lock file)."""
 
     children: list[subprocess.Popen[bytes]] = field(default_factory=list)
     signal: int | None = None
+    on_start: Callable[[int], None] | None = None
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
     def __call__(self, signum: int, frame: FrameType | None) -> None:
@@ -85,8 +94,10 @@ class Supervisor:
                 return None
             # Unbuffered, so a worker's log can be followed while it runs.
             env = {**os.environ, WORKER_ENV: worker, "PYTHONUNBUFFERED": "1"}
+            env[PARENT_ENV] = str(os.getpid())
             # Its own session: a terminal's Ctrl-C reaches only the parent, which
-            # forwards it once.
+            # forwards it once. The kernel's parent-death signal follows the thread
+            # that starts it: that thread waits for it (run_batches).
             child = subprocess.Popen(
                 command,
                 cwd=root,
@@ -95,8 +106,11 @@ class Supervisor:
                 stderr=subprocess.STDOUT if output is not None else None,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
+                preexec_fn=killed_with_parent(os.getpid()),
             )
             self.children.append(child)
+            if self.on_start is not None:
+                self.on_start(child.pid)
             return child
 
     def forget(self) -> None:

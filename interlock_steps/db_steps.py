@@ -2,10 +2,18 @@
 
 from behave import step
 
-from interlock import db_checks, seeding
-from interlock.gherkin import data_file, table_rows, table_sources
-from interlock.lint import saves_variable, table_headers, writes_data
-from interlock.step_types import register
+from interlock.api import (
+    data_file,
+    db_checks,
+    register,
+    saves_variable,
+    seeding,
+    table_headers,
+    table_rows,
+    table_sources,
+    takes_table,
+    writes_data,
+)
 
 register()
 
@@ -20,6 +28,7 @@ def step_the_database(context, name):
 
 @step('the table "{table:Quoted}" should contain:')
 @step('the table "{table:Quoted}" should contain')
+@takes_table
 def step_the_table_should_contain(context, table):
     """Every row of the table is found in the database table. The header names the columns to
     compare; cells compare by the column's type (9.90 equals 9.9, true equals 1), NULL is an
@@ -31,6 +40,7 @@ def step_the_table_should_contain(context, table):
 
 @step('the table "{table:Quoted}" should not contain:')
 @step('the table "{table:Quoted}" should not contain')
+@takes_table
 def step_the_table_should_not_contain(context, table):
     """None of the rows of the table is found in the database table."""
     rows = table_rows(context, context.variables)
@@ -39,6 +49,7 @@ def step_the_table_should_not_contain(context, table):
 
 @step('within {seconds:IntOrVariable} seconds the table "{table:Quoted}" should contain:')
 @step('within {seconds:IntOrVariable} seconds the table "{table:Quoted}" should contain')
+@takes_table
 def step_within_seconds_the_table_should_contain(context, seconds, table):
     """Like 'should contain', retried with fresh reads until the rows appear or the seconds run
     out: for work the system does in the background. A failure shows the closest rows seen.
@@ -76,6 +87,7 @@ def step_the_table_should_have_rows_where(context, table, count, column, value):
 
 @step('the query "{sql:Quoted}" should return:')
 @step('the query "{sql:Quoted}" should return')
+@takes_table
 def step_the_query_should_return(context, sql):
     """Runs the query and compares its rows, in order, with the table. ${name} inside the query
     becomes a bound parameter, never text pasted into it. One read-only statement only (SELECT,
@@ -96,6 +108,7 @@ def step_the_database_should_be_reachable(context, name):
 
 @step('these rows exist in the table "{table:Quoted}":')
 @step('these rows exist in the table "{table:Quoted}"')
+@takes_table
 @writes_data
 def step_these_rows_exist_in_the_table(context, table):
     """Inserts the rows for this scenario and removes them again after it, whatever its

@@ -10,10 +10,15 @@ after it.
 import parse
 from behave import register_type, step
 
-from interlock import db_checks, http_checks, seeding
-from interlock.errors import ScenarioInputError
-from interlock.lint import saves_variable, writes_data
-from interlock.step_types import register
+from interlock.api import (
+    ScenarioInputError,
+    db_checks,
+    http_checks,
+    register,
+    saves_variable,
+    seeding,
+    writes_data,
+)
 
 register()
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 from pathlib import Path
 
 import pytest
 
-from interlock.lint import StepLibrary, lint
+from interlock.lint import TAKES_DOC, TAKES_TABLE, StepLibrary, lint
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -150,3 +151,85 @@ def test_a_table_whose_header_does_not_fit_the_step(tmp_path: Path, library: Ste
         "features/x.feature:4: error: the table's header is | header | value |;"
         " this step needs | name | value |"
     )
+
+
+def test_a_doc_string_under_a_step_that_takes_none_is_named_at_its_line(
+    tmp_path: Path, library: StepLibrary
+) -> None:
+    """Written without indentation, a stray \"\"\" swallows the next scenario up to the
+    next \"\"\" into a step that ignores it: that scenario never runs."""
+    (problem,) = check(
+        tmp_path,
+        library,
+        "Feature: F\nScenario: S\n"
+        'Given the "inventory" service\n'
+        '"""\n'
+        "Scenario: Swallowed\n"
+        "Then the response status should be 599\n"
+        '"""\n',
+    )
+    assert problem.startswith(
+        "features/x.feature:4: error: this step takes no doc string, yet one starts at line 4"
+    )
+    assert "unclosed" in problem
+
+
+def test_a_table_under_a_step_that_takes_none(tmp_path: Path, library: StepLibrary) -> None:
+    (problem,) = check(
+        tmp_path,
+        library,
+        'Feature: F\n  Scenario: S\n    Given the "shop" database\n      | sku |\n      | A   |\n',
+    )
+    assert problem.startswith(
+        "features/x.feature:4: error: this step takes no table, yet one starts at line 4"
+    )
+
+
+def test_a_doc_string_left_open_at_the_end_of_the_file(
+    tmp_path: Path, library: StepLibrary
+) -> None:
+    """behave drops it, and every scenario below its opening quotes, without a word."""
+    (problem,) = check(
+        tmp_path,
+        library,
+        'Feature: F\nScenario: S\nGiven the "inventory" service\n"""\n'
+        "Scenario: Swallowed\nThen the response status should be 599\n",
+    )
+    assert problem == (
+        "features/x.feature:4: error: not valid Gherkin: the doc string that opens at line 4"
+        " is never closed: every line below it, scenarios included, is swallowed and never"
+        ' runs; close it with """'
+    )
+
+
+def test_steps_that_take_a_doc_string_or_table_accept_one(
+    tmp_path: Path, library: StepLibrary
+) -> None:
+    assert (
+        check(
+            tmp_path,
+            library,
+            'Feature: F\n  Scenario: S\n    Given the "inventory" service\n'
+            '    When I send a POST request to "/products" with JSON:\n'
+            '      """\n      {"sku": "A"}\n      """\n'
+            '    Then the table "products" should contain:\n      | sku |\n      | A   |\n',
+        )
+        == []
+    )
+
+
+READS = {
+    TAKES_DOC: ("context.text", "doc_string(", "doc_json("),
+    TAKES_TABLE: ("context.table", "table_rows(", "name_value_rows(", "table_sources("),
+}
+
+
+def test_every_step_that_reads_a_doc_string_or_table_declares_it(library: StepLibrary) -> None:
+    """Or the run would refuse the input the step needs (see lint.unexpected_input)."""
+    undeclared = []
+    for matcher in library.matchers:
+        source = inspect.getsource(matcher.func)
+        for marker, reads in READS.items():
+            if any(read in source for read in reads) and not getattr(matcher.func, marker, False):
+                undeclared.append(f"{matcher.pattern} ({marker})")
+    assert undeclared == []

@@ -52,3 +52,28 @@ def test_a_finding_shows_only_the_start_of_the_secret(tmp_path: Path) -> None:
     (finding,) = scan(tmp_path, [SECRET])
     assert SECRET not in str(finding)
     assert "a.txt: a secret (p@...) in raw form" in str(finding)
+
+
+@pytest.mark.parametrize(
+    ("form", "text"),
+    [
+        ("upper-case", f"echo {SECRET.upper()}"),
+        ("lower-case", "echo mixed-case-77"),
+        ("mixed case", "echo Pass-WORD-91x"),
+        ("hex", "echo " + b"pass-word-91x".hex()),
+        ("hex, upper-case", "echo " + b"pass-word-91x".hex().upper()),
+        ("split over two lines", "echo pass-wo\nrd-91x"),
+        ("split, indented", "echo pass-\r\n      word-91x"),
+        ("split, JSON-escaped", json.dumps({"m": "echo pass-word\n    -91x"})),
+        ("split, upper-case", "echo PASS-WO\n  RD-91X"),
+    ],
+)
+def test_a_secret_in_another_shape_is_found(tmp_path: Path, form: str, text: str) -> None:
+    (tmp_path / "evidence.txt").write_text(f"header\n{text}\nfooter\n")
+    secrets = ["pass-word-91x", "Mixed-Case-77", SECRET]
+    assert [f.path.name for f in scan(tmp_path, secrets)] == ["evidence.txt"]
+
+
+def test_text_that_only_looks_alike_passes(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("pass-word-9\n1 pass-word-91 x pass word-91x")
+    assert scan(tmp_path, ["pass-word-91x"]) == []

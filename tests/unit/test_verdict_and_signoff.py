@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from pathlib import Path
 
 import pytest
 
-from interlock import signoff
-from interlock.allure_files import executor
+from interlock import report, signoff
+from interlock.allure_files import CATEGORIES, executor
 from interlock.config import load_config
 from interlock.errors import ConfigError
+from interlock.masking import Masker
 from interlock.report import Outcome, Summary
+from interlock.selection import ScenarioRef
 from interlock.verdict import Facts, judge, parse_rule
 
 
@@ -115,3 +119,66 @@ def test_the_executor_names_the_ci_build() -> None:
     )
     assert jenkins["buildUrl"] == "http://j/1"
     assert executor({"CI": "true"})["name"] == "CI"
+
+
+# -- scenarios selected that reported no result ---------------------------------------------
+
+
+def result_file(folder: Path, location: str, status: str) -> None:
+    """A result as the formatter writes it (only what the summary reads)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    data = {"name": "ran", "status": status, "stop": 2,
+            "labels": [{"name": "location", "value": location}]}  # fmt: skip
+    (folder / f"{abs(hash(location))}-result.json").write_text(json.dumps(data))
+
+
+def test_a_selected_scenario_without_a_result_fails_whatever_the_rules_say(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "default.yaml").write_text(
+        "report:\n  verdict: [all @critical scenarios pass]\n"  # a gap breaks no rule here
+    )
+    (tmp_path / "config" / "local.yaml").write_text("")
+    config = load_config(tmp_path, environ={})
+    results = tmp_path / "results"
+    result_file(results, "features/interface/a.feature:3", "passed")
+    ran = ScenarioRef("features/interface/a.feature", 3, "ran", frozenset())
+    lost = ScenarioRef("features/interface/a.feature", 12, "lost", frozenset(
+        {"REQ-2", "quarantine(until=2999-12-31)"}))  # fmt: skip
+
+    mask = Masker(frozenset({"lost"})).mask
+    assert report.record_missing(results, [ran, lost], False, mask) == [lost]
+    summary = report.read_results(results)
+    assert [o.location for o in summary.missing] == ["features/interface/a.feature:12"]
+    assert summary.verdict_failures == summary.missing  # a quarantine does not mute a gap
+    assert summary.reported and all(not o.missing for o in summary.reported)
+    assert "MISSING features/interface/a.feature:12  *****" in summary.text()  # masked
+    assert "its behave worker ended before reporting it" in summary.missing[0].message
+    assert summary.headline() == "scenarios: 1 passed, 1 failed"
+
+    pack = signoff.build(config, summary, {})
+    assert not pack.accepted
+    assert pack.data["rules"][0]["holds"]
+    assert pack.data["reasons"] == [
+        "1 selected scenario(s) reported no result: features/interface/a.feature:12 (*****)"
+    ]
+    assert pack.data["requirements"]["REQ-2"]["status"] == "failed"
+
+
+def test_an_interrupted_run_s_gap_says_so_and_a_recorded_scenario_is_no_gap(
+    tmp_path: Path,
+) -> None:
+    results = tmp_path / "results"
+    results.mkdir()
+    refs = [ScenarioRef("features/x.feature", line, f"s{line}", frozenset()) for line in (2, 5)]
+    # The seam for manual scenarios: a location recorded some other way has reported.
+    assert report.record_missing(results, refs, True, str, recorded=["features/x.feature:2"]) == [
+        refs[1]
+    ]
+    (missing,) = report.read_results(results).missing
+    assert missing.message.startswith(
+        "no result: selected for this run, but the run was interrupted"
+    )
+    assert re.match(CATEGORIES[1]["messageRegex"], missing.message)
+    assert CATEGORIES[1]["name"] == "No result"
