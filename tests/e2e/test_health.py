@@ -6,6 +6,7 @@ status) is named, with the config key (and file) that set the address, and is ex
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -18,9 +19,23 @@ from pathlib import Path
 
 import pytest
 
+from interlock import http_checks
+from interlock.config import DatabaseConfig, HttpSettings
+from interlock.db import Database
+from interlock.errors import Reason, UnreachableFailure
+from interlock.http import HttpClient, ServiceTarget
+from interlock.masking import Masker
+from interlock.runtime import DatabaseEndpoint
+from tests.conftest import REPO
 from tests.e2e.local_server import Reply, Seen, serve
 
 pytestmark = pytest.mark.e2e
+
+SETTINGS = HttpSettings(connect_timeout=2, read_timeout=3, poll_interval=0.1, poll_timeout=1)
+DATABASE = DatabaseConfig(
+    name="shop", host="127.0.0.1", port=0, user="u", password="p", database="d",
+    embedded=False, disposable=True, schema=(), connect_timeout=2, read_timeout=2,
+)  # fmt: skip
 
 
 def interlock(suite: Path, *args: str, url: str) -> subprocess.CompletedProcess[str]:
@@ -194,10 +209,8 @@ def test_nothing_listening_is_named_with_the_key_that_set_the_address(suite: Pat
 
 def test_a_host_name_that_does_not_resolve_is_named(suite: Path) -> None:
     url = "http://nonexistent.invalid:8080"
-    for command in ("doctor", "run"):
-        result = interlock(suite, command, "--no-report", url=url) if command == "run" else (
-            interlock(suite, command, url=url)
-        )
+    for command in (["doctor"], ["run", "--no-report"]):
+        result = interlock(suite, *command, url=url)
         text = result.stdout + result.stderr
         assert result.returncode == 2, text
         assert (
@@ -263,6 +276,81 @@ def test_an_unhealthy_status_shows_the_start_of_the_body(suite: Path) -> None:
         assert (
             f"GET {server.url}/health answered 503 Service Unavailable: maintenance until 10:00"
         ) in text
-        assert "maintenance until 10:00 " * 9 not in text  # the start only
+        assert "maintenance until 10:00 " * 13 not in text  # the start only (300 characters)
         assert "its address: services.my_service.url in config/default.yaml" in text
         assert "fix the service, or its health path services.my_service.health in" in text
+
+
+# -- a step that cannot reach the environment ------------------------------------------------
+
+CATEGORY_FEATURE = """@interface
+Feature: Categories
+  @REQ-1
+  Scenario: A request to a service that is down
+    Given the "my_service" service
+    When I send a GET request to "http://127.0.0.1:{closed}/health"
+
+  @REQ-1
+  Scenario: A check that merely mentions it
+    Given the "my_service" service
+    When I send a GET request to "/health"
+    Then the response field "status" should be "could not connect"
+"""
+
+
+def test_the_report_files_a_failure_by_its_type(suite: Path) -> None:
+    """A request that could not connect is "Environment unreachable" in the report the
+    run builds; a failed check whose text says "could not connect" is a product defect."""
+    (suite / "node_modules").symlink_to(REPO / "node_modules")  # the HTML report too
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        feature = suite / "features" / "interface" / "categories.feature"
+        feature.write_text(CATEGORY_FEATURE.format(closed=closed.getsockname()[1]))
+        with serve(healthy) as server:
+            run = interlock(suite, "run", "features/interface/categories.feature", url=server.url)
+    assert run.returncode == 1, run.stdout + run.stderr
+    results = [
+        json.loads(path.read_text())
+        for path in (suite / "reports" / "allure-results").glob("*-result.json")
+    ]
+    messages = {r["name"]: r["statusDetails"]["message"] for r in results}
+    down = messages["A request to a service that is down"]
+    assert down.startswith("interlock.errors.UnreachableFailure: GET http://127.0.0.1:"), down
+    assert "could not connect: Connection refused" in down
+    assert messages["A check that merely mentions it"].startswith("AssertionError: ")
+    site = suite / "reports" / "allure-report" / "site" / "data" / "test-results"
+    filed = {
+        data["name"]: [c["name"] for c in data.get("categories", [])]
+        for data in (json.loads(p.read_text()) for p in site.glob("*.json"))
+    }
+    assert filed == {
+        "A request to a service that is down": ["Environment unreachable"],
+        "A check that merely mentions it": ["Product defects"],
+    }
+
+
+def test_a_request_and_a_database_that_cannot_be_reached_fail_typed() -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        target = ServiceTarget("orders", f"http://127.0.0.1:{port}", {}, None, None, "KEY")
+        client = HttpClient(SETTINGS, {"orders": target}, Masker())
+        with pytest.raises(UnreachableFailure) as error:
+            client.send("GET", "/orders")
+        assert error.value.unreachable.reason is Reason.REFUSED
+        assert error.value.unreachable.part == "service orders"
+        assert str(error.value).splitlines()[-1] == "  its address: KEY"
+        with pytest.raises(UnreachableFailure) as error:
+            http_checks.reachable(client, target, "/health")
+        assert error.value.unreachable.reason is Reason.REFUSED
+        assert str(error.value).startswith(
+            f"service 'orders' is not reachable: GET http://127.0.0.1:{port}/health failed:"
+            f" ConnectionError: connection refused: nothing listens on 127.0.0.1:{port}\n"
+            "  its address: KEY"
+        )
+        endpoint = DatabaseEndpoint("127.0.0.1", port, "u", "p", "d")
+        database = Database("shop", endpoint, DATABASE, Masker())
+        with pytest.raises(UnreachableFailure) as error:
+            database.query("SELECT 1")
+        assert error.value.unreachable.reason is Reason.REFUSED
+        assert error.value.unreachable.url == f"mysql://u@127.0.0.1:{port}/d"
