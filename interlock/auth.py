@@ -61,9 +61,10 @@ def auth_headers(credentials: Credentials | None, ctx: TokenContext) -> dict[str
     if credentials.bearer:
         return {"Authorization": f"Bearer {credentials.bearer}"}
     if credentials.basic:
-        return {"Authorization": requests.auth._basic_auth_str(*credentials.basic)}
+        basic = credentials.basic
+        return {"Authorization": requests.auth._basic_auth_str(basic.username, basic.password)}
     if credentials.header:
-        return {credentials.header[0]: credentials.header[1]}
+        return {credentials.header.name: credentials.header.value}
     if credentials.login or credentials.oauth2:
         return {"Authorization": f"Bearer {_token(credentials, ctx)}"}
     return {}

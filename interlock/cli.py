@@ -13,6 +13,7 @@ import shutil
 import signal
 import sys
 import time
+import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog="exit codes: 0 passed, 1 a scenario failed, 2 could not run,"
         " 3 cleanup incomplete, 130 interrupted",
     )
+    parser.add_argument("--debug", action="store_true", help="on an error, print its traceback too")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def with_env(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -152,14 +154,31 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_init(args)
         return _after_leak_scans(commands[args.command](args))
     except InterlockError as exc:
+        _debug(args)
         say(_masked(str(exc)))
         return _after_leak_scans(int(exc.exit_code))
     except KeyboardInterrupt:
         say("interrupted")
         return _after_leak_scans(int(ExitCode.INTERRUPTED))
+    except Exception as exc:  # never a traceback for a user, unless asked for one
+        _debug(args)
+        say(_masked(f"error: {unexpected(exc)}"))
+        return _after_leak_scans(int(ExitCode.COULD_NOT_RUN))
     finally:
         _forget_learned_secrets()
         run_lock.release_all()  # what a command took (see _take)
+
+
+def _debug(args: argparse.Namespace) -> None:
+    if args.debug:  # the traceback of the error being handled, masked like the rest
+        print(_masked(traceback.format_exc()), file=sys.stderr, end="", flush=True)
+
+
+def unexpected(exc: Exception) -> str:
+    """An error interlock did not foresee, in one line, and how to see more."""
+    text = " ".join(str(exc).split())
+    text = f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__
+    return f"{text} (an unexpected error in interlock; `interlock --debug ...` shows where)"
 
 
 # -- the leak scan, whatever the way out ----------------------------------------------------

@@ -71,8 +71,9 @@ class Health:
 
 
 def origin(config: Config, key: str) -> str:
-    """``services.orders.url in config/ci.yaml``, ``http.verify (set by override
-    'http.verify=false')``, or the key alone when it was not set anywhere (a default)."""
+    """``services.orders.url in config/ci.yaml:12`` (with the ``${VAR}`` it came from),
+    ``http.verify (set by override 'http.verify=false')``, or the key and "not set" when
+    no file set it (its default applies)."""
     where = config.origins.get(key)
     if where is None:
         return f"{key} (not set: its default)"
@@ -152,9 +153,10 @@ def probe_service(
     alive, for one interlock started)."""
     service = config.services[name]
     endpoint = runtime.services[name]
+    masker = masker or Masker(config.secrets)
     part = f"service {name}"
     url = endpoint.url + service.health
-    key = address_key(config, service)
+    key = masker.mask(address_key(config, service))  # a ${VAR} default may hold a password
     if endpoint.pid and not pid_alive(endpoint.pid):
         detail = f"its process (pid {endpoint.pid}) is gone"
         log = f"; its log: {endpoint.log}" if endpoint.log else ""
@@ -168,7 +170,7 @@ def probe_service(
         key,
         verify_key=origin(config, VERIFY_KEY),
         health_key=origin(config, f"services.{name}.health"),
-        masker=masker or Masker(config.secrets),
+        masker=masker,
     )
 
 
@@ -192,7 +194,7 @@ def database_problem(
         part = f"database {name}"
         url = f"mysql://{endpoint.user}@{endpoint.host}:{endpoint.port}/{endpoint.database}"
         key = f"databases.{name}.{'embedded' if endpoint.pid else 'host'}"
-        key = origin(config, key) if config is not None else key
+        key = Masker(config.secrets).mask(origin(config, key)) if config is not None else key
         if endpoint.pid:
             key += " (started by interlock)"
         detail = f"cannot connect to {endpoint.host}:{endpoint.port}: {describe_error(exc)}"

@@ -157,7 +157,7 @@ def shared_server(
     base = tmp_path_factory.mktemp("shared-db")
     (base / "run").mkdir()
     server = mariadb.start_server(
-        MariaDBSettings(None, template_cache, 30, "16M"), base / "state", base / "run"
+        MariaDBSettings(cache_dir=template_cache), base / "state", base / "run"
     )
     try:
         schema = [REPO / "demo" / "schema" / "shop.sql"]

@@ -33,7 +33,7 @@ pytestmark = pytest.mark.e2e
 
 SETTINGS = HttpSettings(connect_timeout=2, read_timeout=3, poll_interval=0.1, poll_timeout=1)
 DATABASE = DatabaseConfig(
-    name="shop", host="127.0.0.1", port=0, user="u", password="p", database="d",
+    name="shop", host="127.0.0.1", port=3306, user="u", password="p", database="d",
     embedded=False, disposable=True, schema=(), connect_timeout=2, read_timeout=2,
 )  # fmt: skip
 
@@ -98,6 +98,16 @@ def private_ca(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return files
 
 
+def where(suite: Path, key: str) -> str:
+    """``services.my_service.url in config/default.yaml:36 (from ${MY_SERVICE_URL:-...})``:
+    how a failure names the key of the init template that set it."""
+    lines = (suite / "config" / "default.yaml").read_text().splitlines()
+    number, line = next((n, text) for n, text in enumerate(lines, 1) if f" {key}:" in text)
+    value = line.split(f"{key}:", 1)[1].strip()
+    variable = f" (from {value})" if value.startswith("${") else ""
+    return f"services.my_service.{key} in config/default.yaml:{number}{variable}"
+
+
 def healthy(seen: Seen) -> Reply:
     return Reply(body={"status": "ok"})
 
@@ -141,15 +151,15 @@ def test_an_https_service_of_a_private_ca_not_named_in_http_verify_is_a_named_tl
     with serve(healthy, tls=tls) as server:
         doctor = interlock(suite, "doctor", url=server.url)
         run = interlock(suite, "run", "--no-report", url=server.url)
-    where = server.url.removeprefix("https://")
+    host = server.url.removeprefix("https://")
     for result in doctor, run:
         text = result.stdout + result.stderr
         assert result.returncode == 2, text
         assert (
-            f"GET {server.url}/health failed: SSLError: TLS with {where} failed:"
+            f"GET {server.url}/health failed: SSLError: TLS with {host} failed:"
             " certificate verify failed: unable to get local issuer certificate"
         ) in text
-        assert "its address: services.my_service.url in config/default.yaml" in text
+        assert f"its address: {where(suite, 'url')}\n" in text
         assert (
             "http.verify (not set: its default) is true: certificates are checked against the"
             " system's CA store; for a private CA, set it to the CA bundle file"
@@ -175,7 +185,7 @@ def test_a_ca_that_did_not_sign_the_certificate_names_the_ca_file(
     assert run.returncode == 2, run.stdout + run.stderr
     assert "SSLError: TLS with" in run.stderr
     assert (
-        f"http.verify in config/local.yaml names the CA bundle {suite / 'certs' / 'ca.pem'}:"
+        f"http.verify in config/local.yaml:2 names the CA bundle {suite / 'certs' / 'ca.pem'}:"
         " check it is the CA that signed this server's certificate"
     ) in run.stderr
 
@@ -194,7 +204,7 @@ def test_nothing_listening_is_named_with_the_key_that_set_the_address(suite: Pat
     assert re.search(
         rf"^FAIL +service my_service +GET {url}/health failed: ConnectionError:"
         rf" connection refused: nothing listens on 127\.0\.0\.1:{port}\n"
-        r" +its address: services\.my_service\.url in config/default\.yaml\n",
+        rf" +its address: {re.escape(where(suite, 'url'))}\n",
         doctor.stdout,
         re.MULTILINE,
     ), doctor.stdout
@@ -217,7 +227,7 @@ def test_a_host_name_that_does_not_resolve_is_named(suite: Path) -> None:
             f"GET {url}/health failed: ConnectionError: the host name 'nonexistent.invalid'"
             " does not resolve"
         ) in text
-        assert "its address: services.my_service.url in config/default.yaml" in text
+        assert f"its address: {where(suite, 'url')}\n" in text
 
 
 @pytest.fixture
@@ -260,7 +270,7 @@ def test_a_service_that_never_answers_times_out_at_the_configured_read_timeout(
             f"GET {url}/health failed: ReadTimeout: connected to 127.0.0.1:{silent_port}, but"
             " no answer within 1 s (http.read_timeout)"
         ) in text
-        assert "its address: services.my_service.url in config/default.yaml" in text
+        assert f"its address: {where(suite, 'url')}\n" in text
 
 
 def test_an_unhealthy_status_shows_the_start_of_the_body(suite: Path) -> None:
@@ -277,8 +287,8 @@ def test_an_unhealthy_status_shows_the_start_of_the_body(suite: Path) -> None:
             f"GET {server.url}/health answered 503 Service Unavailable: maintenance until 10:00"
         ) in text
         assert "maintenance until 10:00 " * 13 not in text  # the start only (300 characters)
-        assert "its address: services.my_service.url in config/default.yaml" in text
-        assert "fix the service, or its health path services.my_service.health in" in text
+        assert f"its address: {where(suite, 'url')}\n" in text
+        assert f"fix the service, or its health path {where(suite, 'health')}\n" in text
 
 
 # -- a step that cannot reach the environment ------------------------------------------------

@@ -13,7 +13,6 @@ import time
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -150,7 +149,7 @@ def test_a_gzip_bomb_stops_at_the_limit_without_inflating_fully() -> None:
 
 
 def test_the_limit_is_configurable_and_counts_decoded_bytes() -> None:
-    small = replace(SETTINGS, max_body_bytes=1000)
+    small = SETTINGS.model_copy(update={"max_body_bytes": 1000})
     body = b'"' + b"y" * 998 + b'"'  # exactly 1000 bytes of JSON
 
     def answer(seen: Seen) -> Reply:
@@ -170,7 +169,7 @@ def test_the_limit_is_configurable_and_counts_decoded_bytes() -> None:
 
 def test_a_token_call_that_answers_without_end_is_a_named_error() -> None:
     with serve(lambda _: Reply(raw=endless)) as accounts, serve(lambda _: Reply()) as api:
-        credentials = Credentials("admin", login=LoginSpec("accounts", "/login"))
+        credentials = Credentials(name="admin", login=LoginSpec(service="accounts", path="/login"))
         targets = {
             "api": ServiceTarget("api", api.url, {}, credentials),
             "accounts": ServiceTarget("accounts", accounts.url, {}, None),
@@ -311,7 +310,7 @@ def test_a_service_that_is_down_or_hangs_up_mid_answer_is_still_unreachable() ->
 
 @pytest.fixture
 def standins() -> Iterator[StandIns]:
-    doubles = StandIns({"loose": StandInConfig("loose", None)}, Masker())
+    doubles = StandIns({"loose": StandInConfig(name="loose")}, Masker())
     doubles.max_body_bytes = 1000  # what the hooks pass from http.max_body_bytes
     yield doubles
     doubles.close()

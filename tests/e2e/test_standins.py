@@ -36,8 +36,8 @@ FULFILMENT = "features/integration/order_fulfilment.feature"
 def standins() -> Iterator[StandIns]:
     doubles = StandIns(
         {
-            "inventory": StandInConfig("inventory", CONTRACT),
-            "loose": StandInConfig("loose", None, unmatched_status=418),
+            "inventory": StandInConfig(name="inventory", contract=CONTRACT),
+            "loose": StandInConfig(name="loose", unmatched_status=418),
         },
         Masker(),
     )
@@ -168,7 +168,7 @@ def test_a_chunked_request_body_is_received_whole(standins: StandIns) -> None:
 
 
 def test_a_stand_in_may_be_told_not_to_check_requests() -> None:
-    config = StandInConfig("inventory", CONTRACT, check_requests=False)
+    config = StandInConfig(name="inventory", contract=CONTRACT, check_requests=False)
     doubles = StandIns({"inventory": config}, Masker())
     try:
         url = doubles.replace("inventory").url

@@ -38,7 +38,7 @@ CREATE TABLE loose (a INT NULL, b VARCHAR(10) NULL);
 
 def settings(disposable: bool = True, read_timeout: float = 30) -> DatabaseConfig:
     return DatabaseConfig(
-        name="app", host="127.0.0.1", port=0, user="app", password="pw-app", database="app",
+        name="app", host="127.0.0.1", port=3306, user="app", password="pw-app", database="app",
         embedded=True, disposable=disposable, schema=(), connect_timeout=2,
         read_timeout=read_timeout,
     )  # fmt: skip
@@ -51,7 +51,7 @@ def server(
     base = tmp_path_factory.mktemp("db")
     (base / "run").mkdir()
     running = mariadb.start_server(
-        MariaDBSettings(None, template_cache, 30, "16M"), base / "state", base / "run"
+        MariaDBSettings(cache_dir=template_cache), base / "state", base / "run"
     )
     schema = base / "schema.sql"
     schema.write_text(SCHEMA)

@@ -125,24 +125,27 @@ def make_suite(root: Path) -> Path:
         "  inventory: {embedded: true, command: [run-it]}\n"
     )
     (root / "config" / "ci.yaml").write_text(
-        "http: {verify: certs/ca.pem}\nservices:\n  orders: {url: 'https://orders.ci:8443'}\n"
+        "http: {verify: certs/ca.pem}\nservices:\n  orders: {url: '${ORDERS:-https://o.ci:8443}'}\n"
     )
     (root / "config" / "local.yaml").write_text("")
     return root
 
 
 def test_an_address_names_the_key_and_the_file_that_set_it(tmp_path: Path) -> None:
-    config = load_config(make_suite(tmp_path), env="ci", environ={})
+    config = load_config(make_suite(tmp_path), env="ci", environ={"ORDERS": "https://o:1"})
     orders, inventory = config.services["orders"], config.services["inventory"]
-    assert health.address_key(config, orders) == "services.orders.url in config/ci.yaml"
+    assert orders.url == "https://o:1"
+    assert health.address_key(config, orders) == (
+        "services.orders.url in config/ci.yaml:3 (from ${ORDERS:-https://o.ci:8443})"
+    )
     assert health.address_key(config, inventory) == (
-        "services.inventory.command in config/default.yaml"
+        "services.inventory.command in config/default.yaml:3"
         " (started by interlock on a free 127.0.0.1 port)"
     )
     assert health.origin(config, "services.orders.health") == (
-        "services.orders.health in config/default.yaml"
+        "services.orders.health in config/default.yaml:2"
     )
-    assert health.origin(config, "http.verify") == "http.verify in config/ci.yaml"
+    assert health.origin(config, "http.verify") == "http.verify in config/ci.yaml:1"
     assert health.origin(config, "http.read_timeout") == (
         "http.read_timeout (not set: its default)"
     )
@@ -157,7 +160,7 @@ def test_an_address_names_the_key_and_the_file_that_set_it(tmp_path: Path) -> No
 def test_tls_advice_says_what_http_verify_is_now() -> None:
     where = "http.verify in config/ci.yaml"
     assert "the system's CA store" in health.verify_advice(SETTINGS, where)
-    bundle = HttpSettings(2, 3, 0.1, 1, verify="/suite/certs/ca.pem")
+    bundle = SETTINGS.model_copy(update={"verify": "/suite/certs/ca.pem"})
     assert health.verify_advice(bundle, where).startswith(
         "http.verify in config/ci.yaml names the CA bundle /suite/certs/ca.pem: check it is"
         " the CA that signed this server's certificate"
