@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from interlock import contracts, fields, health, matching, polling
+from interlock import contracts, fields, matching, polling
 from interlock.errors import Reason, UnreachableFailure
 from interlock.exchange import Exchange
+from interlock.health import probe
 from interlock.http import HttpClient, ServiceTarget
 from interlock.matching import Mismatch
 
@@ -173,12 +174,12 @@ def send_until(
     return last
 
 
-def reachable(client: HttpClient, target: ServiceTarget, health_path: str) -> None:
+def reachable(client: HttpClient, target: ServiceTarget, health: str) -> None:
     """The service answers its health path with a 2xx status: checked as the run checks
     the environment before it starts (:func:`interlock.health.probe`)."""
-    found = health.probe(
+    found = probe(
         f"service {target.name}",
-        target.url + health_path,
+        target.url + health,
         client.settings,
         target.headers,
         target.address_key,
