@@ -1,6 +1,7 @@
 """``interlock doctor``: interface testing of the connections themselves.
 
-For every configured service: reachable (its health path answers 2xx), its
+For every configured service: reachable (its health path answers 2xx, checked as the
+run checks it before it starts: :mod:`interlock.health`), its
 credentials accepted (a token profile fetches a token), its contract document
 loadable. For every database: reachable with its credentials, the server's
 version, the schema's tables, and its user's grants, with a warning when a database
