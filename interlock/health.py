@@ -207,13 +207,12 @@ def database_problem(
 def check(config: Config, runtime: Runtime) -> list[Unreachable]:
     """Every part of the environment that cannot be used, each with its reason."""
     masker = Masker(config.secrets)
-    problems = [
-        health.problem
-        for name in runtime.services
-        if name in config.services
-        for health in [probe_service(config, runtime, name, masker)]
-        if health.problem is not None
-    ]
+    problems = []
+    for name in runtime.services:
+        if name in config.services:
+            found = probe_service(config, runtime, name, masker)
+            if found.problem is not None:
+                problems.append(found.problem)
     for name, endpoint in runtime.databases.items():
         problem = database_problem(config, name, endpoint)
         if problem is not None:
