@@ -19,8 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from interlock import health, stack  # noqa: E402
 from interlock.config import load_config  # noqa: E402
+from interlock.environment import health, stack  # noqa: E402
 
 
 def measure(state: Path, cold: bool) -> float:

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from interlock import __version__
 from interlock.config import Config
+from interlock.environment.runtime import Runtime
 from interlock.errors import UnreachableFailure
 from interlock.masking import Masker, without_password
-from interlock.runtime import Runtime
 
 
 def _type_name(kind: type[BaseException]) -> str:

@@ -18,8 +18,9 @@ from typing import Any
 
 import requests
 
-from interlock import bodies, fields, health
+from interlock import bodies, fields
 from interlock.config import Credentials, HttpSettings, LoginSpec, OAuth2Spec
+from interlock.environment import health
 from interlock.errors import ScenarioInputError, Unreachable, UnreachableFailure
 from interlock.evidence import attach_text
 from interlock.masking import Masker

@@ -23,6 +23,7 @@ from interlock import (
     allure_files,
     catalog,
     doctor,
+    environment,
     folders,
     history,
     journal,
@@ -34,11 +35,11 @@ from interlock import (
     scaffold,
     secret_scan,
     signoff,
-    stack,
 )
 from interlock.allure_formatter import RESULTS_FOLDER
 from interlock.config import Config, find_root, load_config
 from interlock.db import Databases
+from interlock.environment.runtime import Runtime, environment_lock, read_runtime
 from interlock.errors import ExitCode, InterlockError
 from interlock.learned_secrets import (
     LearnedSecrets,
@@ -47,7 +48,6 @@ from interlock.learned_secrets import (
 )
 from interlock.masking import Masker
 from interlock.quarantine import from_tags
-from interlock.runtime import Runtime, environment_lock, read_runtime
 from interlock.selection import (
     FLAKY_TAG,
     ScenarioRef,
@@ -302,22 +302,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     codes: list[int] = []
     said: set[str] = set()  # the sweeps' lines, said once a run
     try:
-        acquired = stack.acquire(config, report=say)
+        acquired = environment.acquire(config, report=say)
         runtime = acquired.runtime
         # What an earlier run killed mid-scenario left behind: services, then rows.
-        for line in stack.stop_worker_processes(runtime):
+        for line in environment.stop_worker_processes(runtime):
             say(f"stopped {line}: a worker that was killed had left it running")
         _sweep(config, runtime, said)
         codes = _execute(
             scenarios, args.workers, behave, supervisor, results, previous, config.run.flaky_retries
         )
         # What a killed worker of this run left behind: its services, then its rows.
-        for line in stack.stop_worker_processes(runtime):
+        for line in environment.stop_worker_processes(runtime):
             say(f"stopped {line}: a worker that was killed had left it running")
         _sweep(config, runtime, said)
     finally:
         if acquired is not None:
-            stack.release(acquired, config)
+            environment.release(acquired, config)
         # From here on (summary, report) a signal interrupts at once, whatever the
         # disposition this process inherited (a background job ignores SIGINT).
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -697,11 +697,11 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     """One line per service, credentials, contract and database; exit 0 when all are ok."""
     config = load_config(env=args.env, overrides=args.set)
     _take(config.state_dir, "doctor")  # it may start an environment, and stop it
-    acquired = stack.acquire(config, report=say, check_health=False)
+    acquired = environment.acquire(config, report=say, check_health=False)
     try:
         checks = list(doctor.run(config, acquired.runtime, Masker(config.secrets)))
     finally:
-        stack.release(acquired, config)
+        environment.release(acquired, config)
     for check in checks:
         print(check)
     failed = sum(1 for c in checks if not c.ok)
@@ -717,7 +717,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 def cmd_up(args: argparse.Namespace) -> int:
     config = load_config(env=args.env, overrides=args.set)
     _take(config.state_dir, "up")
-    acquired = stack.acquire(config, owner_pid=stack.DETACHED, report=say)
+    acquired = environment.acquire(config, owner_pid=environment.DETACHED, report=say)
     runtime = acquired.runtime
     if not acquired.owned:
         say(f"an environment for {runtime.env!r} is already running; attached to it")
@@ -736,10 +736,10 @@ def cmd_down() -> int:
         runtime = read_runtime(state_dir)
         if runtime is None:
             say("no environment is running")
-            stack.sweep_orphans(state_dir, say)
+            environment.sweep_orphans(state_dir, say)
             return int(ExitCode.PASSED)
-        killed = stack.stop(runtime, state_dir)
-        stack.sweep_orphans(state_dir, say)
+        killed = environment.stop(runtime, state_dir)
+        environment.sweep_orphans(state_dir, say)
     for line in killed:
         say(f"had to kill {line}")
     say(f"stopped the {runtime.env!r} environment")

@@ -91,7 +91,7 @@ DEFAULT_FILE = "default.yaml"
 HINT = "fix the keys above; config/default.yaml lists every valid key and what it means"
 
 _VAR = re.compile(r"(\\?)\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-_PLACEHOLDER = re.compile(r"^\{[\w.]+\}$")  # filled in at start, see interlock.stack
+_PLACEHOLDER = re.compile(r"^\{[\w.]+\}$")  # filled in at start, see interlock.environment.stack
 _SECRET_KEY = re.compile(r"password|secret|token|bearer|api_?key", re.IGNORECASE)
 _LOGIN_SECRET_KEY = re.compile(r"pass|secret|token|(^|_)key$|^pin$|^otp$", re.IGNORECASE)
 # What a message must not repeat the value of (wider than what is masked in reports).

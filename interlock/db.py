@@ -20,12 +20,12 @@ import pymysql.cursors
 
 from interlock.cells import closest_rows, display, format_row, row_mismatches
 from interlock.config import Config, DatabaseConfig
+from interlock.environment.health import database_reason
+from interlock.environment.runtime import DatabaseEndpoint, Runtime
 from interlock.errors import ScenarioInputError, Unreachable, UnreachableFailure, describe_error
 from interlock.evidence import attach_text
-from interlock.health import database_reason
 from interlock.journal import Journal
 from interlock.masking import Masker
-from interlock.runtime import DatabaseEndpoint, Runtime
 from interlock.sql_guard import require_read_only
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")

@@ -1,7 +1,7 @@
 """``interlock doctor``: interface testing of the connections themselves.
 
 For every configured service: reachable (its health path answers 2xx, checked as the
-run checks it before it starts: :mod:`interlock.health`), its
+run checks it before it starts: :mod:`interlock.environment.health`), its
 credentials accepted (a token profile fetches a token), its contract document
 loadable. For every database: reachable with its credentials, the server's
 version, the schema's tables, and its user's grants, with a warning when a database
@@ -18,12 +18,13 @@ from dataclasses import dataclass
 
 import pymysql
 
-from interlock import auth, contracts, health
+from interlock import auth, contracts
 from interlock.config import Config
 from interlock.db import LOOPBACK, READ_ONLY_SESSION
+from interlock.environment import health
+from interlock.environment.runtime import DatabaseEndpoint, Runtime
 from interlock.errors import InterlockError, describe_error
 from interlock.masking import Masker
-from interlock.runtime import DatabaseEndpoint, Runtime
 
 
 @dataclass(frozen=True)

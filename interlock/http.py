@@ -21,14 +21,15 @@ from urllib.parse import urlsplit
 import requests
 import urllib3
 
-from interlock import bodies, health
+from interlock import bodies
 from interlock.auth import TokenContext, auth_headers
 from interlock.config import Config, Credentials, HttpSettings, ServiceConfig
+from interlock.environment import health
+from interlock.environment.runtime import Runtime
 from interlock.errors import ScenarioInputError, Unreachable, UnreachableFailure
 from interlock.evidence import attach_text
 from interlock.exchange import Exchange, curl
 from interlock.masking import Masker
-from interlock.runtime import Runtime
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from interlock import contracts, fields, matching, polling
+from interlock.environment.health import probe
 from interlock.errors import Reason, UnreachableFailure
 from interlock.exchange import Exchange
-from interlock.health import probe
 from interlock.http import HttpClient, ServiceTarget
 from interlock.matching import Mismatch
 
@@ -176,7 +176,7 @@ def send_until(
 
 def reachable(client: HttpClient, target: ServiceTarget, health: str) -> None:
     """The service answers its health path with a 2xx status: checked as the run checks
-    the environment before it starts (:func:`interlock.health.probe`)."""
+    the environment before it starts (:func:`interlock.environment.health.probe`)."""
     found = probe(
         f"service {target.name}",
         target.url + health,

@@ -33,8 +33,8 @@ from pathlib import Path
 from interlock.allure_files import CATEGORIES
 from interlock.allure_formatter import LOCATION_LABEL
 from interlock.config import Config
+from interlock.environment.processes import stop_process
 from interlock.errors import InterlockError
-from interlock.processes import stop_process
 from interlock.quarantine import Quarantine, from_tags
 from interlock.selection import ScenarioRef
 

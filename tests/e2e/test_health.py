@@ -22,10 +22,10 @@ import pytest
 from interlock import http_checks
 from interlock.config import DatabaseConfig, HttpSettings
 from interlock.db import Database
+from interlock.environment.runtime import DatabaseEndpoint
 from interlock.errors import Reason, UnreachableFailure
 from interlock.http import HttpClient, ServiceTarget
 from interlock.masking import Masker
-from interlock.runtime import DatabaseEndpoint
 from tests.conftest import REPO
 from tests.e2e.local_server import Reply, Seen, serve
 

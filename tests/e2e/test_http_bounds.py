@@ -20,8 +20,9 @@ import pytest
 import requests
 from allure_commons.utils import format_exception
 
-from interlock import allure_files, auth, health, http_checks, standin_checks
+from interlock import allure_files, auth, http_checks, standin_checks
 from interlock.config import Credentials, HttpSettings, LoginSpec, StandInConfig
+from interlock.environment import health
 from interlock.errors import ScenarioInputError
 from interlock.http import HttpClient, ServiceTarget
 from interlock.masking import Masker

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from allure_commons.utils import format_exception
 
-from interlock import allure_files, health
+from interlock import allure_files
 from interlock.config import HttpSettings, load_config
+from interlock.environment import health
 from interlock.errors import (
     EnvironmentStartError,
     EnvironmentUnreachable,

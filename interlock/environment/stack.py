@@ -19,12 +19,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from interlock import health, mariadb
 from interlock.config import Config, ServiceConfig
-from interlock.errors import ConfigError, EnvironmentStartError, EnvironmentUnreachable
-from interlock.masking import Masker
-from interlock.processes import cmdline, pid_alive, stop_process
-from interlock.runtime import (
+from interlock.environment import health, mariadb
+from interlock.environment.processes import cmdline, pid_alive, stop_process
+from interlock.environment.runtime import (
     DatabaseEndpoint,
     Runtime,
     ServiceEndpoint,
@@ -35,7 +33,9 @@ from interlock.runtime import (
     worker_processes,
     write_runtime,
 )
-from interlock.services import RunningService, start_service
+from interlock.environment.services import RunningService, start_service
+from interlock.errors import ConfigError, EnvironmentStartError, EnvironmentUnreachable
+from interlock.masking import Masker
 
 DETACHED = 0  # owner_pid of an environment started by `interlock up`: it outlives its starter
 _PLACEHOLDER = re.compile(r"\{([a-z_][\w.]*)\}")

@@ -29,6 +29,8 @@ import urllib3
 
 from interlock import bodies
 from interlock.config import Config, HttpSettings, ServiceConfig
+from interlock.environment.processes import pid_alive
+from interlock.environment.runtime import DatabaseEndpoint, Runtime
 from interlock.errors import (
     EnvironmentUnreachable,
     Reason,
@@ -38,8 +40,6 @@ from interlock.errors import (
 )
 from interlock.exchange import cut
 from interlock.masking import Masker
-from interlock.processes import pid_alive
-from interlock.runtime import DatabaseEndpoint, Runtime
 
 PEEK_BYTES = 4096  # of an unhealthy answer's body: read to be masked, then cut
 BODY_SHOWN = 300  # characters of it a failure quotes
