@@ -22,6 +22,7 @@ from pathlib import Path
 from interlock import (
     catalog,
     doctor,
+    environment,
     junit,
     lint,
     report,
@@ -29,13 +30,12 @@ from interlock import (
     run_lock,
     scaffold,
     signoff,
-    stack,
 )
 from interlock.config import find_root, load_config
+from interlock.environment.runtime import environment_lock, read_runtime
 from interlock.errors import ExitCode, InterlockError
 from interlock.masking import Masker
 from interlock.run import HTML, JUNIT, JUNIT_FILE, RESULTS, SIGNOFF, Console, RunRequest
-from interlock.runtime import environment_lock, read_runtime
 from interlock.selection import SelectionError
 
 
@@ -97,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
         commands.add_parser("report", help="build the HTML report from the last results")
     )
     rep.add_argument("--serve", action="store_true", help="then serve the multi-page report")
+    with_env(commands.add_parser("lsp", help="the language server for editors (LSP on stdio)"))
     return parser
 
 
@@ -111,6 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "doctor": cmd_doctor,
         "up": cmd_up,
         "report": cmd_report,
+        "lsp": cmd_lsp,
     }
     try:
         if args.command == "down":
@@ -257,6 +259,13 @@ def cmd_steps(args: argparse.Namespace) -> int:
     return int(ExitCode.PASSED)
 
 
+def cmd_lsp(args: argparse.Namespace) -> int:
+    """The language server (docs/editor.md); pygls is imported only here."""
+    from interlock import lsp
+
+    return lsp.serve(env=args.env, overrides=args.set)
+
+
 # -- merge ----------------------------------------------------------------------------------
 
 
@@ -321,11 +330,11 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     """One line per service, credentials, contract and database; exit 0 when all are ok."""
     config = load_config(env=args.env, overrides=args.set)
     _take(config.state_dir, "doctor")  # it may start an environment, and stop it
-    acquired = stack.acquire(config, report=say, check_health=False)
+    acquired = environment.acquire(config, report=say, check_health=False)
     try:
         checks = list(doctor.run(config, acquired.runtime, Masker(config.secrets)))
     finally:
-        stack.release(acquired, config)
+        environment.release(acquired, config)
     for check in checks:
         print(check)
     failed = sum(1 for c in checks if not c.ok)
@@ -341,7 +350,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 def cmd_up(args: argparse.Namespace) -> int:
     config = load_config(env=args.env, overrides=args.set)
     _take(config.state_dir, "up")
-    acquired = stack.acquire(config, owner_pid=stack.DETACHED, report=say)
+    acquired = environment.acquire(config, owner_pid=environment.DETACHED, report=say)
     runtime = acquired.runtime
     if not acquired.owned:
         say(f"an environment for {runtime.env!r} is already running; attached to it")
@@ -360,10 +369,10 @@ def cmd_down() -> int:
         runtime = read_runtime(state_dir)
         if runtime is None:
             say("no environment is running")
-            stack.sweep_orphans(state_dir, say)
+            environment.sweep_orphans(state_dir, say)
             return int(ExitCode.PASSED)
-        killed = stack.stop(runtime, state_dir)
-        stack.sweep_orphans(state_dir, say)
+        killed = environment.stop(runtime, state_dir)
+        environment.sweep_orphans(state_dir, say)
     for line in killed:
         say(f"had to kill {line}")
     say(f"stopped the {runtime.env!r} environment")

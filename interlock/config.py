@@ -91,7 +91,7 @@ DEFAULT_FILE = "default.yaml"
 HINT = "fix the keys above; config/default.yaml lists every valid key and what it means"
 
 _VAR = re.compile(r"(\\?)\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-_PLACEHOLDER = re.compile(r"^\{[\w.]+\}$")  # filled in at start, see interlock.stack
+_PLACEHOLDER = re.compile(r"^\{[\w.]+\}$")  # filled in at start, see interlock.environment.stack
 _SECRET_KEY = re.compile(r"password|secret|token|bearer|api_?key", re.IGNORECASE)
 _LOGIN_SECRET_KEY = re.compile(r"pass|secret|token|(^|_)key$|^pin$|^otp$", re.IGNORECASE)
 # What a message must not repeat the value of (wider than what is masked in reports).
@@ -277,7 +277,7 @@ def load_config(
     _check_consistency(document, merged, root, origins, problems)
     problems.raise_if_any("the configuration is inconsistent", hidden=hidden)
     secret = [raw for key, raw in given if masking.secret_key(key) and raw]
-    return _freeze(document, merged, root, env, files, extra_secrets=secret)
+    return _freeze(document, merged, root, env, files, extra_secrets=secret, origins=origins)
 
 
 def config_from_userdata(userdata: Mapping[str, Any]) -> Config:
@@ -942,6 +942,7 @@ def _freeze(
     env: str,
     files: tuple[Path, ...],
     extra_secrets: Iterable[str] = (),
+    origins: Mapping[Key, _Origin] = MappingProxyType({}),
 ) -> Config:
     services = document.services
     standins = {  # a stand-in's contract is its service's OpenAPI unless told otherwise
@@ -961,6 +962,12 @@ def _freeze(
             + _credential_secrets(document.credentials.values())
             + masking.url_secrets(tree)
             + list(extra_secrets)  # a secret-looking key's value given with --set
+        ),
+        origins=MappingProxyType(
+            {
+                _dotted(key): f"{where} (from {where.variable})" if where.variable else str(where)
+                for key, where in origins.items()
+            }
         ),
     )
 

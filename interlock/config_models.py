@@ -481,6 +481,12 @@ class Config(ConfigFile):
     secrets: SkipJsonSchema[frozenset[str]] = Field(
         frozenset(), repr=False, description="values to mask in every message and report"
     )
+    origins: SkipJsonSchema[Mapping[str, str]] = Field(
+        default_factory=_empty_map,
+        repr=False,
+        description="where each dotted key was set: 'config/ci.yaml:12', with the ${VAR}"
+        " it came from, or the override",
+    )
 
     @property
     def project_name(self) -> str:

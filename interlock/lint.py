@@ -20,12 +20,12 @@ import difflib
 import json
 import re
 import runpy
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from behave.parser import ParserError
+from behave.parser import ParserError, parse_feature
 from behave.step_registry import registry
 
 from interlock.selection import parsed_feature
@@ -162,13 +162,16 @@ def lint(
     feature_files: Iterable[Path],
     library: StepLibrary,
     requirement_tag: re.Pattern[str] | None = None,
+    texts: Mapping[Path, str] | None = None,
 ) -> list[Problem]:
+    """``texts``: a file's text as an editor holds it (unsaved), read instead of the file."""
     problems: list[Problem] = []
     titles: dict[str, str] = {}
     for path in feature_files:
         relative = str(path.relative_to(root))
         try:
-            feature = parsed_feature(path)
+            text = (texts or {}).get(path)
+            feature = parsed_feature(path) if text is None else parse_feature(text, None, str(path))
         except ParserError as exc:
             line = getattr(exc, "line", None) or _line_of(str(exc))
             problems.append(Problem(relative, line, "error", f"not valid Gherkin: {exc}"))
@@ -195,6 +198,18 @@ def lint(
                 )  # fmt: skip
             problems += _check_steps(relative, scenario, library)
     return sorted(problems)
+
+
+def lint_text(
+    root: Path,
+    path: Path,
+    text: str,
+    library: StepLibrary,
+    requirement_tag: re.Pattern[str] | None = None,
+) -> list[Problem]:
+    """Lint one feature's text as an editor holds it, as if saved at ``path`` (the language
+    server)."""
+    return lint(root, [path], library, requirement_tag, texts={path: text})
 
 
 def _check_steps(relative: str, scenario: Any, library: StepLibrary) -> list[Problem]:

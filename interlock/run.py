@@ -25,6 +25,7 @@ from typing import Any
 
 from interlock import (
     allure_files,
+    environment,
     folders,
     history,
     journal,
@@ -35,11 +36,11 @@ from interlock import (
     run_lock,
     secret_scan,
     signoff,
-    stack,
 )
 from interlock.allure_formatter import RESULTS_FOLDER
 from interlock.config import Config
 from interlock.db import Databases
+from interlock.environment.runtime import Runtime
 from interlock.errors import ExitCode, InterlockError
 from interlock.learned_secrets import (
     LearnedSecrets,
@@ -48,7 +49,6 @@ from interlock.learned_secrets import (
 )
 from interlock.masking import Masker
 from interlock.quarantine import Quarantine, from_tags
-from interlock.runtime import Runtime
 from interlock.selection import (
     FLAKY_TAG,
     ScenarioRef,
@@ -335,10 +335,10 @@ def run(config: Config, request: RunRequest, console: Console | None = None) -> 
     codes: list[int] = []
     said: set[str] = set()  # the sweeps' lines, said once a run
     try:
-        acquired = stack.acquire(config, report=say)
+        acquired = environment.acquire(config, report=say)
         runtime = acquired.runtime
         # What an earlier run killed mid-scenario left behind: services, then rows.
-        for line in stack.stop_worker_processes(runtime):
+        for line in environment.stop_worker_processes(runtime):
             say(f"stopped {line}: a worker that was killed had left it running")
         _sweep(config, runtime, said, say)
         codes = _execute(
@@ -352,12 +352,12 @@ def run(config: Config, request: RunRequest, console: Console | None = None) -> 
             say,
         )
         # What a killed worker of this run left behind: its services, then its rows.
-        for line in stack.stop_worker_processes(runtime):
+        for line in environment.stop_worker_processes(runtime):
             say(f"stopped {line}: a worker that was killed had left it running")
         _sweep(config, runtime, said, say)
     finally:
         if acquired is not None:
-            stack.release(acquired, config)
+            environment.release(acquired, config)
         # From here on (summary, report) a signal interrupts at once, whatever the
         # disposition this process inherited (a background job ignores SIGINT).
         signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -28,10 +28,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from interlock.environment.processes import end_group, group_members, pid_alive, start_time
 from interlock.errors import InterlockError
 from interlock.folders import writable_folder
 from interlock.lifeline import ORPHAN_LIMIT
-from interlock.processes import end_group, group_members, pid_alive, start_time
 
 LOCK_FILE = "run.lock"
 READ_AGAIN = 1.0  # seconds to look again when the holder has not yet written its pid

@@ -25,7 +25,9 @@ def assert_named_and_nothing_started(project: Path, stderr: str, problem: str) -
 
 def test_a_number_written_as_text_exits_2_naming_file_line_and_key(project: Path) -> None:
     # Before: it passed validation, then every command crashed with a ValueError traceback.
-    bad_env(project, "# bad: a retry count that is not a whole number\nrun:\n  flaky_retries: '2.5'\n")
+    bad_env(
+        project, "# bad: a retry count that is not a whole number\nrun:\n  flaky_retries: '2.5'\n"
+    )
     for command in ("lint", "run", "doctor", "up", "steps"):
         result = interlock(project, command, "--env", "bad")
         assert result.returncode == 2, (command, result.stdout, result.stderr)

@@ -12,8 +12,8 @@ from typing import Any
 import pymysql
 import pytest
 
-from interlock import mariadb
 from interlock.config import MariaDBSettings
+from interlock.environment import mariadb
 from tests.conftest import REPO, connect_shop, interlock, start_run, wait_until
 
 pytestmark = pytest.mark.e2e

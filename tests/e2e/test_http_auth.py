@@ -12,7 +12,7 @@ import pytest
 
 from interlock import auth
 from interlock.config import Credentials, HttpSettings, LoginSpec, OAuth2Spec
-from interlock.errors import ScenarioInputError
+from interlock.errors import Reason, ScenarioInputError, UnreachableFailure
 from interlock.http import HttpClient, ServiceTarget
 from interlock.masking import MASK, Masker
 from tests.e2e.local_server import Reply, Seen, serve
@@ -176,5 +176,7 @@ def test_a_token_server_that_is_down_is_a_clear_error() -> None:
     with serve(api_answer) as down:
         url = down.url
     refused = r"credentials 'robot': the oauth2 call POST .* failed"
-    with serve(api_answer) as api, pytest.raises(ScenarioInputError, match=refused):
+    with serve(api_answer) as api, pytest.raises(UnreachableFailure, match=refused) as error:
         scenario(api.url, robot(f"{url}/t")).send("GET", "/x")
+    assert error.value.unreachable.reason is Reason.REFUSED  # filed as unreachable, by type
+    assert "its address: credentials.robot.oauth2.token_url" in str(error.value)

@@ -15,13 +15,13 @@ import pytest
 import requests
 
 from interlock.config import StandInConfig, load_config
+from interlock.environment.processes import pid_alive
+from interlock.environment.runtime import Runtime, worker_processes
+from interlock.environment.worker_services import WorkerServices
 from interlock.errors import ScenarioInputError
 from interlock.masking import Masker
-from interlock.processes import pid_alive
-from interlock.runtime import Runtime, worker_processes
 from interlock.standin_checks import contract_report
 from interlock.standins import StandIns
-from interlock.worker_services import WorkerServices
 from tests.conftest import REPO, interlock
 
 pytestmark = pytest.mark.e2e

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from interlock.processes import pid_alive
+from interlock.environment.processes import pid_alive
 from tests.conftest import interlock, processes_under, start_run, wait_until
 from tests.e2e.test_database_cleanup import snapshot
 from tests.faults.test_signals import sleeping

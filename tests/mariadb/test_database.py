@@ -14,14 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from interlock import db_checks, mariadb, seeding
+from interlock import db_checks, seeding
 from interlock.cells import cell_mismatch
 from interlock.cleanup import CleanupRegistry
 from interlock.config import DatabaseConfig, MariaDBSettings
 from interlock.db import Database
+from interlock.environment import mariadb
+from interlock.environment.runtime import DatabaseEndpoint
 from interlock.errors import ScenarioInputError, SqlScriptError
 from interlock.masking import Masker
-from interlock.runtime import DatabaseEndpoint
 from interlock.variables import Variables
 
 pytestmark = pytest.mark.mariadb

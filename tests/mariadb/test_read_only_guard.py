@@ -12,13 +12,14 @@ from pathlib import Path
 import pymysql
 import pytest
 
-from interlock import db_checks, doctor, mariadb, seeding
+from interlock import db_checks, doctor, seeding
 from interlock.cleanup import CleanupRegistry
 from interlock.config import DatabaseConfig, MariaDBSettings
 from interlock.db import Database
+from interlock.environment import mariadb
+from interlock.environment.runtime import DatabaseEndpoint
 from interlock.errors import ScenarioInputError
 from interlock.masking import Masker
-from interlock.runtime import DatabaseEndpoint
 from interlock.variables import Variables
 
 pytestmark = pytest.mark.mariadb

@@ -294,10 +294,14 @@ def problems(root: Path, **kwargs: object) -> str:
 
 
 def test_a_problem_names_the_file_line_and_key(tmp_path: Path) -> None:
-    local = "# a comment\nhttp:\n  connect_timeout: 3\n  read_timout: 3\nrun:\n  flaky_retries: '2.5'\n"
+    local = (
+        "# a comment\nhttp:\n  connect_timeout: 3\n  read_timout: 3\nrun:\n  flaky_retries: '2.5'\n"
+    )
     message = problems(make_project(tmp_path, local=local))
     assert "config/local.yaml:4: unknown key 'http.read_timout'" in message
-    assert "config/local.yaml:6: run.flaky_retries must be a whole number, not text '2.5'" in message
+    assert (
+        "config/local.yaml:6: run.flaky_retries must be a whole number, not text '2.5'" in message
+    )
 
 
 def test_a_text_in_a_number_key_is_named_not_a_crash(tmp_path: Path) -> None:

@@ -25,7 +25,9 @@ def _members(annotation: Any) -> list[Any]:
     return [annotation]
 
 
-def _keys(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
+def _keys(
+    model: type[BaseModel], prefix: tuple[str, ...] = ()
+) -> list[tuple[tuple[str, ...], Any]]:
     """Every key a config file may hold, with its declared type (maps entered as ``x``)."""
     found = []
     internal = getattr(model, "internal", frozenset())

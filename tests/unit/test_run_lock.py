@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from interlock import run_lock
+from interlock.environment.processes import group_members, pid_alive, start_time
 from interlock.errors import ExitCode
-from interlock.processes import group_members, pid_alive, start_time
 
 HOLD = (
     "import sys, time; from pathlib import Path; from interlock import run_lock;"

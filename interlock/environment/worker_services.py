@@ -25,17 +25,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from interlock import stack
 from interlock.config import Config, ServiceConfig
-from interlock.errors import ScenarioInputError
-from interlock.http import ServiceTarget, target_for
-from interlock.processes import cmdline, pid_alive, stop_process
-from interlock.runtime import (
+from interlock.environment import stack
+from interlock.environment.processes import cmdline, pid_alive, stop_process
+from interlock.environment.runtime import (
     Runtime,
     WorkerProcess,
     forget_worker_process,
     record_worker_process,
 )
+from interlock.errors import ScenarioInputError
+from interlock.http import ServiceTarget, target_for
 from interlock.standins import StandIns
 from interlock.workers import WORKER_ENV
 
