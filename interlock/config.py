@@ -135,8 +135,6 @@ SCHEMA: dict[str, Any] = {
     "report": {
         "name": _TEXT,
         "requirement_tag": _TEXT,
-        "requirement_url": _OPT_TEXT,
-        "requirements": _LIST,
         "require_requirement_tag": _BOOL,
         "verdict": _LIST,
     },
@@ -151,6 +149,13 @@ SCHEMA: dict[str, Any] = {
     "standins": MapOf(_STANDIN_SPEC),
     "credentials": MapOf(_CREDENTIALS_SPEC),
     "databases": MapOf(_DATABASE_SPEC),
+}
+# Keys that were moved out of config: each refused with where its facts live now.
+RETIRED_KEYS = {
+    "report.requirements": "the requirements now live in the suite's catalog,"
+    " requirements.yaml (id, title, owner, priority, link): list them there",
+    "report.requirement_url": "each requirement's link now lives in requirements.yaml"
+    " (`link:` per requirement, or a top-level `link: https://tracker/browse/{id}`)",
 }
 # ``{standins.NAME.url}`` in a service's command or env: the address of a stand-in,
 # which exists only inside a worker process (see interlock.standins).
@@ -287,8 +292,6 @@ class MariaDBSettings:
 class ReportSettings:
     name: str
     requirement_tag: re.Pattern[str]  # a tag that names a requirement, e.g. REQ-12
-    requirement_url: str | None  # link for a requirement, {id} filled in
-    requirements: tuple[str, ...]  # the requirements this suite must cover
     require_requirement_tag: bool  # lint: every scenario must name a requirement
     verdict: tuple[Rule, ...]  # what ACCEPTED requires
 
@@ -548,6 +551,10 @@ def _validate(
             key = str(key)
             if key not in spec:
                 full = ".".join((*path, key))
+                if full in RETIRED_KEYS:
+                    problems.append(f"{origins.get(full, where)}: {full} is no longer a"
+                                    f" config key: {RETIRED_KEYS[full]}")  # fmt: skip
+                    continue
                 near = difflib.get_close_matches(key, list(spec), n=1, cutoff=0.6)
                 suggestion = f"; did you mean {'.'.join((*path, near[0]))!r}?" if near else ""
                 valid = ", ".join(sorted(spec))
@@ -753,8 +760,6 @@ def _report(spec: dict[str, Any], origins: Mapping[str, str]) -> ReportSettings:
     return ReportSettings(
         name=str(spec.get("name", "interlock")),
         requirement_tag=tag,
-        requirement_url=spec.get("requirement_url") or None,
-        requirements=tuple(str(r) for r in spec.get("requirements") or ()),
         require_requirement_tag=bool(spec.get("require_requirement_tag", False)),
         verdict=tuple(rules),
     )
