@@ -31,6 +31,12 @@ from interlock.errors import InterlockError
 
 FILE = "waivers.yaml"
 FIELDS = ("scenario", "by", "reason", "until")
+_NEEDS = {
+    "scenario": "the scenario it accepts (scenario: FILE:LINE or its name)",
+    "by": "who accepts it (by: 'Name, role')",
+    "reason": "why (reason:)",
+    "until": "an expiry date (until: YYYY-MM-DD)",
+}
 _LOCATION = re.compile(r"^.+\.feature:\d+$")
 FORMAT_HINT = (
     "each waiver reads: - {scenario: FILE:LINE or the scenario's name, by: 'Name, role',"
@@ -101,16 +107,10 @@ def load(root: Path) -> list[Waiver]:
             problems.append(
                 f"{where}: unknown field {key!r}" + (f"; did you mean {near[0]!r}?" if near else "")
             )
-        missing = [
-            {"by": "who accepts it (by: 'Name, role')", "until": "an expiry date (until:)"}.get(
-                k, k
-            )
-            for k in FIELDS
-            if not str(item.get(k) or "").strip()
-        ]
+        missing = [_NEEDS[k] for k in FIELDS if not str(item.get(k) or "").strip()]
         if missing:
-            what = item.get("scenario") or "a waiver"
-            problems.append(f"{where}: {what!r} has no {', no '.join(missing)}")
+            what = f"the waiver of {item['scenario']!r}" if item.get("scenario") else "a waiver"
+            problems.append(f"{where}: {what} lacks {' and '.join(missing)}")
             continue
         until = item["until"]
         if isinstance(until, dt.datetime):
