@@ -31,6 +31,7 @@ from interlock import (
     leftovers,
     lint,
     report,
+    requirements,
     run_lock,
     scaffold,
     secret_scan,
@@ -48,6 +49,7 @@ from interlock.learned_secrets import (
 )
 from interlock.masking import Masker
 from interlock.quarantine import from_tags
+from interlock.scope import Scope
 from interlock.selection import (
     FLAKY_TAG,
     ScenarioRef,
@@ -122,9 +124,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     merge.add_argument("folders", nargs="+", help="each shard's reports folder")
     merge.add_argument("--no-report", action="store_true", help="skip the HTML report")
-    with_env(
+    sign = with_env(
         commands.add_parser("signoff", help="the sign-off pack of the last run; exit 0 if ACCEPTED")
     )
+    decision = sign.add_mutually_exclusive_group()
+    decision.add_argument("--approve", action="store_true", help="record your approval")
+    decision.add_argument("--reject", action="store_true", help="record your rejection")
+    decision.add_argument(
+        "--verify", action="store_true", help="check the pack and its approval match the results"
+    )
+    sign.add_argument("--by", metavar='"NAME, ROLE"', help="who approves or rejects")
+    sign.add_argument("--comment", default="", help="a comment kept with the approval")
+    sign.add_argument("--key", metavar="PATH", help="sign the approval with this SSH key")
     with_env(commands.add_parser("doctor", help="check every configured service and database"))
     with_env(commands.add_parser("up", help="start the embedded environment and leave it running"))
     commands.add_parser("down", help="stop the environment started by `interlock up`")
@@ -264,6 +275,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     lock = _take(config.state_dir, "run")
     _check_outputs(config, html=not args.no_report)
+    signoff.check_suite_files(config)  # the catalog and waivers, before anything starts
     if not args.no_lint:
         problems = _lint(config, args.paths)
         if any(p.severity == "error" for p in problems):
@@ -330,7 +342,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         report.record_missing(results, scenarios, interrupted, Masker(config.secrets).mask)
         summary = report.read_results(results)
         history.save(history_dir, summary, previous)
-        return _finish(config, summary, codes, supervisor.signal, args.no_report, started, runtime)
+        scope = Scope("run", tuple(args.paths), tuple(args.tags), args.shard, args.rerun_failed)
+        return _finish(
+            config, summary, codes, supervisor.signal, args.no_report, started, runtime, scope
+        )
     finally:
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
@@ -509,6 +524,7 @@ def _finish(
     no_report: bool,
     started: float,
     runtime: Runtime | None = None,
+    scope: Scope | None = None,
 ) -> int:
     """Write the run-level files, the sign-off pack and the report; check no secret
     leaked; print the summary; decide the exit code."""
@@ -523,12 +539,15 @@ def _finish(
     print(text, flush=True)
     (config.reports_dir / SUMMARY).write_text(masker.mask(text + "\n" + summary.headline() + "\n"))
     crashed = [code for code in codes if code not in (0, 1)]
-    pack = signoff.build(config, summary, dict(os.environ))
+    pack = signoff.build(config, summary, dict(os.environ), scope)
     page = signoff.write(pack, config.reports_dir / SIGNOFF, masker)
     if signum is None and not no_report:
         built, message = report.build_html(config, results, config.reports_dir / HTML)
         print(f"report: {message}" if built else f"interlock: {message}", flush=True)
-    print(f"sign-off: {pack.data['verdict']}  ({page})")
+        say(signoff.print_pdf(page))
+    print(f"sign-off: {pack.data['headline']}  ({page})")
+    for reason in pack.data["reasons"]:
+        print(f"  - {masker.mask(reason)}", flush=True)
     print(f"results: {results}  junit: {junit_file}  ({time.monotonic() - started:.1f} s)")
     leaks = owed[0].run()
     print(summary.headline(), flush=True)
@@ -583,7 +602,8 @@ def _lint(config: Config, paths: Sequence[str]) -> list[lint.Problem]:
     )
     library = lint.StepLibrary.load(config.root / "steps")
     required = config.report.requirement_tag if config.report.require_requirement_tag else None
-    return lint.lint(config.root, files, library, required)
+    catalog = requirements.load(config.root, config.report.requirement_tag)
+    return lint.lint(config.root, files, library, required, catalog=catalog, whole_suite=not paths)
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
@@ -665,28 +685,45 @@ def cmd_merge(args: argparse.Namespace) -> int:
     junit.merge([s / JUNIT for s in sources], config.reports_dir / JUNIT / JUNIT_FILE)
     summary = report.read_results(results)
     say(f"merged {len(summary.outcomes)} results from {len(sources)} folders")
-    return _finish(config, summary, [], None, args.no_report, started)
+    scope = Scope("merge", merged=tuple(str(s) for s in sources))
+    return _finish(config, summary, [], None, args.no_report, started, scope=scope)
 
 
 # -- signoff --------------------------------------------------------------------------------
 
 
 def cmd_signoff(args: argparse.Namespace) -> int:
-    """The sign-off pack of the last run (or merge); exit 0 ACCEPTED, 1 NOT ACCEPTED."""
+    """The sign-off pack of the last run (or merge); exit 0 ACCEPTED, 1 NOT ACCEPTED.
+    ``--approve``/``--reject`` record a person's decision on it, ``--verify`` checks the
+    pack and its approval still match the results."""
     config = load_config(env=args.env, overrides=args.set)
     _take(config.state_dir, "signoff")  # a run under way has half its results
     results = config.reports_dir / RESULTS
+    folder = config.reports_dir / SIGNOFF
+    if args.verify:
+        return signoff.verify(config, folder, results, print)
+    if (args.approve or args.reject) and not (args.by or "").strip():
+        raise SelectionError("who decides?", hint='--by "Name, role"')
     if not any(results.glob("*-result.json")):
         raise SelectionError(
             f"no results in {results} to sign off", hint="run the suite first: interlock run"
         )
     summary = report.read_results(results)
-    pack = signoff.build(config, summary, dict(os.environ))
-    owed = _owe_leak_scan(config, config.reports_dir / SIGNOFF)
-    page = signoff.write(pack, config.reports_dir / SIGNOFF, owed.masker)
-    print(f"{pack.data['verdict']}  ({page})")
+    previous = signoff.previous(folder)
+    recorded = ((previous or {}).get("scope") or {}).get("selection") or {}
+    scope = Scope("signoff", recorded=recorded)
+    pack = signoff.build(config, summary, dict(os.environ), scope, previous)
+    owed = _owe_leak_scan(config, folder)
+    if args.approve or args.reject:
+        key = Path(args.key).expanduser() if args.key else None
+        path = signoff.decide(config, pack, "approved" if args.approve else "rejected",
+                              args.by, args.comment, key)  # fmt: skip
+        print(f"recorded: {path.relative_to(config.root)}{'' if key else ' (unsigned)'}")
+    page = signoff.write(pack, folder, owed.masker)
+    print(f"{pack.data['headline']}  ({page})")
     for reason in pack.data["reasons"]:
         print(f"  - {reason}")
+    say(signoff.print_pdf(page))
     return int(ExitCode.PASSED if pack.accepted else ExitCode.FAILED)
 
 
