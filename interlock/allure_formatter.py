@@ -12,8 +12,9 @@ On top of allure-behave 2.16.2 it:
   takes the checkout (:mod:`interlock.run_lock`), so it never empties another run's;
 - labels each result: ``location`` (``file:line``), the epic from the layer folder
   (``Interface`` / ``Integration``), the story from its Rule, and each requirement
-  tag (``@REQ-12``) as a ``requirement`` label and, with ``report.requirement_url``
-  configured, a link;
+  tag (``@REQ-12``) as a ``requirement`` label with its title from the suite's
+  requirements catalog (``REQ-12: Orders reserve their stock``) and, when the catalog
+  gives it a link, a link of that name;
 - masks every configured secret, and every one the run learns (fetched tokens, from
   any of its processes), in everything it writes (results and attachments), before
   it reaches the disk;
@@ -48,6 +49,7 @@ from allure_behave.utils import (
 from allure_commons.logger import AllureFileLogger
 from allure_commons.model2 import Label, Link, StatusDetails
 
+from interlock import requirements
 from interlock.config import Config, config_from_userdata
 from interlock.errors import InterlockError
 from interlock.learned_secrets import run_learned_secrets
@@ -138,17 +140,30 @@ class AllureFormatter(_AllureFormatter):  # type: ignore[misc]
             parent = getattr(parent, "parent", None)
         if parent is not None and type(parent).__name__ == "Rule":
             labels.append(Label(name="story", value=str(parent.name)))
-        labels += [Label(name=REQUIREMENT_LABEL, value=r) for r in self.requirements(scenario)]
+        catalog = self._catalog()
+        labels += [
+            Label(name=REQUIREMENT_LABEL, value=catalog.label(r))
+            for r in self.requirements(scenario)
+        ]
         return labels
 
     def links(self, scenario: Any) -> list[Link]:
-        url = self._config.report.requirement_url if self._config else None
-        if not url:
-            return []
-        return [
-            Link(type="tms", url=url.replace("{id}", r), name=r)
-            for r in self.requirements(scenario)
-        ]
+        catalog = self._catalog()
+        found = [catalog.get(r) for r in self.requirements(scenario)]
+        return [Link(type="tms", url=r.link, name=r.label) for r in found if r and r.link]
+
+    def _catalog(self) -> requirements.Catalog:
+        """The suite's requirements catalog, read once (none when it cannot be read:
+        ``interlock run`` and lint name what is wrong with it before anything runs)."""
+        if getattr(self, "_requirements", None) is None:
+            catalog = requirements.Catalog()
+            if self._config is not None:
+                with contextlib.suppress(InterlockError):
+                    catalog = requirements.load(
+                        self._config.root, self._config.report.requirement_tag
+                    )
+            self._requirements = catalog
+        return self._requirements
 
     def requirements(self, scenario: Any) -> list[str]:
         if self._config is None:

@@ -36,6 +36,7 @@ from interlock.environment.runtime import environment_lock, read_runtime
 from interlock.errors import ExitCode, InterlockError
 from interlock.masking import Masker
 from interlock.run import HTML, JUNIT, JUNIT_FILE, RESULTS, SIGNOFF, Console, RunRequest
+from interlock.scope import Scope
 from interlock.selection import SelectionError
 
 
@@ -87,9 +88,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     merge.add_argument("folders", nargs="+", help="each shard's reports folder")
     merge.add_argument("--no-report", action="store_true", help="skip the HTML report")
-    with_env(
+    sign = with_env(
         commands.add_parser("signoff", help="the sign-off pack of the last run; exit 0 if ACCEPTED")
     )
+    decision = sign.add_mutually_exclusive_group()
+    decision.add_argument("--approve", action="store_true", help="record your approval")
+    decision.add_argument("--reject", action="store_true", help="record your rejection")
+    decision.add_argument(
+        "--verify", action="store_true", help="check the pack and its approval match the results"
+    )
+    sign.add_argument("--by", metavar='"NAME, ROLE"', help="who approves or rejects")
+    sign.add_argument("--comment", default="", help="a comment kept with the approval")
+    sign.add_argument("--key", metavar="PATH", help="sign the approval with this SSH key")
     with_env(commands.add_parser("doctor", help="check every configured service and database"))
     with_env(commands.add_parser("up", help="start the embedded environment and leave it running"))
     commands.add_parser("down", help="stop the environment started by `interlock up`")
@@ -296,8 +306,18 @@ def cmd_merge(args: argparse.Namespace) -> int:
     junit.merge([s / JUNIT for s in sources], config.reports_dir / JUNIT / JUNIT_FILE)
     summary = report.read_results(results)
     say(f"merged {len(summary.outcomes)} results from {len(sources)} folders")
+    scope = Scope("merge", merged=tuple(str(s) for s in sources))
     return _conclude(
-        run.finish(config, summary, [], None, args.no_report, started, console=Console(say=say))
+        run.finish(
+            config,
+            summary,
+            [],
+            None,
+            args.no_report,
+            started,
+            scope=scope,
+            console=Console(say=say),
+        )
     )
 
 
@@ -305,21 +325,37 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
 
 def cmd_signoff(args: argparse.Namespace) -> int:
-    """The sign-off pack of the last run (or merge); exit 0 ACCEPTED, 1 NOT ACCEPTED."""
+    """The sign-off pack of the last run (or merge); exit 0 ACCEPTED, 1 NOT ACCEPTED.
+    ``--approve``/``--reject`` record a person's decision on it, ``--verify`` checks the
+    pack and its approval still match the results."""
     config = load_config(env=args.env, overrides=args.set)
     _take(config.state_dir, "signoff")  # a run under way has half its results
     results = config.reports_dir / RESULTS
+    folder = config.reports_dir / SIGNOFF
+    if args.verify:
+        return signoff.verify(config, folder, results, print)
+    if (args.approve or args.reject) and not (args.by or "").strip():
+        raise SelectionError("who decides?", hint='--by "Name, role"')
     if not any(results.glob("*-result.json")):
         raise SelectionError(
             f"no results in {results} to sign off", hint="run the suite first: interlock run"
         )
     summary = report.read_results(results)
-    pack = signoff.build(config, summary, dict(os.environ))
-    owed = run.owe_leak_scan(config, config.reports_dir / SIGNOFF)
-    page = signoff.write(pack, config.reports_dir / SIGNOFF, owed.masker)
-    print(f"{pack.data['verdict']}  ({page})")
+    previous = signoff.previous(folder)
+    recorded = ((previous or {}).get("scope") or {}).get("selection") or {}
+    scope = Scope("signoff", recorded=recorded)
+    pack = signoff.build(config, summary, dict(os.environ), scope, previous)
+    owed = run.owe_leak_scan(config, folder)
+    if args.approve or args.reject:
+        key = Path(args.key).expanduser() if args.key else None
+        path = signoff.decide(config, pack, "approved" if args.approve else "rejected",
+                              args.by, args.comment, key)  # fmt: skip
+        print(f"recorded: {path.relative_to(config.root)}{'' if key else ' (unsigned)'}")
+    page = signoff.write(pack, folder, owed.masker)
+    print(f"{pack.data['headline']}  ({page})")
     for reason in pack.data["reasons"]:
         print(f"  - {reason}")
+    say(signoff.print_pdf(page))
     return int(ExitCode.PASSED if pack.accepted else ExitCode.FAILED)
 
 

@@ -104,6 +104,14 @@ _SECRET_LOOKING = re.compile(
 _NOT_SECRET_KEYS = frozenset({"token_field", "token_url"})
 _YAML_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
+# Keys that were moved out of config: each refused with where its facts live now.
+RETIRED_KEYS = {
+    "report.requirements": "the requirements now live in the suite's catalog,"
+    " requirements.yaml (id, title, owner, priority, link): list them there",
+    "report.requirement_url": "each requirement's link now lives in requirements.yaml"
+    " (`link:` per requirement, or a top-level `link: https://tracker/browse/{id}`)",
+}
+
 Key = tuple[str | int, ...]  # a key's path: ("services", "orders", "command", 2)
 
 
@@ -673,7 +681,14 @@ def _check_keys(
     for name, item in value.items() if isinstance(value, dict) else enumerate(value):
         here = (*key, name)
         found = _step(annotation, name)
-        if found is None and isinstance(value, dict) and _is_model(model):
+        if found is None and _dotted(here) in RETIRED_KEYS:
+            retired = _dotted(here)
+            problems.add(
+                _origin(here, origins),
+                f"{retired} is no longer a config key: {RETIRED_KEYS[retired]}",
+                here,
+            )
+        elif found is None and isinstance(value, dict) and _is_model(model):
             valid = _yaml_keys(model)
             near = difflib.get_close_matches(str(name), valid, n=1, cutoff=0.6)
             suggestion = f"; did you mean {_dotted((*key, near[0]))!r}?" if near else ""

@@ -261,10 +261,6 @@ class ReportSettings(Settings):
         r"REQ-\d+",  # type: ignore[arg-type]  # compiled by its validator
         description="a tag that names a requirement (a regular expression), e.g. REQ-12",
     )
-    requirement_url: OptionalText = Field(
-        None, description="a requirement's link, {id} filled in; empty: none"
-    )
-    requirements: TextList = Field((), description="the requirements this suite must cover")
     require_requirement_tag: bool = Field(
         False, description="interlock lint: every scenario must name a requirement"
     )

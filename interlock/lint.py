@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 from behave.parser import ParserError, parse_feature
 from behave.step_registry import registry
 
+from interlock.requirements import Catalog
 from interlock.selection import parsed_feature
 from interlock.variables import BUILTINS
 
@@ -163,10 +164,16 @@ def lint(
     library: StepLibrary,
     requirement_tag: re.Pattern[str] | None = None,
     texts: Mapping[Path, str] | None = None,
+    catalog: Catalog | None = None,
+    whole_suite: bool = True,
 ) -> list[Problem]:
-    """``texts``: a file's text as an editor holds it (unsaved), read instead of the file."""
+    """``texts``: a file's text as an editor holds it (unsaved), read instead of the file.
+    With the requirements ``catalog``, a requirement tag it does not list is an error;
+    and, when ``feature_files`` are the ``whole_suite``, each of its requirements no
+    scenario names is a warning."""
     problems: list[Problem] = []
     titles: dict[str, str] = {}
+    named: set[str] = set()
     for path in feature_files:
         relative = str(path.relative_to(root))
         try:
@@ -196,7 +203,15 @@ def lint(
                             f"scenario {scenario.name!r} has no requirement tag"
                             f" (tags matching {requirement_tag.pattern})")
                 )  # fmt: skip
+            if catalog is not None and catalog.path is not None:
+                problems += _requirement_tags(relative, scenario, catalog, named)
             problems += _check_steps(relative, scenario, library)
+    if catalog is not None and catalog.path is not None and whole_suite:
+        problems += [
+            Problem(catalog.path.name, r.line, "warning",
+                    f"{r.label}: no scenario names it (tag one @{r.id}): untested")
+            for r in catalog if r.id not in named
+        ]  # fmt: skip
     return sorted(problems)
 
 
@@ -210,6 +225,24 @@ def lint_text(
     """Lint one feature's text as an editor holds it, as if saved at ``path`` (the language
     server)."""
     return lint(root, [path], library, requirement_tag, texts={path: text})
+
+
+def _requirement_tags(
+    relative: str, scenario: Any, catalog: Catalog, named: set[str]
+) -> list[Problem]:
+    """A requirement tag the catalog does not list, with the nearest it does."""
+    problems = []
+    for name in sorted(str(t) for t in scenario.effective_tags if catalog.names(str(t))):
+        named.add(name)
+        if name not in catalog:
+            near = catalog.near(name)
+            hint = f"; did you mean {' / '.join(near)}?" if near else ""
+            problems.append(
+                Problem(relative, scenario.location.line, "error",
+                        f"@{name} is not in {catalog.path.name if catalog.path else 'the catalog'}"
+                        f" (the requirements catalog){hint}")
+            )  # fmt: skip
+    return problems
 
 
 def _check_steps(relative: str, scenario: Any, library: StepLibrary) -> list[Problem]:

@@ -33,6 +33,7 @@ from interlock import (
     leftovers,
     lint,
     report,
+    requirements,
     run_lock,
     secret_scan,
     signoff,
@@ -49,6 +50,7 @@ from interlock.learned_secrets import (
 )
 from interlock.masking import Masker
 from interlock.quarantine import Quarantine, from_tags
+from interlock.scope import Scope
 from interlock.selection import (
     FLAKY_TAG,
     ScenarioRef,
@@ -297,6 +299,7 @@ def run(config: Config, request: RunRequest, console: Console | None = None) -> 
         )
     lock = take_lock(config.state_dir, "run", say)
     check_outputs(config, html=not request.no_report)
+    signoff.check_suite_files(config)  # the catalog and waivers, before anything starts
     if not request.no_lint:
         problems = lint_suite(config, request.paths)
         if any(p.severity == "error" for p in problems):
@@ -370,6 +373,7 @@ def run(config: Config, request: RunRequest, console: Console | None = None) -> 
         report.record_missing(results, scenarios, interrupted, Masker(config.secrets).mask)
         summary = report.read_results(results)
         history.save(history_dir, summary, previous)
+        scope = Scope("run", request.paths, request.tags, request.shard, request.rerun_failed)
         return finish(
             config,
             summary,
@@ -379,6 +383,7 @@ def run(config: Config, request: RunRequest, console: Console | None = None) -> 
             request.started,
             runtime,
             console,
+            scope,
             selected=scenarios,
         )
     finally:
@@ -554,6 +559,7 @@ def finish(
     started: float,
     runtime: Runtime | None = None,
     console: Console | None = None,
+    scope: Scope | None = None,
     selected: Sequence[ScenarioRef] = (),
 ) -> Outcome:
     """Write the run-level files, the sign-off pack and the report; print the summary;
@@ -569,7 +575,7 @@ def finish(
     text = masker.mask(summary.text())
     console.out(text)
     (config.reports_dir / SUMMARY).write_text(masker.mask(text + "\n" + summary.headline() + "\n"))
-    pack = signoff.build(config, summary, dict(os.environ))
+    pack = signoff.build(config, summary, dict(os.environ), scope)
     page = signoff.write(pack, config.reports_dir / SIGNOFF, masker)
     if signum is None and not no_report:
         built, message = report.build_html(config, results, config.reports_dir / HTML)
@@ -577,7 +583,10 @@ def finish(
             console.out(f"report: {message}")
         else:
             console.out(f"interlock: {message}")
-    console.out(f"sign-off: {pack.data['verdict']}  ({page})")
+        console.say(signoff.print_pdf(page))
+    console.out(f"sign-off: {pack.data['headline']}  ({page})")
+    for reason in pack.data["reasons"]:
+        console.out(f"  - {masker.mask(reason)}")
     console.out(f"results: {results}  junit: {junit_file}  ({time.monotonic() - started:.1f} s)")
     leaks = owed[0].run(console.say)
     return Outcome(
@@ -602,4 +611,5 @@ def lint_suite(config: Config, paths: Sequence[str]) -> list[lint.Problem]:
     )
     library = lint.StepLibrary.load(config.root / "steps")
     required = config.report.requirement_tag if config.report.require_requirement_tag else None
-    return lint.lint(config.root, files, library, required)
+    catalog = requirements.load(config.root, config.report.requirement_tag)
+    return lint.lint(config.root, files, library, required, catalog=catalog, whole_suite=not paths)

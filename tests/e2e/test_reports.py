@@ -52,7 +52,8 @@ def test_a_full_run_leaves_every_artefact_and_no_secret(project: Path) -> None:
     assert "environment=local" in environment and "service.orders=http://127.0.0.1:" in environment
     labels = {(lab["name"], lab["value"]) for r in results(project) for lab in r["labels"]}
     assert ("epic", "Interface") in labels and ("epic", "Integration") in labels
-    assert ("requirement", "REQ-10") in labels
+    title = "A confirmed order reserves its items in the inventory"  # from requirements.yaml
+    assert ("requirement", f"REQ-10: {title}") in labels
     assert (
         "story",
         "Orders that cannot be fulfilled are refused and leave nothing behind",

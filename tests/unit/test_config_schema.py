@@ -28,12 +28,10 @@ ROOT = Path(__file__).resolve().parents[2]
 CONFIG_FILES = sorted((ROOT / "config").glob("*.yaml"))
 TEMPLATE_FILES = sorted((ROOT / "interlock" / "templates" / "project" / "config").glob("*.yaml"))
 # The demo's own choices in config/default.yaml, where it rightly differs from a default:
-# its name, and the requirements it traces and the verdict it is accepted by.
+# its name, whether its scenarios must name requirements, and the verdict it is accepted by.
 DEMO_CHOICES = {
     "project.name",
     "report.name",
-    "report.requirement_url",
-    "report.requirements",
     "report.require_requirement_tag",
     "report.verdict",
 }
