@@ -44,6 +44,8 @@ SINGLE, SITE = "single", "site"  # the two Allure plugin instances (and site's f
 MESSAGE_LINES = 12  # of each failure's message in the summary
 NO_RESULT_LABEL = "no_result"  # on a result interlock wrote for a scenario that sent none
 NO_RESULT = "no result"  # the start of such a result's message (allure_files.CATEGORIES)
+# The report's tree: layer (Interface / Integration), feature, rule; not folders.
+TREE_GROUPS = ("epic", "feature", "story")
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class Outcome:
     flaky: bool = False
     path: Path | None = None  # the result file
     missing: bool = False  # selected, but no result came back (see record_missing)
+    uuid: str = ""  # the result's own id (its page in the HTML report: report_page)
 
     @property
     def key(self) -> str:
@@ -211,9 +214,18 @@ def read_results(results_dir: Path) -> Summary:
                 flaky=bool(details.get("flaky")),
                 path=path,
                 missing=NO_RESULT_LABEL in named,
+                uuid=str(data.get("uuid") or ""),
             )
         )
     return Summary(tuple(outcomes))
+
+
+def report_page(outcome: Outcome) -> str:
+    """The fragment that opens a result's page in the HTML report (single-file and
+    site alike): ``#`` and Allure 3's id of a test result, the md5 of its uuid."""
+    if not outcome.uuid:
+        return ""
+    return "#" + hashlib.md5(outcome.uuid.encode(), usedforsecurity=False).hexdigest()
 
 
 def record_missing(
@@ -303,7 +315,11 @@ def build_html(config: Config, results_dir: Path, report_dir: Path) -> tuple[boo
                 "plugins": {
                     name: {
                         "import": "@allurereport/plugin-awesome",
-                        "options": {"singleFile": single, "reportName": config.report_name},
+                        "options": {
+                            "singleFile": single,
+                            "reportName": config.report_name,
+                            "groupBy": list(TREE_GROUPS),
+                        },
                     }
                     for name, single in ((SINGLE, True), (SITE, False))
                 },

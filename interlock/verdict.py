@@ -20,9 +20,11 @@ from typing import Protocol
 RULE_FORMS = (
     "rules read: 'no failures', 'no failures in <folder>', 'all @<tag> scenarios pass',"
     " 'no expired quarantine', 'pass rate at least <n>%', 'every requirement tested',"
-    " 'at least <n> scenarios'"
+    " 'at least <n> scenarios', 'no pending manual checks'"
 )
 DEFAULT_VERDICT = ("no failures", "no expired quarantine")
+MANUAL_RULE = "no pending manual checks"  # judged in every pack (signoff.with_manual_rule)
+MANUAL_TAG = "manual"  # as interlock.selection.MANUAL_TAG (this module stays pure)
 
 
 class Result(Protocol):
@@ -124,6 +126,15 @@ def _at_least(count: int) -> Callable[[Facts], str | None]:
     return check
 
 
+def no_pending_manual(facts: Facts) -> str | None:
+    """A ``@manual`` scenario whose result is skipped has no record for its current text."""
+    pending = [r for r in facts.results if MANUAL_TAG in r.tags and r.status == "skipped"]
+    if pending:
+        checks = "manual checks" if len(pending) != 1 else "manual check"
+        return f"{len(pending)} {checks} pending: {names(pending)}"
+    return None
+
+
 _FORMS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], Callable[[Facts], str | None]]]] = [
     (re.compile(r"no failures"), lambda m: _no_failures),
     (re.compile(r"no failures in (\S+)"), lambda m: _no_failures_in(m.group(1))),
@@ -132,6 +143,7 @@ _FORMS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], Callable[[Facts], 
     (re.compile(r"pass rate at least (\d+(?:\.\d+)?)\s*%"), lambda m: _pass_rate(float(m[1]))),
     (re.compile(r"every requirement tested"), lambda m: _every_requirement),
     (re.compile(r"at least (\d+) scenarios?"), lambda m: _at_least(int(m.group(1)))),
+    (re.compile(r"no pending manual checks?"), lambda m: no_pending_manual),
 ]
 
 
