@@ -41,7 +41,7 @@ from typing import Any
 import yaml
 from allure_behave.utils import scenario_labels
 
-from interlock.allure_formatter import labeller
+from interlock.allure_formatter import LOCATION_LABEL, labeller, layer
 from interlock.config import Config, load_config
 from interlock.errors import ExitCode, InterlockError
 from interlock.selection import MANUAL_TAG, ScenarioRef, discover, parsed_feature, scenario_title
@@ -517,11 +517,16 @@ def _write_allure(
         message += f"\n(evidence files missing from {FOLDER}/: {', '.join(lost)})"
     step_status = check.status if check.status != "broken" else "skipped"
     formatter = labeller(config)
+    # Where behave parsed the file from decides its location: named from the suite's root.
     labels = [
         {"name": label.name, "value": label.value}
         for label in [*scenario_labels(check.scenario), *formatter.labels(check.scenario)]
+        if label.name not in (LOCATION_LABEL, "epic")
     ]
+    epic = layer(check.ref.file, config)
     labels += [
+        {"name": LOCATION_LABEL, "value": check.ref.location},
+        *([{"name": "epic", "value": epic}] if epic else []),
         {"name": "feature", "value": check.feature},
         {"name": MANUAL_LABEL, "value": "true"},
     ]

@@ -16,7 +16,9 @@ import pymysql
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-PROJECT_PARTS = ("config", "features", "steps", "environment.py", "demo", "pyproject.toml")
+PROJECT_PARTS = (
+    "config", "features", "steps", "environment.py", "demo", "pyproject.toml", "manual",
+)
 
 
 @pytest.fixture(scope="session")
