@@ -486,12 +486,7 @@ def write_results(
     tree.write(junit_parts / "TESTS-manual-checks.xml", encoding="utf-8", xml_declaration=True)
 
 
-def _millis(record: Record | None) -> int:
-    if record is not None:
-        try:
-            return int(dt.datetime.fromisoformat(record.at).timestamp() * 1000)
-        except ValueError:
-            pass
+def _now() -> int:
     return int(dt.datetime.now(dt.UTC).timestamp() * 1000)
 
 
@@ -499,7 +494,7 @@ def _write_allure(
     config: Config, check: Check, results_dir: Path, mask: Callable[[str], str]
 ) -> None:
     record = check.current
-    moment = _millis(record)
+    moment = _now()  # the record's own time is in its message: the run's span stays the run's
     identity = hashlib.md5(check.ref.key.encode(), usedforsecurity=False).hexdigest()
     attachments = []
     for relative in record.evidence if record else ():
@@ -510,7 +505,8 @@ def _write_allure(
         name = f"{uuid.uuid4()}-attachment{suffix}"
         shutil.copyfile(source, results_dir / name)
         kind = mimetypes.guess_type(source.name)[0] or "application/octet-stream"
-        attachments.append({"name": f"evidence: {source.name}", "source": name, "type": kind})
+        shown = source.name.split("-", 1)[-1]  # without the digest that keeps names apart
+        attachments.append({"name": f"evidence: {shown}", "source": name, "type": kind})
     message = check.message()
     lost = [e for e in (record.evidence if record else ()) if not (folder(config) / e).is_file()]
     if lost:
@@ -537,7 +533,7 @@ def _write_allure(
         "testCaseId": identity,
         "name": scenario_title(check.scenario),
         "fullName": f"{check.feature}: {check.ref.name}",
-        "description": "A manual check: a person does these steps and records the outcome.",
+        "description": f"A manual check, done by a person and recorded. {message}",
         "status": check.status,
         "statusDetails": {"message": message},
         "start": moment,

@@ -355,6 +355,7 @@ def build_html(config: Config, results_dir: Path, report_dir: Path) -> tuple[boo
         if returncode != 0 or not single_page.is_file():
             return False, f"the Allure CLI failed (exit {returncode}); see {log}"
         single_page.replace(building / "index.html")  # over Allure's page linking the two
+        _open_first_level(building / "index.html", building / SITE)
         shutil.rmtree(building / SINGLE)
         if report_dir.exists():
             shutil.rmtree(report_dir)
@@ -367,6 +368,27 @@ def build_html(config: Config, results_dir: Path, report_dir: Path) -> tuple[boo
         rc_file.unlink(missing_ok=True)
         if building.exists():
             shutil.rmtree(building, ignore_errors=True)
+
+
+def _open_first_level(single_page: Path, site: Path) -> None:
+    """Open the tree's first level (the layers) when the report opens: Allure 3 opens
+    only groups with failures, and keeps what a reader opened in the browser's
+    ``expandedTrees``, which a small script fills before the report's own starts."""
+    try:
+        tree = json.loads((site / "widgets" / "default" / "tree.json").read_text("utf-8"))
+        first = [str(node) for node in tree["root"]["groups"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # a report that opens collapsed is still a report
+    script = (
+        "<script>(function(){try{var k='expandedTrees',o=JSON.parse("
+        "localStorage.getItem(k)||'[]');" + json.dumps(first) + ".forEach(function(i){"
+        "if(o.indexOf(i)<0)o.push(i)});localStorage.setItem(k,JSON.stringify(o))}"
+        "catch(e){}})();</script>"
+    )
+    for page in (single_page, site / "index.html"):
+        if page.is_file():
+            text = page.read_text(encoding="utf-8")
+            page.write_text(text.replace("<head>", "<head>" + script, 1), encoding="utf-8")
 
 
 @contextlib.contextmanager

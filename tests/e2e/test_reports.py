@@ -49,7 +49,7 @@ def test_a_full_run_leaves_every_artefact_and_no_secret(project: Path) -> None:
     for name in ("environment.properties", "executor.json", "categories.json"):
         assert (reports / "allure-results" / name).is_file()
     environment = (reports / "allure-results" / "environment.properties").read_text()
-    assert "environment=local" in environment and "service.orders=http://127.0.0.1:" in environment
+    assert "Environment=local" in environment and "orders\\ service=http://127.0.0.1:" in environment
     labels = {(lab["name"], lab["value"]) for r in results(project) for lab in r["labels"]}
     assert ("epic", "Interface") in labels and ("epic", "Integration") in labels
     assert ("requirement", "REQ-10") in labels
@@ -146,7 +146,11 @@ def test_manual_checks_from_their_records_to_the_verdict(project: Path) -> None:
     assert 'name="A printed packing slip lists every ordered item" status="passed"' in junit
     # The report opens on layer / feature / rule, and the pack links into it.
     report = project / "reports" / "allure-report"
-    assert '"groupBy":["epic","feature","story"]' in (report / "index.html").read_text()
+    page = (report / "index.html").read_text()
+    assert '"groupBy":["epic","feature","story"]' in page
+    tree = json.loads((report / "site" / "widgets" / "default" / "tree.json").read_text())
+    layers = json.dumps(tree["root"]["groups"])  # opened when the report opens
+    assert f"localStorage.getItem(k)||'[]');{layers}.forEach" in page
     pack = json.loads((project / "reports" / "signoff" / "signoff.json").read_text())
     links = [s["report"] for s in pack["requirements"]["REQ-10"]["scenarios"]]
     assert len(links) == 2 and all(link.startswith("../allure-report/index.html#") for link in links)
@@ -155,7 +159,8 @@ def test_manual_checks_from_their_records_to_the_verdict(project: Path) -> None:
         assert (report / "site" / "data" / "test-results" / f"{page}.json").is_file(), page
 
     feature = project / "features" / "integration" / "order_fulfilment.feature"
-    feature.write_text(feature.read_text().replace("2 desk lamps and 1 mug", "2 desk lamps and 2 mugs"))
+    edited = feature.read_text().replace("2 desk lamps and 1 mug", "2 desk lamps and 2 mugs")
+    feature.write_text(edited)
     listed = interlock(project, "manual")
     assert listed.returncode == 1
     assert f"PENDING  {SLIP}  A printed packing slip lists every ordered item (edited" in (
