@@ -30,6 +30,7 @@ from interlock import (
     junit,
     leftovers,
     lint,
+    manual,
     report,
     requirements,
     run_lock,
@@ -54,6 +55,7 @@ from interlock.selection import (
     FLAKY_TAG,
     ScenarioRef,
     SelectionError,
+    automated,
     discover,
     parse_shard,
     partition,
@@ -144,6 +146,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     rep.add_argument("--serve", action="store_true", help="then serve the multi-page report")
     with_env(commands.add_parser("lsp", help="the language server for editors (LSP on stdio)"))
+    manual.add_parser(with_env(commands.add_parser("manual", help=manual.HELP)))
     return parser
 
 
@@ -159,6 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "up": cmd_up,
         "report": cmd_report,
         "lsp": cmd_lsp,
+        "manual": manual.command,
     }
     try:
         if args.command == "down":
@@ -289,6 +293,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenarios = _select(config, args, previous)
     if scenarios is None:
         return int(ExitCode.PASSED)
+    checks = manual.for_run(config, scenarios)  # done by a person: not run, their records read
 
     results = config.reports_dir / RESULTS
     junit_dir = config.reports_dir / JUNIT
@@ -321,7 +326,13 @@ def cmd_run(args: argparse.Namespace) -> int:
             say(f"stopped {line}: a worker that was killed had left it running")
         _sweep(config, runtime, said)
         codes = _execute(
-            scenarios, args.workers, behave, supervisor, results, previous, config.run.flaky_retries
+            automated(scenarios),
+            args.workers,
+            behave,
+            supervisor,
+            results,
+            previous,
+            config.run.flaky_retries,
         )
         # What a killed worker of this run left behind: its services, then its rows.
         for line in environment.stop_worker_processes(runtime):
@@ -336,10 +347,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, _interrupt)
         shutil.rmtree(behave.lists_dir, ignore_errors=True)
     try:
+        mask = Masker(config.secrets).mask
+        manual.write_results(config, checks, results, behave.junit_parts, mask)
         junit.merge_parts(behave.junit_parts, junit_dir / JUNIT_FILE)
         # Every selected scenario must have reported: one that did not is a failure.
         interrupted = supervisor.signal is not None
-        report.record_missing(results, scenarios, interrupted, Masker(config.secrets).mask)
+        recorded = [check.ref.location for check in checks]
+        report.record_missing(results, scenarios, interrupted, mask, recorded)
         summary = report.read_results(results)
         history.save(history_dir, summary, previous)
         scope = Scope("run", tuple(args.paths), tuple(args.tags), args.shard, args.rerun_failed)

@@ -48,6 +48,7 @@ from interlock.interruption import Interruption, step_zone
 from interlock.learned_secrets import LEARNED_SECRETS_KEY, run_learned_secrets
 from interlock.leftovers import record_leftovers
 from interlock.masking import Masker
+from interlock.selection import MANUAL_TAG
 from interlock.service_logs import LogMarks
 from interlock.standins import StandIns
 from interlock.time_limit import TimeLimit
@@ -144,6 +145,11 @@ def _check_hooks(context: Any) -> None:
 
 
 def before_scenario(context: Any, scenario: Any) -> None:
+    if MANUAL_TAG in scenario.effective_tags:
+        # A person does it and records it (interlock manual); `interlock run` never sends
+        # it to behave, plain behave skips it.
+        scenario.skip("a manual check: done by a person, recorded with `interlock manual`")
+        return
     suite: Suite = context.interlock
     runtime = suite.acquired.runtime
     context.variables = Variables()

@@ -29,7 +29,7 @@ from behave.parser import ParserError, parse_feature
 from behave.step_registry import registry
 
 from interlock.requirements import Catalog
-from interlock.selection import parsed_feature
+from interlock.selection import MANUAL_TAG, parsed_feature
 from interlock.variables import BUILTINS
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -205,7 +205,8 @@ def lint(
                 )  # fmt: skip
             if catalog is not None and catalog.path is not None:
                 problems += _requirement_tags(relative, scenario, catalog, named)
-            problems += _check_steps(relative, scenario, library)
+            if MANUAL_TAG not in scenario.effective_tags:  # a person's steps: no step code
+                problems += _check_steps(relative, scenario, library)
     if catalog is not None and catalog.path is not None and whole_suite:
         problems += [
             Problem(catalog.path.name, r.line, "warning",

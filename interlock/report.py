@@ -45,6 +45,8 @@ SINGLE, SITE = "single", "site"  # the two Allure plugin instances (and site's f
 MESSAGE_LINES = 12  # of each failure's message in the summary
 NO_RESULT_LABEL = "no_result"  # on a result interlock wrote for a scenario that sent none
 NO_RESULT = "no result"  # the start of such a result's message (allure_files.CATEGORIES)
+# The report's tree: layer (Interface / Integration), feature, rule; not folders.
+TREE_GROUPS = ("epic", "feature", "story")
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class Outcome:
     flaky: bool = False
     path: Path | None = None  # the result file
     missing: bool = False  # selected, but no result came back (see record_missing)
+    uuid: str = ""  # the result's own id (its page in the HTML report: report_page)
 
     @property
     def key(self) -> str:
@@ -212,9 +215,18 @@ def read_results(results_dir: Path) -> Summary:
                 flaky=bool(details.get("flaky")),
                 path=path,
                 missing=NO_RESULT_LABEL in named,
+                uuid=str(data.get("uuid") or ""),
             )
         )
     return Summary(tuple(outcomes))
+
+
+def report_page(outcome: Outcome) -> str:
+    """The fragment that opens a result's page in the HTML report (single-file and
+    site alike): ``#`` and Allure 3's id of a test result, the md5 of its uuid."""
+    if not outcome.uuid:
+        return ""
+    return "#" + hashlib.md5(outcome.uuid.encode(), usedforsecurity=False).hexdigest()
 
 
 def record_missing(
@@ -305,7 +317,11 @@ def build_html(config: Config, results_dir: Path, report_dir: Path) -> tuple[boo
                 "plugins": {
                     name: {
                         "import": "@allurereport/plugin-awesome",
-                        "options": {"singleFile": single, "reportName": config.report_name},
+                        "options": {
+                            "singleFile": single,
+                            "reportName": config.report_name,
+                            "groupBy": list(TREE_GROUPS),
+                        },
                     }
                     for name, single in ((SINGLE, True), (SITE, False))
                 },
@@ -341,6 +357,7 @@ def build_html(config: Config, results_dir: Path, report_dir: Path) -> tuple[boo
         if returncode != 0 or not single_page.is_file():
             return False, f"the Allure CLI failed (exit {returncode}); see {log}"
         single_page.replace(building / "index.html")  # over Allure's page linking the two
+        _open_first_level(building / "index.html", building / SITE)
         shutil.rmtree(building / SINGLE)
         if report_dir.exists():
             shutil.rmtree(report_dir)
@@ -353,6 +370,27 @@ def build_html(config: Config, results_dir: Path, report_dir: Path) -> tuple[boo
         rc_file.unlink(missing_ok=True)
         if building.exists():
             shutil.rmtree(building, ignore_errors=True)
+
+
+def _open_first_level(single_page: Path, site: Path) -> None:
+    """Open the tree's first level (the layers) when the report opens: Allure 3 opens
+    only groups with failures, and keeps what a reader opened in the browser's
+    ``expandedTrees``, which a small script fills before the report's own starts."""
+    try:
+        tree = json.loads((site / "widgets" / "default" / "tree.json").read_text("utf-8"))
+        first = [str(node) for node in tree["root"]["groups"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # a report that opens collapsed is still a report
+    script = (
+        "<script>(function(){try{var k='expandedTrees',o=JSON.parse("
+        "localStorage.getItem(k)||'[]');" + json.dumps(first) + ".forEach(function(i){"
+        "if(o.indexOf(i)<0)o.push(i)});localStorage.setItem(k,JSON.stringify(o))}"
+        "catch(e){}})();</script>"
+    )
+    for page in (single_page, site / "index.html"):
+        if page.is_file():
+            text = page.read_text(encoding="utf-8")
+            page.write_text(text.replace("<head>", "<head>" + script, 1), encoding="utf-8")
 
 
 @contextlib.contextmanager

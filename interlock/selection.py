@@ -22,6 +22,7 @@ from interlock.errors import InterlockError
 
 SERIAL_TAG = "serial"
 FLAKY_TAG = "flaky"
+MANUAL_TAG = "manual"  # a check a person does: never run by behave (see interlock.manual)
 DEFAULT_DURATION = 1.0  # seconds, for a scenario never timed before
 
 
@@ -47,6 +48,10 @@ class ScenarioRef:
     @property
     def serial(self) -> bool:
         return SERIAL_TAG in self.tags
+
+    @property
+    def manual(self) -> bool:
+        return MANUAL_TAG in self.tags
 
 
 class SelectionError(InterlockError):
@@ -87,6 +92,24 @@ def discover(
                 seen.add((ref.file, ref.line))
                 found.append(ref)
     return found
+
+
+def automated(scenarios: Sequence[ScenarioRef]) -> list[ScenarioRef]:
+    """The scenarios behave runs: every one but the ``@manual`` checks, whose outcome is
+    a person's record (:mod:`interlock.manual`)."""
+    return [s for s in scenarios if not s.manual]
+
+
+def scenario_title(scenario: Any) -> str:
+    """A scenario's name as reports show it. An Outline's row is named by its example
+    values (``Ordering 4 of 3 desk lamps — quantity=4``), not by behave's ``-- @1.1``."""
+    name = str(scenario.name).strip()
+    row = getattr(scenario, "_row", None)
+    if row is None:
+        return name
+    name = name.rsplit(" -- @", 1)[0].strip()
+    values = ", ".join(f"{h}={v}" for h, v in zip(row.headings, row.cells, strict=False))
+    return f"{name} — {values}" if values else name
 
 
 def _split_location(raw: str) -> tuple[str, int | None]:
@@ -164,7 +187,7 @@ def _ref(relative: str, scenario: Any) -> ScenarioRef:
     return ScenarioRef(
         file=relative,
         line=int(scenario.location.line),
-        name=str(scenario.name).strip(),
+        name=scenario_title(scenario),
         tags=frozenset(str(t) for t in scenario.effective_tags),
         outline_line=int(parent.location.line) if from_outline and parent else None,
     )

@@ -231,3 +231,16 @@ def test_doctor_checks_every_service_contract_and_database(project: Path) -> Non
         broken.stdout
     )
     assert broken.stdout.splitlines()[-1].startswith("doctor: 7 ok, 1 failing")
+
+
+def test_plain_behave_skips_manual_checks(project: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "behave", "features/integration/order_fulfilment.feature"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "4 scenarios passed, 0 failed, 2 skipped" in result.stdout  # the 2 @manual ones
