@@ -305,32 +305,38 @@ def build_html(config: Config, results_dir: Path, report_dir: Path) -> tuple[boo
     history = config.reports_dir / "history" / "history.jsonl"
     history.parent.mkdir(parents=True, exist_ok=True)
     report_dir.parent.mkdir(parents=True, exist_ok=True)
-    building = Path(tempfile.mkdtemp(prefix=".allure-report-", dir=report_dir.parent))
-    rc_file = building.with_suffix(".json")
-    rc_file.write_text(
-        json.dumps(
-            {
-                "name": config.report_name,
-                "output": str(building),
-                "historyPath": str(history),
-                "categories": CATEGORIES,  # Allure 3 reads them from here, Allure 2 from results
-                "plugins": {
-                    name: {
-                        "import": "@allurereport/plugin-awesome",
-                        "options": {
-                            "singleFile": single,
-                            "reportName": config.report_name,
-                            "groupBy": list(TREE_GROUPS),
-                        },
-                    }
-                    for name, single in ((SINGLE, True), (SITE, False))
-                },
-            }
-        )
-    )
-    log = config.reports_dir / "logs" / "allure.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
+    # The temporary folder is made with signals held and filled inside the try, so that a
+    # Ctrl-C at any moment leaves no half-built report behind (its finally removes it).
+    with _signals_held() as held_at_start:
+        building = Path(tempfile.mkdtemp(prefix=".allure-report-", dir=report_dir.parent))
+        rc_file = building.with_suffix(".json")
     try:
+        if held_at_start:
+            raise KeyboardInterrupt
+        rc_file.write_text(
+            json.dumps(
+                {
+                    "name": config.report_name,
+                    "output": str(building),
+                    "historyPath": str(history),
+                    # Allure 3 reads the categories from here, Allure 2 from the results.
+                    "categories": CATEGORIES,
+                    "plugins": {
+                        name: {
+                            "import": "@allurereport/plugin-awesome",
+                            "options": {
+                                "singleFile": single,
+                                "reportName": config.report_name,
+                                "groupBy": list(TREE_GROUPS),
+                            },
+                        }
+                        for name, single in ((SINGLE, True), (SITE, False))
+                    },
+                }
+            )
+        )
+        log = config.reports_dir / "logs" / "allure.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "w") as out:
             # Its own process group: on Ctrl-C or a timeout the CLI and anything it
             # started go together, not just the first process. A signal while it is
@@ -367,9 +373,12 @@ def build_html(config: Config, results_dir: Path, report_dir: Path) -> tuple[boo
     except subprocess.TimeoutExpired:
         return False, f"the Allure CLI took longer than {ALLURE_TIMEOUT} s; see {log}"
     finally:
-        rc_file.unlink(missing_ok=True)
-        if building.exists():
-            shutil.rmtree(building, ignore_errors=True)
+        with _signals_held() as held_at_end:  # a Ctrl-C now waits until the folder is gone
+            rc_file.unlink(missing_ok=True)
+            if building.exists():
+                shutil.rmtree(building, ignore_errors=True)
+        if held_at_end:
+            raise KeyboardInterrupt
 
 
 def _open_first_level(single_page: Path, site: Path) -> None:
