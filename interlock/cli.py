@@ -51,6 +51,7 @@ from interlock.selection import (
     ScenarioRef,
     SelectionError,
     discover,
+    feature_files,
     parse_shard,
     partition,
     shard,
@@ -545,9 +546,8 @@ def _say_missing(summary: report.Summary, logs: Path, interrupted: bool, limit: 
 
 
 def _lint(config: Config, paths: Sequence[str]) -> list[lint.Problem]:
-    files = sorted(
-        {config.root / s.file for s in discover(config.root, paths, config.features_dir)}
-    )
+    # Files, not scenarios: a file behave cannot parse is a problem lint names, with the rest.
+    files = sorted(set(feature_files(config.root, paths, config.features_dir)))
     library = lint.StepLibrary.load(config.root / "steps")
     required = config.report.requirement_tag if config.report.require_requirement_tag else None
     return lint.lint(config.root, files, library, required)
