@@ -52,6 +52,10 @@ variable `name`; built in: `${unique}` (one token per scenario), `${uuid}`, `${n
 Match markers (in expected JSON, fields and table cells): `#string #number #integer
 #boolean #array #object #null #notnull #present #ignore #uuid #date #datetime #email
 #regex <pattern>`; `##marker` also accepts absent or null; `\\#text` is the text `#text`.
+
+A parameter that lists its values ("one of: ...") takes only those: `interlock lint`
+names any other, with the closest one. "Reads:" says which interface a check looks at:
+the API (what a client of the service sees), the database (what is stored), a page.
 """
 
 

@@ -21,6 +21,7 @@ in the run.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from typing import Any
 
 from behave import register_type
 
-from interlock.errors import InterlockError, ScenarioInputError
+from interlock.errors import InterlockError, ScenarioInputError, excerpt
 from interlock.http import METHODS
 from interlock.suggest import closest
 
@@ -39,16 +40,24 @@ SHOWN_VALUES = 12  # allowed values a message lists before "... (N in all)"
 
 
 class _Type:
-    """A converter with the ``pattern`` attribute the parse module looks for."""
+    """A converter with the ``pattern`` attribute the parse module looks for; a text it
+    refuses is a :class:`ParameterValueError` naming ``noun``."""
 
     regex_group_count = 0
 
-    def __init__(self, pattern: str, convert: Callable[[str], Any]) -> None:
+    def __init__(self, pattern: str, convert: Callable[[str], Any], noun: str = "value") -> None:
         self.pattern = pattern
         self._convert = convert
+        self._noun = noun
 
     def __call__(self, text: str) -> Any:
-        return self._convert(text)
+        try:
+            return self._convert(text)
+        except REFUSED as exc:
+            raise ParameterValueError(
+                f"{excerpt(repr(text), 60)} is not {_article(self._noun)} {self._noun}"
+                f" ({excerpt(str(exc), 100)})"
+            ) from None
 
 
 class ParameterValueError(ScenarioInputError):
@@ -66,6 +75,11 @@ class ParameterType:
     declared_in: str  # the file that declared it (a message points a developer there)
     convert: Callable[[str], Any] | None = None
     _values: Values | None = None
+
+    @property
+    def regex_group_count(self) -> int:
+        """For the parse module: the groups of ``pattern``."""
+        return re.compile(self.pattern).groups
 
     def values(self) -> list[str]:
         """The allowed values (empty: any value the pattern matches)."""
@@ -91,7 +105,8 @@ class ParameterType:
         if not allowed:
             reason = f"{type(cause).__name__}: {cause}" if cause is not None else "refused"
             return ParameterValueError(
-                f"{text!r} is not {_article(self.noun)} {self.noun} ({reason})",
+                f"{excerpt(repr(text), 60)} is not {_article(self.noun)} {self.noun}"
+                f" ({excerpt(reason, 100)})",
                 hint=f"the parameter type {self.name} is declared in {where}",
             )
         near = closest(text, allowed)
@@ -99,7 +114,7 @@ class ParameterType:
         more = f" ... ({len(allowed)} in all)" if len(allowed) > SHOWN_VALUES else ""
         known = ", ".join(allowed[:SHOWN_VALUES]) + more
         return ParameterValueError(
-            f"{text!r} is not {_article(self.noun)} {self.noun}{mean}"
+            f"{excerpt(repr(text), 60)} is not {_article(self.noun)} {self.noun}{mean}"
             f" Known {_plural(self.noun)}: {known}",
             hint=f"write one of them (the {_plural(self.noun)} are declared in {where})",
         )
@@ -107,9 +122,17 @@ class ParameterType:
 
 DECLARED: dict[str, ParameterType] = {}  # a project's types, by name
 
+
+def _whole_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:  # Python refuses more than 4300 digits
+        raise ValueError(f"{len(text)} digits: far more than any count or status") from None
+
+
 TYPES: dict[str, _Type] = {
     "Quoted": _Type(r'[^"]*', str),
-    "Int": _Type(r"-?\d+", int),
+    "Int": _Type(r"-?\d+", _whole_number, "whole number"),
     "Method": _Type("|".join(METHODS), str),
     "IntOrVariable": _Type(r"-?\d+|\$\{[A-Za-z_][A-Za-z0-9_.-]*\}", str),
     # No JSON value ends in a bare "within 5 seconds": leave that to the polling phrase.
@@ -157,7 +180,7 @@ def register(
         _values=values,
     )
     DECLARED[name] = declared
-    register_type(**{name: _Type(regex, declared)})
+    register_type(**{name: declared})
 
 
 def _article(noun: str) -> str:

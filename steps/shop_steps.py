@@ -44,7 +44,7 @@ register(
     pattern=r"[a-z][a-z ]*?",
     values=lambda: sorted(CATALOGUE),
     noun="product",
-    kind="a product of the shop",
+    kind="a product of the shop, singular or plural",
 )
 register("Customer", pattern=r"[A-Z][a-z]+", noun="customer", kind="a customer's first name")
 register(
