@@ -49,7 +49,10 @@ def test_a_domain_parameter_lists_its_values_and_a_check_what_it_reads() -> None
     )
     assert "Reads: the API and the database." in refused
     left = text.split("### `the shop has <count> <product> left`", 1)[1].split("###", 1)[0]
-    assert "`product` (a product of the shop, singular or plural" in left and "`desk lamp`, `mug`, `oak desk`" in left
+    assert (
+        "`product` (a product of the shop, singular or plural" in left
+        and "`desk lamp`, `mug`, `oak desk`" in left
+    )
     assert "Reads: the database." in left
     assert "one of desk lamp, mug, oak desk. Reads the database." in catalog.page(entries)
     snippets = json.loads(catalog.snippets(entries))
