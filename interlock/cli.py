@@ -550,7 +550,7 @@ def _lint(config: Config, paths: Sequence[str]) -> list[lint.Problem]:
     files = sorted(set(feature_files(config.root, paths, config.features_dir)))
     library = lint.StepLibrary.load(config.root / "steps")
     required = config.report.requirement_tag if config.report.require_requirement_tag else None
-    return lint.lint(config.root, files, library, required)
+    return lint.lint(config.root, files, library, required, config.report.requirements)
 
 
 def cmd_lint(args: argparse.Namespace) -> int:

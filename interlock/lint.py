@@ -248,24 +248,31 @@ def lint(
     feature_files: Iterable[Path],
     library: StepLibrary,
     requirement_tag: re.Pattern[str] | None = None,
+    requirements: Sequence[str] = (),
 ) -> list[Problem]:
+    """Every problem of ``feature_files``. ``requirement_tag``: each scenario must carry a
+    tag it matches; ``requirements``: the known requirements (config
+    ``report.requirements``), which such a tag should name."""
     problems: list[Problem] = []
     titles: dict[str, str] = {}
+    rules = _Rules(requirement_tag, tuple(requirements))
     for path in feature_files:
         relative = _relative(path, root)
         try:
-            problems += _lint_file(path, relative, library, requirement_tag, titles)
+            problems += _lint_file(path, relative, library, rules, titles)
         except Exception as exc:  # a defect of lint itself: named, never a traceback
             problems.append(Problem(relative, 1, "error", _failed("this file", exc)))
     return sorted(set(problems))
 
 
+@dataclass(frozen=True)
+class _Rules:
+    requirement_tag: re.Pattern[str] | None
+    requirements: tuple[str, ...]
+
+
 def _lint_file(
-    path: Path,
-    relative: str,
-    library: StepLibrary,
-    requirement_tag: re.Pattern[str] | None,
-    titles: dict[str, str],
+    path: Path, relative: str, library: StepLibrary, rules: _Rules, titles: dict[str, str]
 ) -> list[Problem]:
     try:
         feature = parsed_feature(path)
@@ -282,7 +289,7 @@ def _lint_file(
         if getattr(scenario, "_row", None) is not None:
             continue  # an Outline's generated rows: checked with their Outline
         try:
-            problems += _check_scenario(relative, scenario, library, requirement_tag, titles)
+            problems += _check_scenario(relative, scenario, library, rules, titles)
         except Exception as exc:
             problems.append(
                 Problem(relative, scenario.location.line, "error", _failed("this scenario", exc))
@@ -306,11 +313,7 @@ def _control_characters(path: Path, relative: str) -> list[Problem]:
 
 
 def _check_scenario(
-    relative: str,
-    scenario: Any,
-    library: StepLibrary,
-    requirement_tag: re.Pattern[str] | None,
-    titles: dict[str, str],
+    relative: str, scenario: Any, library: StepLibrary, rules: _Rules, titles: dict[str, str]
 ) -> list[Problem]:
     problems = []
     where = scenario.location.line
@@ -320,17 +323,36 @@ def _check_scenario(
         message = f"duplicate scenario title {scenario.name!r} (also {also})"
         problems.append(Problem(relative, where, "warning", message))
     titles.setdefault(scenario.name, known)
-    if requirement_tag is not None and not any(
-        requirement_tag.fullmatch(str(t)) for t in scenario.effective_tags
-    ):
-        problems.append(
-            Problem(relative, where, "error",
-                    f"scenario {scenario.name!r} has no requirement tag"
-                    f" (tags matching {requirement_tag.pattern})")
-        )  # fmt: skip
+    problems += _check_requirements(relative, scenario, rules)
     if hasattr(scenario, "examples"):
         return problems + _check_outline(relative, scenario, library)
     return problems + _check_steps(relative, scenario, library)
+
+
+def _check_requirements(relative: str, scenario: Any, rules: _Rules) -> list[Problem]:
+    """A requirement tag on the scenario (when config asks for one), naming a known
+    requirement (when config lists them: the sign-off reports the others as unknown)."""
+    tag = rules.requirement_tag
+    if tag is None:
+        return []
+    where = scenario.location.line
+    named = [str(t) for t in scenario.effective_tags if tag.fullmatch(str(t))]
+    if not named:
+        return [
+            Problem(relative, where, "error",
+                    f"scenario {scenario.name!r} has no requirement tag"
+                    f" (tags matching {tag.pattern})")
+        ]  # fmt: skip
+    problems = []
+    for requirement in named:
+        if rules.requirements and requirement not in rules.requirements:
+            problems.append(
+                Problem(relative, where, "warning",
+                        f"@{requirement} is not a known requirement: add it to"
+                        " report.requirements in config (or correct the tag); the sign-off"
+                        " lists it as unknown")
+            )  # fmt: skip
+    return problems
 
 
 def _check_outline(relative: str, outline: Any, library: StepLibrary) -> list[Problem]:

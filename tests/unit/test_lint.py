@@ -573,3 +573,19 @@ def test_a_valid_5_mb_feature_lints_clean_in_seconds(tmp_path: Path, library: St
     started = time.monotonic()
     assert check(tmp_path, library, "Feature: Big\n" + "".join(blocks)) == []
     assert time.monotonic() - started < 20
+
+
+def test_a_requirement_tag_config_does_not_list_is_warned_about(
+    tmp_path: Path, library: StepLibrary
+) -> None:
+    path = tmp_path / "features" / "x.feature"
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        'Feature: F\n  @REQ-1\n  Scenario: A\n    Given the "orders" service\n'
+        '  @REQ-60\n  Scenario: B\n    Given the "orders" service\n'
+    )
+    problems = lint(tmp_path, [path], library, re.compile(r"REQ-\d+"), ["REQ-1", "REQ-2"])
+    assert [str(p) for p in problems] == [
+        "features/x.feature:6: warning: @REQ-60 is not a known requirement: add it to"
+        " report.requirements in config (or correct the tag); the sign-off lists it as unknown"
+    ]
