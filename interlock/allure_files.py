@@ -8,6 +8,7 @@ import getpass
 import json
 import os
 import platform
+import re
 import socket
 from collections.abc import Mapping
 from importlib import metadata
@@ -15,8 +16,24 @@ from pathlib import Path
 
 from interlock import __version__
 from interlock.config import Config
+from interlock.environment.runtime import Runtime
+from interlock.errors import UnreachableFailure
 from interlock.masking import Masker, without_password
-from interlock.runtime import Runtime
+
+
+def _type_name(kind: type[BaseException]) -> str:
+    """How allure-commons names an exception's type at the start of a result's message
+    (``traceback.format_exception_only``): ``interlock.errors.UnreachableFailure``."""
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+# A result is filed by the type of the exception that failed it, not by what its text
+# says: allure-behave writes a failed step's message as "<module>.<Type>: <text>", so a
+# regex anchored on the type's name matches only an UnreachableFailure (an
+# AssertionError that merely mentions "could not connect" starts "AssertionError: ").
+# The name is built from the class, so moving it keeps the category true; the regex is
+# written for both readers: Allure 2 (Java, whole message) and Allure 3 (JavaScript).
+UNREACHABLE_REGEX = "^" + re.escape(_type_name(UnreachableFailure)) + r": [\s\S]*"
 
 CATEGORIES = [
     {
@@ -24,8 +41,7 @@ CATEGORIES = [
         "description": "The system under test or its database could not be reached:"
         " the environment is down, not the product wrong.",
         "matchedStatuses": ["failed", "broken"],
-        "messageRegex": r"(?s).*(is not reachable|could not connect|timed out|Connection refused"
-        r"|environment is unhealthy|not reachable).*",
+        "messageRegex": UNREACHABLE_REGEX,
     },
     {
         "name": "No result",

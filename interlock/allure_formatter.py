@@ -8,7 +8,8 @@ On top of allure-behave 2.16.2 it:
   only when the config cannot be loaded), so that ``--set paths.reports=...`` moves
   the results with the rest of the reports;
 - empties the results folder when a run starts (allure-behave never does; the trend
-  history lives elsewhere), unless the caller prepared it;
+  history lives elsewhere), unless the caller prepared it; plain ``behave`` first
+  takes the checkout (:mod:`interlock.run_lock`), so it never empties another run's;
 - labels each result: ``location`` (``file:line``), the epic from the layer folder
   (``Interface`` / ``Integration``), the story from its Rule, and each requirement
   tag (``@REQ-12``) as a ``requirement`` label and, with ``report.requirement_url``
@@ -28,6 +29,7 @@ import contextlib
 import json
 import os
 import shutil
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -50,6 +52,7 @@ from interlock.config import Config, config_from_userdata
 from interlock.errors import InterlockError
 from interlock.learned_secrets import run_learned_secrets
 from interlock.masking import Masker
+from interlock.run_lock import take
 
 KEEP_RESULTS = "interlock.keep_results"  # userdata flag: results were prepared by the caller
 RESULTS_FOLDER = "allure-results"  # under paths.reports
@@ -92,6 +95,7 @@ class AllureFormatter(_AllureFormatter):  # type: ignore[misc]
             # behave's `outfiles` is only the fallback when the config cannot be loaded.
             stream_opener.name = str(loaded.reports_dir / RESULTS_FOLDER)
         if not config.userdata.get(KEEP_RESULTS):
+            _take_checkout(config)
             _empty(Path(stream_opener.name))
         super().__init__(stream_opener, config)
         self._config = loaded
@@ -222,6 +226,19 @@ def _load(behave_config: Any) -> Config | None:
         return config_from_userdata(behave_config.userdata)
     except InterlockError:
         return None
+
+
+def _take_checkout(behave_config: Any) -> None:
+    """Plain behave is a run of its own: it holds the checkout before it empties the
+    results, or stops (exit 2) when another run does."""
+    config = _load(behave_config)
+    if config is None:
+        return  # a broken config: before_all reports it
+    try:
+        take(config.state_dir, "behave")
+    except InterlockError as exc:
+        print(f"interlock: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(int(exc.exit_code)) from None
 
 
 def _empty(folder: Path) -> None:

@@ -13,6 +13,7 @@ import shutil
 import signal
 import sys
 import time
+import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from interlock import (
     allure_files,
     catalog,
     doctor,
+    environment,
     folders,
     history,
     journal,
@@ -29,14 +31,15 @@ from interlock import (
     leftovers,
     lint,
     report,
+    run_lock,
     scaffold,
     secret_scan,
     signoff,
-    stack,
 )
 from interlock.allure_formatter import RESULTS_FOLDER
 from interlock.config import Config, find_root, load_config
 from interlock.db import Databases
+from interlock.environment.runtime import Runtime, environment_lock, read_runtime
 from interlock.errors import ExitCode, InterlockError
 from interlock.learned_secrets import (
     LearnedSecrets,
@@ -45,7 +48,6 @@ from interlock.learned_secrets import (
 )
 from interlock.masking import Masker
 from interlock.quarantine import from_tags
-from interlock.runtime import Runtime, environment_lock, read_runtime
 from interlock.selection import (
     FLAKY_TAG,
     ScenarioRef,
@@ -84,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog="exit codes: 0 passed, 1 a scenario failed, 2 could not run,"
         " 3 cleanup incomplete, 130 interrupted",
     )
+    parser.add_argument("--debug", action="store_true", help="on an error, print its traceback too")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def with_env(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -130,6 +133,7 @@ def _parser() -> argparse.ArgumentParser:
         commands.add_parser("report", help="build the HTML report from the last results")
     )
     rep.add_argument("--serve", action="store_true", help="then serve the multi-page report")
+    with_env(commands.add_parser("lsp", help="the language server for editors (LSP on stdio)"))
     return parser
 
 
@@ -144,6 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "doctor": cmd_doctor,
         "up": cmd_up,
         "report": cmd_report,
+        "lsp": cmd_lsp,
     }
     try:
         if args.command == "down":
@@ -152,13 +157,31 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_init(args)
         return _after_leak_scans(commands[args.command](args))
     except InterlockError as exc:
+        _debug(args)
         say(_masked(str(exc)))
         return _after_leak_scans(int(exc.exit_code))
     except KeyboardInterrupt:
         say("interrupted")
         return _after_leak_scans(int(ExitCode.INTERRUPTED))
+    except Exception as exc:  # never a traceback for a user, unless asked for one
+        _debug(args)
+        say(_masked(f"error: {unexpected(exc)}"))
+        return _after_leak_scans(int(ExitCode.COULD_NOT_RUN))
     finally:
         _forget_learned_secrets()
+        run_lock.release_all()  # what a command took (see _take)
+
+
+def _debug(args: argparse.Namespace) -> None:
+    if args.debug:  # the traceback of the error being handled, masked like the rest
+        print(_masked(traceback.format_exc()), file=sys.stderr, end="", flush=True)
+
+
+def unexpected(exc: Exception) -> str:
+    """An error interlock did not foresee, in one line, and how to see more."""
+    text = " ".join(str(exc).split())
+    text = f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__
+    return f"{text} (an unexpected error in interlock; `interlock --debug ...` shows where)"
 
 
 # -- the leak scan, whatever the way out ----------------------------------------------------
@@ -240,6 +263,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise SelectionError(
             f"--workers {args.workers}: at least one worker is needed", hint="use --workers 1"
         )
+    lock = _take(config.state_dir, "run")
     _check_outputs(config, html=not args.no_report)
     if not args.no_lint:
         problems = _lint(config, args.paths)
@@ -261,7 +285,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     _owe_leak_scan(config, learn=True)
     leftovers.clear(config.state_dir)
 
-    supervisor = Supervisor()
+    supervisor = Supervisor(on_start=lock.add_worker)
     handlers = {s: signal.signal(s, supervisor) for s in (signal.SIGINT, signal.SIGTERM)}
     behave = BehaveCommand(
         root=config.root,
@@ -279,19 +303,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     codes: list[int] = []
     said: set[str] = set()  # the sweeps' lines, said once a run
     try:
-        acquired = stack.acquire(config, report=say)
+        acquired = environment.acquire(config, report=say)
         runtime = acquired.runtime
-        _sweep(config, runtime, said)  # what an earlier run killed mid-scenario left behind
+        # What an earlier run killed mid-scenario left behind: services, then rows.
+        for line in environment.stop_worker_processes(runtime):
+            say(f"stopped {line}: a worker that was killed had left it running")
+        _sweep(config, runtime, said)
         codes = _execute(
             scenarios, args.workers, behave, supervisor, results, previous, config.run.flaky_retries
         )
         # What a killed worker of this run left behind: its services, then its rows.
-        for line in stack.stop_worker_processes(runtime):
+        for line in environment.stop_worker_processes(runtime):
             say(f"stopped {line}: a worker that was killed had left it running")
         _sweep(config, runtime, said)
     finally:
         if acquired is not None:
-            stack.release(acquired, config)
+            environment.release(acquired, config)
         # From here on (summary, report) a signal interrupts at once, whatever the
         # disposition this process inherited (a background job ignores SIGINT).
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -308,6 +335,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
+
+
+def _take(state_dir: Path, command: str) -> run_lock.RunLock:
+    """One run per checkout: this command holds it until it returns (released in main),
+    or stops here, having written nothing, when another one does (exit 2)."""
+    return run_lock.take(state_dir, f"interlock {command}", say)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -550,7 +583,7 @@ def _lint(config: Config, paths: Sequence[str]) -> list[lint.Problem]:
     files = sorted(set(feature_files(config.root, paths, config.features_dir)))
     library = lint.StepLibrary.load(config.root / "steps")
     required = config.report.requirement_tag if config.report.require_requirement_tag else None
-    return lint.lint(config.root, files, library, required, config.report.requirements)
+    return lint.lint(config.root, files, library, required, requirements=config.report.requirements)
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
@@ -595,6 +628,13 @@ def cmd_steps(args: argparse.Namespace) -> int:
     return int(ExitCode.PASSED)
 
 
+def cmd_lsp(args: argparse.Namespace) -> int:
+    """The language server (docs/editor.md); pygls is imported only here."""
+    from interlock import lsp
+
+    return lsp.serve(env=args.env, overrides=args.set)
+
+
 # -- merge ----------------------------------------------------------------------------------
 
 
@@ -602,6 +642,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
     """Combine the reports folders of sharded runs into this project's reports."""
     started = time.monotonic()
     config = load_config(env=args.env, overrides=args.set)
+    _take(config.state_dir, "merge")
     results = config.reports_dir / RESULTS
     sources = [Path(folder).resolve() for folder in args.folders]
     for source in sources:
@@ -633,6 +674,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
 def cmd_signoff(args: argparse.Namespace) -> int:
     """The sign-off pack of the last run (or merge); exit 0 ACCEPTED, 1 NOT ACCEPTED."""
     config = load_config(env=args.env, overrides=args.set)
+    _take(config.state_dir, "signoff")  # a run under way has half its results
     results = config.reports_dir / RESULTS
     if not any(results.glob("*-result.json")):
         raise SelectionError(
@@ -654,11 +696,12 @@ def cmd_signoff(args: argparse.Namespace) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     """One line per service, credentials, contract and database; exit 0 when all are ok."""
     config = load_config(env=args.env, overrides=args.set)
-    acquired = stack.acquire(config, report=say, check_health=False)
+    _take(config.state_dir, "doctor")  # it may start an environment, and stop it
+    acquired = environment.acquire(config, report=say, check_health=False)
     try:
         checks = list(doctor.run(config, acquired.runtime, Masker(config.secrets)))
     finally:
-        stack.release(acquired, config)
+        environment.release(acquired, config)
     for check in checks:
         print(check)
     failed = sum(1 for c in checks if not c.ok)
@@ -673,7 +716,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def cmd_up(args: argparse.Namespace) -> int:
     config = load_config(env=args.env, overrides=args.set)
-    acquired = stack.acquire(config, owner_pid=stack.DETACHED, report=say)
+    _take(config.state_dir, "up")
+    acquired = environment.acquire(config, owner_pid=environment.DETACHED, report=say)
     runtime = acquired.runtime
     if not acquired.owned:
         say(f"an environment for {runtime.env!r} is already running; attached to it")
@@ -687,14 +731,15 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 def cmd_down() -> int:
     state_dir = _state_dir(find_root())
+    _take(state_dir, "down")
     with environment_lock(state_dir):
         runtime = read_runtime(state_dir)
         if runtime is None:
             say("no environment is running")
-            stack.sweep_orphans(state_dir, say)
+            environment.sweep_orphans(state_dir, say)
             return int(ExitCode.PASSED)
-        killed = stack.stop(runtime, state_dir)
-        stack.sweep_orphans(state_dir, say)
+        killed = environment.stop(runtime, state_dir)
+        environment.sweep_orphans(state_dir, say)
     for line in killed:
         say(f"had to kill {line}")
     say(f"stopped the {runtime.env!r} environment")
@@ -711,12 +756,14 @@ def _state_dir(root: Path) -> Path:
 
 def cmd_report(args: argparse.Namespace) -> int:
     config = load_config(env=args.env, overrides=args.set)
+    _take(config.state_dir, "report")
     _owe_leak_scan(config, config.reports_dir / HTML)
     built, message = report.build_html(
         config, config.reports_dir / RESULTS, config.reports_dir / HTML
     )
     print(f"report: {message}" if built else f"interlock: {message}")
     if built and args.serve:
+        run_lock.release_all()  # serving writes nothing: a run may rebuild meanwhile
         return report.serve(config, config.reports_dir / HTML)
     return int(ExitCode.PASSED if built else ExitCode.COULD_NOT_RUN)
 

@@ -169,6 +169,13 @@ class Interruption:
             self._stopping = True
             raise KeyboardInterrupt
 
+    def parent_died(self, frame: FrameType | None) -> None:
+        """The run that started this worker is gone (:mod:`interlock.lifeline`): stop as
+        on a first signal; if one came already, go on stopping as it is (the lifeline
+        bounds the time that takes)."""
+        if not self.requested:
+            self._handle(signal.SIGHUP, frame)
+
     def _watch(self) -> None:
         """Once the grace after the first signal has passed, keep cutting the process
         short until its teardown begins (see the module's text)."""

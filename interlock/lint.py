@@ -25,13 +25,13 @@ from __future__ import annotations
 import json
 import re
 import runpy
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from behave.matchers import MatchWithError
-from behave.parser import ParserError
+from behave.parser import ParserError, parse_feature
 from behave.step_registry import registry
 
 from interlock.errors import InterlockError
@@ -248,18 +248,21 @@ def lint(
     feature_files: Iterable[Path],
     library: StepLibrary,
     requirement_tag: re.Pattern[str] | None = None,
+    texts: Mapping[Path, str] | None = None,
     requirements: Sequence[str] = (),
 ) -> list[Problem]:
     """Every problem of ``feature_files``. ``requirement_tag``: each scenario must carry a
     tag it matches; ``requirements``: the known requirements (config
-    ``report.requirements``), which such a tag should name."""
+    ``report.requirements``), which such a tag should name; ``texts``: a file's text as
+    an editor holds it (unsaved), read instead of the file."""
     problems: list[Problem] = []
     titles: dict[str, str] = {}
     rules = _Rules(requirement_tag, tuple(requirements))
     for path in feature_files:
         relative = _relative(path, root)
         try:
-            problems += _lint_file(path, relative, library, rules, titles)
+            text = (texts or {}).get(path)
+            problems += _lint_file(path, relative, library, rules, titles, text)
         except Exception as exc:  # a defect of lint itself: named, never a traceback
             problems.append(Problem(relative, 1, "error", _failed("this file", exc)))
     return sorted(set(problems))
@@ -272,17 +275,23 @@ class _Rules:
 
 
 def _lint_file(
-    path: Path, relative: str, library: StepLibrary, rules: _Rules, titles: dict[str, str]
+    path: Path,
+    relative: str,
+    library: StepLibrary,
+    rules: _Rules,
+    titles: dict[str, str],
+    text: str | None,
 ) -> list[Problem]:
     try:
-        feature = parsed_feature(path)
+        feature = parsed_feature(path) if text is None else parse_feature(text, None, str(path))
     except ParserError as exc:
         reason = str(exc.args[0]) if exc.args else str(exc)  # str() starts with the path
         line = getattr(exc, "line", None) or _line_of(reason)
         return [Problem(relative, line, "error", f"not valid Gherkin: {reason}")]
     except OSError as exc:
         return [Problem(relative, 1, "error", f"cannot be read: {exc.strerror or exc}")]
-    problems = _control_characters(path, relative)
+    data = path.read_bytes() if text is None else text.encode("utf-8", "surrogatepass")
+    problems = _control_characters(data, relative)
     if feature is None:
         return problems
     for scenario in feature.walk_scenarios(with_outlines=True):
@@ -297,10 +306,9 @@ def _lint_file(
     return problems
 
 
-def _control_characters(path: Path, relative: str) -> list[Problem]:
+def _control_characters(data: bytes, relative: str) -> list[Problem]:
     """A control character (a NUL...) is valid UTF-8 but no text: a binary file, or one
     damaged in transit."""
-    data = path.read_bytes()
     found = _CONTROL.search(data)
     if found is None:
         return []
@@ -394,6 +402,19 @@ def _step_line(problem: Problem, outline: Any) -> int:
     """The line of the step a problem belongs to (a doc string's problem lies below it)."""
     lines = [s.line for s in [*outline.background_steps, *outline.steps] if s.line <= problem.line]
     return max(lines, default=problem.line)
+
+
+def lint_text(
+    root: Path,
+    path: Path,
+    text: str,
+    library: StepLibrary,
+    requirement_tag: re.Pattern[str] | None = None,
+    requirements: Sequence[str] = (),
+) -> list[Problem]:
+    """Lint one feature's text as an editor holds it, as if saved at ``path`` (the language
+    server)."""
+    return lint(root, [path], library, requirement_tag, {path: text}, requirements)
 
 
 def _check_steps(relative: str, scenario: Any, library: StepLibrary) -> list[Problem]:

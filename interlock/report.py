@@ -30,10 +30,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from interlock.allure_files import CATEGORIES
 from interlock.allure_formatter import LOCATION_LABEL
 from interlock.config import Config
+from interlock.environment.processes import stop_process
 from interlock.errors import InterlockError
-from interlock.processes import stop_process
 from interlock.quarantine import Quarantine, from_tags
 from interlock.selection import ScenarioRef
 
@@ -300,6 +301,7 @@ def build_html(config: Config, results_dir: Path, report_dir: Path) -> tuple[boo
                 "name": config.report_name,
                 "output": str(building),
                 "historyPath": str(history),
+                "categories": CATEGORIES,  # Allure 3 reads them from here, Allure 2 from results
                 "plugins": {
                     name: {
                         "import": "@allurereport/plugin-awesome",

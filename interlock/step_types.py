@@ -149,6 +149,7 @@ def register(
     values: Values | None = None,
     noun: str | None = None,
     kind: str | None = None,
+    _depth: int = 1,
 ) -> None:
     """Without arguments: register interlock's own types with behave (once).
 
@@ -175,7 +176,7 @@ def register(
         pattern=regex,
         kind=kind or (f"{_article(noun)} {noun}" if noun else name),
         noun=noun or name.lower(),
-        declared_in=sys._getframe(1).f_code.co_filename,
+        declared_in=sys._getframe(_depth).f_code.co_filename,  # the caller's file
         convert=converter,
         _values=values,
     )

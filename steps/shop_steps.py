@@ -9,9 +9,15 @@ after it.
 
 from behave import step
 
-from interlock import db_checks, http_checks, seeding
-from interlock.lint import reads, saves_variable, writes_data
-from interlock.step_types import register
+from interlock.api import (
+    db_checks,
+    http_checks,
+    reads,
+    register,
+    saves_variable,
+    seeding,
+    writes_data,
+)
 
 register()
 

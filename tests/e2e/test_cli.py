@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from interlock.processes import pid_alive
+from interlock.environment.processes import pid_alive
 from interlock.selection import discover
 from tests.conftest import REPO, interlock
 

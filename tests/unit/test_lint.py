@@ -584,7 +584,9 @@ def test_a_requirement_tag_config_does_not_list_is_warned_about(
         'Feature: F\n  @REQ-1\n  Scenario: A\n    Given the "orders" service\n'
         '  @REQ-60\n  Scenario: B\n    Given the "orders" service\n'
     )
-    problems = lint(tmp_path, [path], library, re.compile(r"REQ-\d+"), ["REQ-1", "REQ-2"])
+    problems = lint(
+        tmp_path, [path], library, re.compile(r"REQ-\d+"), requirements=["REQ-1", "REQ-2"]
+    )
     assert [str(p) for p in problems] == [
         "features/x.feature:6: warning: @REQ-60 is not a known requirement: add it to"
         " report.requirements in config (or correct the tag); the sign-off lists it as unknown"

@@ -74,7 +74,7 @@ def test_a_malformed_rule_names_the_rule_and_the_config_file(tmp_path: Path) -> 
     (tmp_path / "config" / "local.yaml").write_text("report: {verdict: [most things pass]}\n")
     with pytest.raises(ConfigError) as error:
         load_config(tmp_path, environ={})
-    assert "config/local.yaml: report.verdict: the rule 'most things pass'" in str(error.value)
+    assert "config/local.yaml:1: report.verdict: the rule 'most things pass'" in str(error.value)
     assert "all @<tag> scenarios pass" in str(error.value)
 
 
