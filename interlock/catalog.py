@@ -99,7 +99,7 @@ def collect(library: StepLibrary, features: Iterable[Path], root: Path) -> list[
         entry.phrases.insert(0 if phrase.endswith(":") else len(entry.phrases), phrase)
         for name, kind in _FIELD.findall(matcher.pattern):
             declared = DECLARED.get(kind)
-            readable = declared.kind if declared else KINDS.get(kind, kind)
+            readable = readable_kind(kind)
             if (name, readable) not in entry.parameters:
                 entry.parameters.append((name, readable))
             if declared is not None and declared.values():
@@ -115,6 +115,13 @@ def collect(library: StepLibrary, features: Iterable[Path], root: Path) -> list[
         entries.values(),
         key=lambda e: (order.index(e.area) if e.area in order else len(order), e.area),
     )
+
+
+def readable_kind(kind: str) -> str:
+    """A parameter type as an analyst reads it: ``Int`` is "whole number"; a project's own
+    type says it itself ("a product of the shop")."""
+    declared = DECLARED.get(kind)
+    return declared.kind if declared else KINDS.get(kind, kind)
 
 
 def _explanation(doc: str | None) -> str:
