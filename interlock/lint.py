@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import re
 import runpy
+import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -228,8 +229,6 @@ def _shown(path: str) -> str:
 
 
 def _module_error(path: Path, exc: Exception) -> StepModuleError:
-    import traceback
-
     line = 1
     for frame in traceback.extract_tb(exc.__traceback__):
         if Path(frame.filename) == path:
