@@ -57,6 +57,7 @@ from interlock.selection import (
     SelectionError,
     automated,
     discover,
+    feature_files,
     parse_shard,
     partition,
     shard,
@@ -611,9 +612,8 @@ def _say_missing(summary: report.Summary, logs: Path, interrupted: bool, limit: 
 
 
 def _lint(config: Config, paths: Sequence[str]) -> list[lint.Problem]:
-    files = sorted(
-        {config.root / s.file for s in discover(config.root, paths, config.features_dir)}
-    )
+    # Files, not scenarios: a file behave cannot parse is a problem lint names, with the rest.
+    files = sorted(set(feature_files(config.root, paths, config.features_dir)))
     library = lint.StepLibrary.load(config.root / "steps")
     required = config.report.requirement_tag if config.report.require_requirement_tag else None
     catalog = requirements.load(config.root, config.report.requirement_tag)

@@ -42,7 +42,7 @@ from interlock.config import Config, config_from_userdata
 from interlock.db import Databases
 from interlock.environment.worker_services import WorkerServices
 from interlock.evidence import attach_text
-from interlock.gherkin import refuse_unexpected_input
+from interlock.gherkin import refuse_refused_value, refuse_unexpected_input
 from interlock.http import HttpClient, service_targets
 from interlock.interruption import Interruption, step_zone
 from interlock.learned_secrets import LEARNED_SECRETS_KEY, run_learned_secrets
@@ -109,7 +109,7 @@ def before_all(context: Any) -> None:
     step_zone(
         [interruption.check, suite.time_limit.check],
         suite.masker.exception,
-        [refuse_unexpected_input],
+        [refuse_refused_value, refuse_unexpected_input],
     )
     _check_hooks(context)
     interruption.safe_point(context)

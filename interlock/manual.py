@@ -369,8 +369,7 @@ def _at(config: Config, location: str) -> Check:
     if len(manual) > 1:
         rows = ", ".join(f"{s.location} ({s.name})" for s in manual)
         raise ManualError(
-            f"{relative}:{line} is an Outline with {len(manual)} rows; record each row:"
-            f" {rows}"
+            f"{relative}:{line} is an Outline with {len(manual)} rows; record each row: {rows}"
         )
     found = _checks(config, manual)
     return found[0]
@@ -440,9 +439,7 @@ def listing(checks: Sequence[Check]) -> str:
     """The pending checks with what to do, then the recorded ones in a line each."""
     pending = [c for c in checks if c.current is None]
     done = [c for c in checks if c.current is not None]
-    lines = [
-        f"{len(checks)} manual check(s): {len(done)} recorded, {len(pending)} pending"
-    ]
+    lines = [f"{len(checks)} manual check(s): {len(done)} recorded, {len(pending)} pending"]
     for check in pending:
         why = " (edited since its record)" if check.outdated else ""
         lines += ["", f"PENDING  {check.ref.location}  {check.ref.name}{why}"]

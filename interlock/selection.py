@@ -64,21 +64,7 @@ def discover(
     """Every scenario under ``paths`` (default: the features folder) matching ``tags``."""
     expression = make_tag_expression(list(tags)) if tags else None
     wanted_lines: dict[Path, set[int]] = {}
-    files: list[Path] = []
-    for raw in paths or [str(features_dir)]:
-        target, line = _split_location(raw)
-        path = (root / target).resolve()
-        if path.is_dir():
-            files += sorted(p for p in path.rglob("*.feature") if p.is_file())
-        elif path.is_file():
-            files.append(path)
-            if line is not None:
-                wanted_lines.setdefault(path, set()).add(line)
-        else:
-            raise SelectionError(
-                f"{raw}: no such feature file or folder",
-                hint=f"paths are relative to {root}",
-            )
+    files = feature_files(root, paths, features_dir, wanted_lines)
     found: list[ScenarioRef] = []
     seen: set[tuple[str, int]] = set()
     for path in dict.fromkeys(files):  # unique, in order
@@ -110,6 +96,32 @@ def scenario_title(scenario: Any) -> str:
     name = name.rsplit(" -- @", 1)[0].strip()
     values = ", ".join(f"{h}={v}" for h, v in zip(row.headings, row.cells, strict=False))
     return f"{name} — {values}" if values else name
+
+
+def feature_files(
+    root: Path,
+    paths: Sequence[str],
+    features_dir: Path,
+    wanted_lines: dict[Path, set[int]] | None = None,
+) -> list[Path]:
+    """The feature files under ``paths`` (default: the features folder), none parsed;
+    ``wanted_lines`` receives the lines of ``file:line`` paths."""
+    files: list[Path] = []
+    for raw in paths or [str(features_dir)]:
+        target, line = _split_location(raw)
+        path = (root / target).resolve()
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*.feature") if p.is_file())
+        elif path.is_file():
+            files.append(path)
+            if line is not None and wanted_lines is not None:
+                wanted_lines.setdefault(path, set()).add(line)
+        else:
+            raise SelectionError(
+                f"{raw}: no such feature file or folder",
+                hint=f"paths are relative to {root}",
+            )
+    return files
 
 
 def _split_location(raw: str) -> tuple[str, int | None]:

@@ -437,9 +437,7 @@ def render(data: dict[str, Any]) -> str:
     counts = ", ".join(f"{n} {e(k)}" for k, n in sorted(data["counts"].items()))
 
     def named(ids: list[str]) -> str:
-        return "; ".join(
-            e(f"{r}: {titles[r]}" if titles.get(r) else r) for r in ids
-        ) or "none"
+        return "; ".join(e(f"{r}: {titles[r]}" if titles.get(r) else r) for r in ids) or "none"
 
     executor = run["executor"]
     headline = data.get("headline", data["verdict"])
@@ -483,9 +481,9 @@ ul.rules {{ list-style: none; padding: 0 }}
 <h2>Requirements</h2>
 <table><tr><th>Requirement</th><th>Status</th><th>Scenarios</th></tr>{rows}</table>
 <p>Untested requirements: {named(data["untested_requirements"])}.<br>
-Requirement tags not in the catalog{
-        f" ({e(data['catalog'])})" if data.get("catalog") else ""
-    }: {named(data["unknown_requirements"])}.</p>
+Requirement tags not in the catalog{f" ({e(data['catalog'])})" if data.get("catalog") else ""}: {
+        named(data["unknown_requirements"])
+    }.</p>
 {_waivers_section(data.get("waivers", []))}
 <h2>Manual checks</h2>
 <table><tr><th>Check</th><th>Outcome</th><th>Record</th></tr>{
@@ -523,7 +521,7 @@ def _approval_box(data: dict[str, Any]) -> str:
     if not shown:
         return (
             "<div class='box'><b>Not yet approved.</b> To approve: <code>interlock signoff"
-            " --approve --by \"Name, role\" [--comment ...] [--key ~/.ssh/id_ed25519]</code>"
+            ' --approve --by "Name, role" [--comment ...] [--key ~/.ssh/id_ed25519]</code>'
             " (or <code>--reject</code>).</div>"
         )
     word = "Approved" if shown["decision"] == "approved" else "Rejected"
