@@ -65,17 +65,15 @@ CATEGORIES = [
 
 
 def environment_table(config: Config, runtime: Runtime | None) -> dict[str, str]:
-    table = {
-        "environment": config.env,
-        "interlock": __version__,
-        "behave": _version("behave"),
-        "python": platform.python_version(),
-    }
+    """The report's "Metadata", in words its readers use (no tool names as keys)."""
+    table = {"Environment": config.env}
     if runtime is not None:
         for name, service in sorted(runtime.services.items()):
-            table[f"service.{name}"] = without_password(service.url)
+            table[f"{name} service"] = without_password(service.url)
         for name, db in sorted(runtime.databases.items()):
-            table[f"database.{name}"] = f"{db.host}:{db.port}/{db.database}"
+            table[f"{name} database"] = f"{db.host}:{db.port}/{db.database}"
+    versions = f"interlock {__version__}, behave {_version('behave')}"
+    table["Tested with"] = f"{versions}, Python {platform.python_version()}"
     return table
 
 
@@ -112,7 +110,10 @@ def executor(environ: Mapping[str, str]) -> dict[str, object]:
 def write(results: Path, config: Config, runtime: Runtime | None, masker: Masker) -> None:
     """Write ``environment.properties``, ``executor.json`` and ``categories.json``."""
     results.mkdir(parents=True, exist_ok=True)
-    lines = [f"{key}={value}" for key, value in environment_table(config, runtime).items()]
+    lines = [  # a key's spaces escaped, as .properties files want
+        f"{key.replace(' ', chr(92) + ' ')}={value}"
+        for key, value in environment_table(config, runtime).items()
+    ]
     (results / "environment.properties").write_text(masker.mask("\n".join(lines) + "\n"))
     (results / "executor.json").write_text(masker.mask(json.dumps(executor(os.environ))))
     (results / "categories.json").write_text(json.dumps(CATEGORIES, indent=1))

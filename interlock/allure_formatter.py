@@ -14,7 +14,9 @@ On top of allure-behave 2.16.2 it:
   (``Interface`` / ``Integration``), the story from its Rule, and each requirement
   tag (``@REQ-12``) as a ``requirement`` label with its title from the suite's
   requirements catalog (``REQ-12: Orders reserve their stock``) and, when the catalog
-  gives it a link, a link of that name;
+  gives it a link, a link of that name; names an Outline's row by its example values
+  (``Ordering 4 of 3 desk lamps — quantity=4``), where allure-behave wrote ``-- @1.3``,
+  and drops the labels that are jargon to a report's reader (framework, language);
 - masks every configured secret, and every one the run learns (fetched tokens, from
   any of its processes), in everything it writes (results and attachments), before
   it reaches the disk;
@@ -55,11 +57,15 @@ from interlock.errors import InterlockError
 from interlock.learned_secrets import run_learned_secrets
 from interlock.masking import Masker
 from interlock.run_lock import take
+from interlock.selection import scenario_title
 
 KEEP_RESULTS = "interlock.keep_results"  # userdata flag: results were prepared by the caller
 RESULTS_FOLDER = "allure-results"  # under paths.reports
 LOCATION_LABEL = "location"
 REQUIREMENT_LABEL = "requirement"
+# allure-behave's labels that say nothing to the report's readers ("framework: behave",
+# "language: cpython3"): dropped.
+JARGON_LABELS = frozenset({"framework", "language"})
 
 
 class MaskingFileLogger(AllureFileLogger):
@@ -124,6 +130,8 @@ class AllureFormatter(_AllureFormatter):  # type: ignore[misc]
             start(scenario)
             result = listener.logger.get_test(listener.current_scenario_uuid)
             if result is not None:
+                result.name = scenario_title(scenario)
+                result.labels[:] = [x for x in result.labels if x.name not in JARGON_LABELS]
                 result.labels.extend(self.labels(scenario))
                 result.links.extend(self.links(scenario))
 
@@ -176,6 +184,14 @@ class AllureFormatter(_AllureFormatter):  # type: ignore[misc]
             wrap = allure_commons.test
             scenario.run = wrap(scenario.run, context={"scenario": scenario})  # type: ignore[no-untyped-call]
             is_planned_scenario(scenario, self.testplan)
+
+
+def labeller(config: Config | None) -> AllureFormatter:
+    """The formatter's :meth:`~AllureFormatter.labels` and :meth:`~AllureFormatter.links`
+    for a scenario behave does not run (a manual check, whose result interlock writes)."""
+    formatter: AllureFormatter = AllureFormatter.__new__(AllureFormatter)
+    formatter._config = config
+    return formatter
 
 
 def _hook_failure(scenario: Any) -> BaseException | None:

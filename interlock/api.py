@@ -13,10 +13,12 @@ behind it are internal and may move or change. Like ``pytest`` in front of ``_py
 What is here:
 
 - step-marking decorators that ``interlock lint`` (and the run) read:
-  :func:`saves_variable`, :func:`writes_data`; a step that reads a doc string or a table
+  :func:`saves_variable`, :func:`writes_data`, :func:`reads` (the interfaces a check
+  reads, for the step catalog); a step that reads a doc string or a table
   says so with :func:`takes_doc_string` / :func:`json_doc_string` or :func:`takes_table` /
   :func:`table_headers` (any other step refuses one);
-- the parameter types: :func:`register`;
+- the parameter types, interlock's and a project's own (with their allowed values):
+  :func:`register`;
 - the step's own inputs (doc string, table, data files): :func:`doc_json`,
   :func:`table_rows`, :func:`name_value_rows`, :func:`data_file`, :func:`step_location`...;
 - assertions, grouped by what they check: :class:`http_checks`, :class:`db_checks`,
@@ -52,7 +54,7 @@ namespaces (their functions are static); nothing instantiates them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -74,6 +76,7 @@ from interlock.gherkin import doc_string as _doc_string
 from interlock.gherkin import json_argument as _json_argument
 from interlock.lint import (
     json_doc_string,
+    reads,
     saves_variable,
     table_headers,
     takes_doc_string,
@@ -106,6 +109,7 @@ __all__ = [  # grouped by kind in the sections below; a new name goes in both
     "json_doc_string",
     "json_file",
     "name_value_rows",
+    "reads",
     "register",
     "register_cleanup",
     "run_config",
@@ -124,7 +128,7 @@ __all__ = [  # grouped by kind in the sections below; a new name goes in both
 ]
 
 # -- step-marking decorators -------------------------------------------------------------------
-# saves_variable, writes_data, takes_doc_string, takes_table, json_doc_string (which
+# saves_variable, writes_data, reads, takes_doc_string, takes_table, json_doc_string (which
 # implies takes_doc_string) and table_headers (which implies takes_table) are imported above
 # from interlock.lint as they are (each carries its docstring). A new step-marking decorator in
 # interlock.lint is re-exported beside them and added to __all__ (a test checks every one is).
@@ -133,14 +137,35 @@ __all__ = [  # grouped by kind in the sections below; a new name goes in both
 # -- parameter types ---------------------------------------------------------------------------
 
 
-def register() -> None:
-    """Register interlock's parameter types with behave (once; call it at the top of a step
-    module): ``{x:Quoted}`` a quoted text's content, ``{n:Int}`` a whole number,
-    ``{n:IntOrVariable}`` a whole number or one ``${variable}`` (convert it with
-    ``context.variables.whole_number``), ``{m:Method}`` an HTTP method, ``{v:Json}`` a JSON
-    value or a quoted match marker. Register a project's own types with behave's
-    ``register_type``."""
-    _step_types.register()
+def register(
+    name: str | None = None,
+    converter: Callable[[str], Any] | None = None,
+    *,
+    pattern: str | None = None,
+    values: Iterable[str] | Callable[[], Iterable[str]] | None = None,
+    noun: str | None = None,
+    kind: str | None = None,
+) -> None:
+    """Without arguments: register interlock's parameter types with behave (once; call it
+    at the top of a step module): ``{x:Quoted}`` a quoted text's content, ``{n:Int}`` a
+    whole number, ``{n:IntOrVariable}`` a whole number or one ``${variable}`` (convert it
+    with ``context.variables.whole_number``), ``{m:Method}`` an HTTP method, ``{v:Json}`` a
+    JSON value or a quoted match marker.
+
+    With a ``name``: declare a project's own type, used as ``{param:Name}``. ``converter``
+    turns the matched text into the step's value and raises ``ValueError`` or
+    ``LookupError`` for a text it refuses; ``pattern`` is the text's regular expression;
+    ``values`` (or a function returning them) are the allowed values, which lint checks
+    before a run (with did-you-mean) and the step catalog lists; ``noun`` names one value
+    in messages ("product"), ``kind`` describes the parameter in the catalog::
+
+        register("Product", _product, pattern=r"[a-z][a-z ]*?",
+                 values=lambda: sorted(CATALOGUE), noun="product",
+                 kind="a product of the shop")
+    """
+    _step_types.register(
+        name, converter, pattern=pattern, values=values, noun=noun, kind=kind, _depth=2
+    )
 
 
 # -- the context -------------------------------------------------------------------------------

@@ -223,9 +223,7 @@ def verify(root: Path, pack: dict[str, Any], results_dir: Path, fingerprint: Any
         )
     files = [root / f for f in data.get("feature_files", [])]
     if fingerprint(files) != data.get("features_digest"):
-        problems.append(
-            f"{shown['file']}: the feature files changed since they were approved"
-        )
+        problems.append(f"{shown['file']}: the feature files changed since they were approved")
     if data.get("verdict") != pack.get("headline", pack.get("verdict")):
         problems.append(
             f"{shown['file']}: it approved {data.get('verdict')!r}; the pack says"

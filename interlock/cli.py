@@ -25,6 +25,7 @@ from interlock import (
     environment,
     junit,
     lint,
+    manual,
     report,
     run,
     run_lock,
@@ -108,6 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     rep.add_argument("--serve", action="store_true", help="then serve the multi-page report")
     with_env(commands.add_parser("lsp", help="the language server for editors (LSP on stdio)"))
+    manual.add_parser(with_env(commands.add_parser("manual", help=manual.HELP)))
     return parser
 
 
@@ -123,6 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "up": cmd_up,
         "report": cmd_report,
         "lsp": cmd_lsp,
+        "manual": manual.command,
     }
     try:
         if args.command == "down":

@@ -42,12 +42,13 @@ from interlock.config import Config, config_from_userdata
 from interlock.db import Databases
 from interlock.environment.worker_services import WorkerServices
 from interlock.evidence import attach_text
-from interlock.gherkin import refuse_unexpected_input
+from interlock.gherkin import refuse_refused_value, refuse_unexpected_input
 from interlock.http import HttpClient, service_targets
 from interlock.interruption import Interruption, step_zone
 from interlock.learned_secrets import LEARNED_SECRETS_KEY, run_learned_secrets
 from interlock.leftovers import record_leftovers
 from interlock.masking import Masker
+from interlock.selection import MANUAL_TAG
 from interlock.service_logs import LogMarks
 from interlock.standins import StandIns
 from interlock.time_limit import TimeLimit
@@ -108,7 +109,7 @@ def before_all(context: Any) -> None:
     step_zone(
         [interruption.check, suite.time_limit.check],
         suite.masker.exception,
-        [refuse_unexpected_input],
+        [refuse_refused_value, refuse_unexpected_input],
     )
     _check_hooks(context)
     interruption.safe_point(context)
@@ -144,6 +145,11 @@ def _check_hooks(context: Any) -> None:
 
 
 def before_scenario(context: Any, scenario: Any) -> None:
+    if MANUAL_TAG in scenario.effective_tags:
+        # A person does it and records it (interlock manual); `interlock run` never sends
+        # it to behave, plain behave skips it.
+        scenario.skip("a manual check: done by a person, recorded with `interlock manual`")
+        return
     suite: Suite = context.interlock
     runtime = suite.acquired.runtime
     context.variables = Variables()

@@ -206,7 +206,7 @@ class StepIndex:
                 )
             info.phrases.append(shape)
             for name, kind in _fields(matcher.pattern):
-                readable = catalog.KINDS.get(kind, kind)
+                readable = catalog.readable_kind(kind)
                 if (name, readable) not in info.parameters:
                     info.parameters.append((name, readable))
             if not info.example or shape in examples:

@@ -241,13 +241,10 @@ def _csv(name: str, text: str) -> list[tuple[int, dict[str, str]]]:
                 continue
             if len(row) != len(columns):
                 raise CatalogError(
-                    f"{name}:{line}: {len(row)} cells where the header has {len(columns)}"
-                    " columns",
-                    hint="a cell holding a comma must be quoted (\"a, b\")",
+                    f"{name}:{line}: {len(row)} cells where the header has {len(columns)} columns",
+                    hint='a cell holding a comma must be quoted ("a, b")',
                 )
-            entry = {
-                c: cell.strip() for c, cell in zip(columns, row, strict=True) if c in FIELDS
-            }
+            entry = {c: cell.strip() for c, cell in zip(columns, row, strict=True) if c in FIELDS}
             entries.append((line, entry))
     except csv.Error as exc:
         raise CatalogError(f"{name}:{reader.line_num}: not valid CSV: {exc}") from None

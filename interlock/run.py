@@ -32,6 +32,7 @@ from interlock import (
     junit,
     leftovers,
     lint,
+    manual,
     report,
     requirements,
     run_lock,
@@ -55,7 +56,9 @@ from interlock.selection import (
     FLAKY_TAG,
     ScenarioRef,
     SelectionError,
+    automated,
     discover,
+    feature_files,
     parse_shard,
     partition,
     shard,
@@ -313,6 +316,7 @@ def run(config: Config, request: RunRequest, console: Console | None = None) -> 
     scenarios = select(config, request, previous)
     if scenarios is None:
         return Outcome(nothing_to_rerun=True)
+    checks = manual.for_run(config, scenarios)  # done by a person: not run, their records read
 
     results = config.reports_dir / RESULTS
     junit_dir = config.reports_dir / JUNIT
@@ -345,7 +349,7 @@ def run(config: Config, request: RunRequest, console: Console | None = None) -> 
             say(f"stopped {line}: a worker that was killed had left it running")
         _sweep(config, runtime, said, say)
         codes = _execute(
-            scenarios,
+            automated(scenarios),
             request.workers,
             behave,
             supervisor,
@@ -367,10 +371,13 @@ def run(config: Config, request: RunRequest, console: Console | None = None) -> 
         signal.signal(signal.SIGTERM, _interrupt)
         shutil.rmtree(behave.lists_dir, ignore_errors=True)
     try:
+        mask = Masker(config.secrets).mask
+        manual.write_results(config, checks, results, behave.junit_parts, mask)
         junit.merge_parts(behave.junit_parts, junit_dir / JUNIT_FILE)
         # Every selected scenario must have reported: one that did not is a failure.
         interrupted = supervisor.signal is not None
-        report.record_missing(results, scenarios, interrupted, Masker(config.secrets).mask)
+        recorded = [check.ref.location for check in checks]
+        report.record_missing(results, scenarios, interrupted, mask, recorded)
         summary = report.read_results(results)
         history.save(history_dir, summary, previous)
         scope = Scope("run", request.paths, request.tags, request.shard, request.rerun_failed)
@@ -606,9 +613,8 @@ def finish(
 
 def lint_suite(config: Config, paths: Sequence[str]) -> list[lint.Problem]:
     """The problems ``interlock lint`` finds in the feature files under ``paths``."""
-    files = sorted(
-        {config.root / s.file for s in discover(config.root, paths, config.features_dir)}
-    )
+    # Files, not scenarios: a file behave cannot parse is a problem lint names, with the rest.
+    files = sorted(set(feature_files(config.root, paths, config.features_dir)))
     library = lint.StepLibrary.load(config.root / "steps")
     required = config.report.requirement_tag if config.report.require_requirement_tag else None
     catalog = requirements.load(config.root, config.report.requirement_tag)

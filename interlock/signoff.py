@@ -30,12 +30,24 @@ from interlock.allure_files import executor
 from interlock.allure_formatter import RESULTS_FOLDER
 from interlock.config import Config
 from interlock.masking import Masker
-from interlock.report import Outcome, Summary
+from interlock.report import Outcome, Summary, report_page
 from interlock.scope import Scope
-from interlock.verdict import COMMITTED, WHOLE_SUITE, Facts, implied, judge, names
+from interlock.verdict import (
+    COMMITTED,
+    MANUAL_RULE,
+    MANUAL_TAG,
+    WHOLE_SUITE,
+    Facts,
+    Rule,
+    implied,
+    judge,
+    names,
+    parse_rule,
+)
 
 ACCEPTED = "ACCEPTED"
 NOT_ACCEPTED = "NOT ACCEPTED"
+REPORT = "../allure-report/index.html"  # the HTML report, from this pack's folder
 
 
 @dataclass(frozen=True)
@@ -87,7 +99,7 @@ def build(
     rules = [
         {"rule": rule.text, "holds": reason is None, "reason": reason,
          "note": _rule_note(rule.text, covered, changes)}
-        for rule, reason in judge(configured, facts)
+        for rule, reason in judge(with_manual_rule(tuple(configured)), facts)
     ]  # fmt: skip
     missing = summary.missing  # whatever the rules say, a run with a gap is not accepted
     ran = bool(summary.reported)
@@ -135,6 +147,7 @@ def build(
             "waivers": _waivers(applied),
             "approval": approval.latest_for(config.root, digest),
             "stale_approval": _stale_approval(previous) if stale else None,
+            "manual_checks": manual_checks(latest),
             "scenarios": [
                 {
                     "location": o.location,
@@ -299,15 +312,49 @@ def _matrix(
                 words = known.as_dict() if known else {"id": tag, "title": ""}
                 entry = matrix.setdefault(tag, {**words, "status": "passed", "scenarios": []})
                 entry["scenarios"].append(
-                    {"location": outcome.location, "name": outcome.name, "status": outcome.status}
-                )
+                    {"location": outcome.location, "name": outcome.name, "status": outcome.status,
+                     "report": _page(outcome), "manual": MANUAL_TAG in outcome.tags}
+                )  # fmt: skip
                 if outcome.status != "passed":
                     entry["status"] = "failed" if outcome.failing else outcome.status
     return dict(sorted(matrix.items(), key=lambda kv: _natural(kv[0])))
 
 
+def with_manual_rule(rules: tuple[Rule, ...]) -> list[Rule]:
+    """The configured rules, and "no pending manual checks" whatever they say: a check
+    nobody did never passes silently."""
+    listed = any(rule.text == MANUAL_RULE for rule in rules)
+    return [*rules] if listed else [*rules, parse_rule(MANUAL_RULE)]
+
+
+def manual_checks(latest: list[Outcome]) -> list[dict[str, Any]]:
+    """The ``@manual`` scenarios' outcomes: who recorded what, or why each is pending."""
+    return [
+        {"location": o.location, "name": o.name, "status": o.status,
+         "record": o.message.splitlines()[0] if o.message else "", "report": _page(o)}
+        for o in latest
+        if MANUAL_TAG in o.tags
+    ]  # fmt: skip
+
+
+def _page(outcome: Outcome) -> str:
+    fragment = report_page(outcome)
+    return REPORT + fragment if fragment else ""
+
+
 def _natural(text: str) -> tuple[Any, ...]:
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text))
+
+
+_MANUAL_STATES = {"passed": "passed", "failed": "failed", "broken": "blocked", "skipped": "pending"}
+
+
+def _linked(scenario: dict[str, Any]) -> str:
+    """A scenario's name, linked to its page in the HTML report."""
+    name = html.escape(scenario["name"])
+    if not scenario.get("report"):
+        return name
+    return f"<a href='{html.escape(scenario['report'])}'>{name}</a>"
 
 
 def fingerprint(files: list[Path]) -> str:
@@ -360,8 +407,8 @@ def render(data: dict[str, Any]) -> str:
         f"<tr><td>{_requirement_cell(req, info)}</td>"
         f"<td class='{e(info['status'])}'>{e(info['status'])}</td><td>"
         + "<br>".join(
-            f"<span class='{e(s['status'])}'>{e(s['status'])}</span> {e(s['name'])}"
-            f" <small>{e(s['location'])}</small>"
+            f"<span class='{e(s['status'])}'>{e(s['status'])}</span> {_linked(s)}"
+            f"{' (manual check)' if s.get('manual') else ''} <small>{e(s['location'])}</small>"
             for s in info["scenarios"]
         )
         + "</td></tr>"
@@ -381,12 +428,16 @@ def render(data: dict[str, Any]) -> str:
         f"{' (waived)' if s.get('waived') else ''}</td><td>{e(s['cause'])}</td></tr>"
         for s in failing
     )
+    manual = "".join(
+        f"<tr><td>{_linked(m)}<br><small>{e(m['location'])}</small></td>"
+        f"<td class='{e(m['status'])}'>{e(_MANUAL_STATES.get(m['status'], m['status']))}</td>"
+        f"<td>{e(m['record'])}</td></tr>"
+        for m in data.get("manual_checks", [])
+    )
     counts = ", ".join(f"{n} {e(k)}" for k, n in sorted(data["counts"].items()))
 
     def named(ids: list[str]) -> str:
-        return "; ".join(
-            e(f"{r}: {titles[r]}" if titles.get(r) else r) for r in ids
-        ) or "none"
+        return "; ".join(e(f"{r}: {titles[r]}" if titles.get(r) else r) for r in ids) or "none"
 
     executor = run["executor"]
     headline = data.get("headline", data["verdict"])
@@ -430,10 +481,14 @@ ul.rules {{ list-style: none; padding: 0 }}
 <h2>Requirements</h2>
 <table><tr><th>Requirement</th><th>Status</th><th>Scenarios</th></tr>{rows}</table>
 <p>Untested requirements: {named(data["untested_requirements"])}.<br>
-Requirement tags not in the catalog{
-        f" ({e(data['catalog'])})" if data.get("catalog") else ""
-    }: {named(data["unknown_requirements"])}.</p>
+Requirement tags not in the catalog{f" ({e(data['catalog'])})" if data.get("catalog") else ""}: {
+        named(data["unknown_requirements"])
+    }.</p>
 {_waivers_section(data.get("waivers", []))}
+<h2>Manual checks</h2>
+<table><tr><th>Check</th><th>Outcome</th><th>Record</th></tr>{
+        manual or "<tr><td colspan=3>none in this run</td></tr>"
+    }</table>
 <h2>Failures</h2>
 <table><tr><th>Where</th><th>Scenario</th><th>Cause</th></tr>{
         failures or "<tr><td colspan=3>none</td></tr>"
@@ -466,7 +521,7 @@ def _approval_box(data: dict[str, Any]) -> str:
     if not shown:
         return (
             "<div class='box'><b>Not yet approved.</b> To approve: <code>interlock signoff"
-            " --approve --by \"Name, role\" [--comment ...] [--key ~/.ssh/id_ed25519]</code>"
+            ' --approve --by "Name, role" [--comment ...] [--key ~/.ssh/id_ed25519]</code>'
             " (or <code>--reject</code>).</div>"
         )
     word = "Approved" if shown["decision"] == "approved" else "Rejected"

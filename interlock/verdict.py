@@ -22,9 +22,11 @@ RULE_FORMS = (
     " 'no expired quarantine', 'pass rate at least <n>%', 'every requirement tested',"
     " 'at least <n> scenarios', 'the whole suite ran' (or 'partial runs allowed'),"
     " 'no uncommitted changes' (or 'uncommitted changes allowed'),"
-    " 'every requirement tag is in the catalog', 'no expired waivers'"
+    " 'every requirement tag is in the catalog', 'no expired waivers', 'no pending manual checks'"
 )
 DEFAULT_VERDICT = ("no failures", "no expired quarantine")
+MANUAL_RULE = "no pending manual checks"  # judged in every pack (signoff.with_manual_rule)
+MANUAL_TAG = "manual"  # as interlock.selection.MANUAL_TAG (this module stays pure)
 
 
 class Result(Protocol):
@@ -203,6 +205,15 @@ def implied(rules: Sequence[Rule], catalog: bool, waivers: bool) -> list[Rule]:
     return [*rules, *added]
 
 
+def no_pending_manual(facts: Facts) -> str | None:
+    """A ``@manual`` scenario whose result is skipped has no record for its current text."""
+    pending = [r for r in facts.results if MANUAL_TAG in r.tags and r.status == "skipped"]
+    if pending:
+        checks = "manual checks" if len(pending) != 1 else "manual check"
+        return f"{len(pending)} {checks} pending: {names(pending)}"
+    return None
+
+
 _FORMS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], Callable[[Facts], str | None]]]] = [
     (re.compile(r"no failures"), lambda m: _no_failures),
     (re.compile(r"no failures in (\S+)"), lambda m: _no_failures_in(m.group(1))),
@@ -217,6 +228,7 @@ _FORMS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], Callable[[Facts], 
     (re.compile(UNCOMMITTED_ALLOWED), lambda m: _allowed),
     (re.compile(CATALOG_TAGS), lambda m: _catalog_tags),
     (re.compile(NO_EXPIRED_WAIVERS), lambda m: _no_expired_waivers),
+    (re.compile(r"no pending manual checks?"), lambda m: no_pending_manual),
 ]
 
 

@@ -17,7 +17,14 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT_PARTS = (
-    "config", "features", "steps", "environment.py", "demo", "pyproject.toml", "requirements.yaml"
+    "config",
+    "features",
+    "steps",
+    "environment.py",
+    "demo",
+    "pyproject.toml",
+    "requirements.yaml",
+    "manual",
 )
 
 

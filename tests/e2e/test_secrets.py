@@ -188,7 +188,7 @@ def test_a_password_in_a_service_url_is_masked_everywhere(suite: Path) -> None:
     assert "report: " in runs[1].stdout, output
     assert f"reproduce: curl -i -X GET http://probe:*****@{server.url[7:]}/echo" in output
     properties = (suite / "reports" / "allure-results" / "environment.properties").read_text()
-    assert f"service.api=http://probe:*****@{server.url[7:]}" in properties
+    assert f"api\\ service=http://probe:*****@{server.url[7:]}" in properties
     assert (suite / "reports" / "allure-report" / "index.html").is_file()
     assert_nowhere(suite, output, [password])
 
