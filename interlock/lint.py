@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 from behave.parser import ParserError, parse_feature
 from behave.step_registry import registry
 
-from interlock.selection import parsed_feature
+from interlock.selection import SERIAL_TAG, parsed_feature
 from interlock.variables import BUILTINS
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -38,6 +38,7 @@ JSON_DOC = "_interlock_json_doc_string"
 HEADERS = "_interlock_table_headers"
 TAKES_DOC = "_interlock_takes_doc_string"
 TAKES_TABLE = "_interlock_takes_table"
+SERIAL = "_interlock_needs_serial"
 _REFERENCE = re.compile(r"(?<!\\)\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}")
 _QUOTED = re.compile(r'"[^"]*"')
 _FIELD = re.compile(r"\{([^}:]*)(?::[^}]*)?\}")
@@ -56,6 +57,13 @@ def saves_variable(parameter: str) -> Callable[[F], F]:
 def writes_data(func: F) -> F:
     """Mark a step function that writes test data (lint warns if it stands under Then)."""
     setattr(func, WRITES, True)
+    return func
+
+
+def needs_serial(func: F) -> F:
+    """Mark a step function that must stand in a ``@serial`` scenario (it reads what the
+    whole run did, or writes what parallel scenarios must not see): lint says so."""
+    setattr(func, SERIAL, True)
     return func
 
 
@@ -241,6 +249,12 @@ def _check_steps(relative: str, scenario: Any, library: StepLibrary) -> list[Pro
             )
         func = found[0].func
         problems += _check_inputs(relative, step, func)
+        if getattr(func, SERIAL, False) and SERIAL_TAG not in scenario.effective_tags:
+            problems.append(
+                Problem(relative, step.line, "error",
+                        "this step must stand in a @serial scenario (those run after the"
+                        " parallel part, one at a time): tag the scenario @serial")
+            )  # fmt: skip
         match = found[0].match(text)
         parameter = getattr(func, SAVES, None)
         if parameter and match is not None:
