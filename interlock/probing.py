@@ -331,10 +331,16 @@ def _send(
     session: requests.Session, kwargs: dict[str, Any], http: HttpSettings, masker: Masker
 ) -> Exchange:
     kwargs = {key: value for key, value in kwargs.items() if key != "session"}
+    # schemathesis tags each request with an id of its own: noise in a curl line
+    headers = {
+        name: value
+        for name, value in (kwargs.pop("headers", None) or {}).items()
+        if name.lower() != "x-schemathesis-testcaseid"
+    }
     request = requests.Request(
         method=kwargs.pop("method"),
         url=kwargs.pop("url"),
-        headers=kwargs.pop("headers", None),
+        headers=headers,
         params=kwargs.pop("params", None),
         cookies=kwargs.pop("cookies", None),
         json=kwargs.pop("json", None),
