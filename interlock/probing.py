@@ -148,6 +148,10 @@ class _NoAnswer(AssertionError):
     """The request got no answer (refused, reset, timed out)."""
 
 
+class _Broken(AssertionError):
+    """An answer broke the contract (the failures are kept beside it)."""
+
+
 def probe(
     service: str,
     document: Path,
@@ -286,15 +290,16 @@ def _probe_operation(
         try:
             case.validate_response(exchange.response, checks=checks, headers=sent_headers)
         except FailureGroup as group:
+            # a BaseExceptionGroup: hypothesis would pass it on without shrinking
             failing.append((exchange, list(group.exceptions)))
-            raise
+            raise _Broken(str(group)) from None
         except Failure as one:
             failing.append((exchange, [one]))
-            raise
+            raise _Broken(str(one)) from None
 
     try:
         check()
-    except (Failure, FailureGroup, Flaky, _NoAnswer) as exc:
+    except (_Broken, Flaky, _NoAnswer) as exc:
         if isinstance(exc, _NoAnswer) and not failing:
             return Finding(run.operation, mode, ("no answer",), f"  - {exc}", str(exc), "")
         if isinstance(exc, Flaky):
@@ -378,6 +383,13 @@ def _finding(
 ) -> Finding:
     rules: dict[str, None] = {}
     lines = []
+    order = list(dict.fromkeys(RULES.values()))
+    failures = sorted(
+        failures,
+        key=lambda f: (
+            order.index(RULES[type(f).__name__]) if type(f).__name__ in RULES else len(order)
+        ),
+    )
     for failure in failures:
         rule = RULES.get(type(failure).__name__, str(getattr(failure, "title", "check failed")))
         rules[rule] = None
