@@ -64,10 +64,11 @@ def attach_text_plain(name: str, text: str) -> None:
 
 @dataclass(frozen=True)
 class _Snapshot:
-    database: str
+    """A table's primary key values before probing."""
+
     table: str
-    key: str
-    highest: int
+    columns: tuple[str, ...]
+    keys: frozenset[tuple[object, ...]]
 
 
 def keeps_contract(
@@ -173,9 +174,10 @@ def _writes_to(config: Config, service: str, declared: tuple[str, ...] | None) -
 def _forget_new_rows(
     databases: Databases, cleanup: CleanupRegistry, names: tuple[str, ...]
 ) -> None:
-    """Note each table's highest single-column whole-number key in ``names``, and register
-    the deletion of every row above it after the scenario. A table without such a key is
-    left as it is (named in the cleanup's description)."""
+    """Note the primary keys of every table in the databases ``names``, and register the
+    deletion of each row whose key is new after the scenario. A table without a primary
+    key, or with more than ``SNAPSHOT_ROWS`` rows, is left as it is (named in the
+    cleanup's description)."""
     for name in names:
         db = databases.items.get(name)
         if db is None:
@@ -186,42 +188,52 @@ def _forget_new_rows(
         snapshots = []
         skipped = []
         for table in db.tables():
-            key = db.primary_key(table)
-            info = db.column_info(table)
-            if len(key) != 1 or not _whole_number(info[key[0]].data_type):
+            keys = _keys(db, table)
+            if keys is None:
                 skipped.append(table)
                 continue
-            rows = db.read(
-                f"SELECT COALESCE(MAX({quote_name(key[0])}), 0) AS highest FROM {quote_name(table)}"
-            )
-            snapshots.append(_Snapshot(name, table, key[0], int(rows[0]["highest"])))
-        left = (
-            f" (tables without a whole-number key are left: {', '.join(skipped)})"
-            if skipped
-            else ""
-        )
+            snapshots.append(_Snapshot(table, tuple(db.primary_key(table)), keys))
+        left = f" (left as they are: {', '.join(skipped)})" if skipped else ""
         cleanup.add(
             f"delete the rows probing created in {name}{left}",
-            functools.partial(_delete_above, db, tuple(snapshots)),
+            functools.partial(_delete_new, db, tuple(snapshots)),
         )
 
 
-def _whole_number(column_type: str) -> bool:
-    return column_type.lower() in (
-        "tinyint", "smallint", "mediumint", "int", "integer", "bigint",
-    )  # fmt: skip
+SNAPSHOT_ROWS = 100_000  # keys of a table noted at most: a disposable database is small
 
 
-def _delete_above(db: Database, snapshots: tuple[_Snapshot, ...]) -> None:
-    """Delete with foreign key checks off, inside one session, so that the order of the
+def _keys(db: Database, table: str) -> frozenset[tuple[object, ...]] | None:
+    key = db.primary_key(table)
+    if not key:
+        return None
+    columns = ", ".join(quote_name(c) for c in key)
+    rows = db.query(
+        f"SELECT {columns} FROM {quote_name(table)} LIMIT {SNAPSHOT_ROWS + 1}", evidence=False
+    )
+    if len(rows) > SNAPSHOT_ROWS:
+        return None
+    return frozenset(tuple(row[c] for c in key) for row in rows)
+
+
+def _delete_new(db: Database, snapshots: tuple[_Snapshot, ...]) -> None:
+    """Delete with foreign key checks off, in one session, so that the order of the
     tables does not matter."""
     db.require_disposable("delete the rows probing created")
     db.execute("SET FOREIGN_KEY_CHECKS = 0")
     try:
         for snap in snapshots:
-            db.execute(
-                f"DELETE FROM {quote_name(snap.table)} WHERE {quote_name(snap.key)} > %s",
-                [snap.highest],
-            )
+            new = sorted((_keys(db, snap.table) or frozenset()) - snap.keys, key=repr)
+            table = quote_name(snap.table)
+            if len(snap.columns) == 1:  # in batches: one statement (and evidence) each
+                for start in range(0, len(new), 500):
+                    batch = [values[0] for values in new[start : start + 500]]
+                    marks = ", ".join(["%s"] * len(batch))
+                    column = quote_name(snap.columns[0])
+                    db.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", batch)
+                continue
+            condition = " AND ".join(f"{quote_name(c)} <=> %s" for c in snap.columns)
+            for values in new:
+                db.execute(f"DELETE FROM {table} WHERE {condition}", values)
     finally:
         db.execute("SET FOREIGN_KEY_CHECKS = 1")
