@@ -108,7 +108,7 @@ def test_probing_fails_on_the_defect_with_a_curl_line_that_reproduces_it(project
         assert "Traceback" not in output
 
         by_hand = subprocess.run(
-            shlex.split(command) + ["-s", "-o", "/dev/null", "-w", "%{http_code}"],
+            [*shlex.split(command), "-s", "-o", "/dev/null", "-w", "%{http_code}"],
             capture_output=True,
             text=True,
             timeout=30,
