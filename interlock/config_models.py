@@ -438,6 +438,12 @@ class ConfigFile(Settings):
     """One interlock configuration file: ``config/default.yaml`` or ``config/<env>.yaml``
     (merged over it). Every key is optional."""
 
+    extends: OptionalText = Field(
+        None,
+        description="an environment file only: the environment it is merged over (its"
+        " file, merged over config/default.yaml, with what that one extends); empty:"
+        " config/default.yaml alone",
+    )
     project: ProjectSettings = Field(default_factory=ProjectSettings.model_construct)
     paths: PathSettings = Field(default_factory=PathSettings.model_construct)
     http: HttpSettings = Field(default_factory=HttpSettings.model_construct)
@@ -467,7 +473,7 @@ class ConfigFile(Settings):
         return data
 
 
-SECTIONS = tuple(ConfigFile.model_fields)
+SECTIONS = tuple(name for name in ConfigFile.model_fields if name != "extends")
 MAPS = ("services", "standins", "credentials", "databases")  # maps of user-chosen names
 
 
