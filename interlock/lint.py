@@ -163,8 +163,10 @@ def lint(
     library: StepLibrary,
     requirement_tag: re.Pattern[str] | None = None,
     texts: Mapping[Path, str] | None = None,
+    switch: str = "",
 ) -> list[Problem]:
-    """``texts``: a file's text as an editor holds it (unsaved), read instead of the file."""
+    """``texts``: a file's text as an editor holds it (unsaved), read instead of the file;
+    ``switch``: where the config asks for requirement tags (``requirement_switch``)."""
     problems: list[Problem] = []
     titles: dict[str, str] = {}
     for path in feature_files:
@@ -194,7 +196,7 @@ def lint(
                 problems.append(
                     Problem(relative, where, "error",
                             f"scenario {scenario.name!r} has no requirement tag"
-                            f" (tags matching {requirement_tag.pattern})")
+                            f" (tags matching {requirement_tag.pattern}){switch}")
                 )  # fmt: skip
             problems += _check_steps(relative, scenario, library)
     return sorted(problems)
@@ -206,10 +208,21 @@ def lint_text(
     text: str,
     library: StepLibrary,
     requirement_tag: re.Pattern[str] | None = None,
+    switch: str = "",
 ) -> list[Problem]:
     """Lint one feature's text as an editor holds it, as if saved at ``path`` (the language
     server)."""
-    return lint(root, [path], library, requirement_tag, texts={path: text})
+    return lint(root, [path], library, requirement_tag, texts={path: text}, switch=switch)
+
+
+def requirement_switch(origins: Mapping[str, str]) -> str:
+    """What a missing requirement tag's error adds: the key that asks for one, and where
+    it is set (``origins``: ``Config.origins``)."""
+    where = origins.get(REQUIREMENT_KEY, "config/default.yaml").split(" (from ")[0]
+    return f"; {REQUIREMENT_KEY} in {where} asks for one (false: tags are optional)"
+
+
+REQUIREMENT_KEY = "report.require_requirement_tag"
 
 
 def _check_steps(relative: str, scenario: Any, library: StepLibrary) -> list[Problem]:

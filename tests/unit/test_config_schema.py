@@ -183,7 +183,7 @@ def test_every_key_has_a_description() -> None:
 
 
 def test_interlock_init_writes_the_schema_its_config_files_name(tmp_path: Path) -> None:
-    written = scaffold.init(tmp_path / "suite")
+    written = scaffold.init(tmp_path / "suite").written
     schema = tmp_path / "suite" / "config" / config_schema.FILE
     assert schema in written
     assert schema.read_text(encoding="utf-8") == config_schema.render()
