@@ -220,13 +220,21 @@ class HttpSettings(Settings):
         " a request a stand-in receives); past it, a failure",
     )
 
-    def request_options(self) -> dict[str, Any]:
-        """What every request is sent with: both timeouts, TLS verification, and no
-        redirect followed (a scenario checks the answer it got)."""
+    follow_redirects: bool = Field(
+        False,
+        description="a 3xx answer is followed to where its Location points (false: the"
+        " scenario checks the 3xx itself); a service's follow_redirects, or a step, may"
+        " say otherwise",
+    )
+
+    def request_options(self, follow_redirects: bool | None = None) -> dict[str, Any]:
+        """What every request is sent with: both timeouts, TLS verification, and whether
+        a redirect is followed (``follow_redirects``, else ``http.follow_redirects``)."""
+        follow = self.follow_redirects if follow_redirects is None else follow_redirects
         return {
             "timeout": (self.connect_timeout, self.read_timeout),
             "verify": self.verify,
-            "allow_redirects": False,
+            "allow_redirects": follow,
         }
 
 
@@ -302,6 +310,9 @@ class ServiceConfig(Named):
         default_factory=_empty_map, description="headers sent with every request to it"
     )
     credentials: OptionalText = Field(None, description="its default credentials profile")
+    follow_redirects: bool | None = Field(
+        None, description="a 3xx answer from it is followed; empty: http.follow_redirects"
+    )
     embedded: bool = Field(False, description="started by interlock from command")
     command: TextList = Field(
         (), description="how to start it; {port}, {python}, {services.NAME.url}... filled in"

@@ -75,6 +75,13 @@ class Exchange:
             f"request:  {self.method} {self.url}",
             f"response: {response.status_code} {response.reason} in {self.elapsed_ms:.0f} ms,"
             f" Content-Type: {response.headers.get('Content-Type', '(none)')}",
+        ]
+        if 300 <= response.status_code < 400 and "Location" in response.headers:
+            lines.append(
+                f"location: {response.headers['Location']}  (a redirect, not followed: see"
+                " http.follow_redirects)"
+            )
+        lines += [
             f"body:     {cut(self.text, FAILURE_BODY_LIMIT, self.masker) or '(empty)'}",
             f"reproduce: {curl(self.method, self.url, self.headers, self.body, self.masker)}",
         ]

@@ -19,6 +19,14 @@ def test_a_failure_shows_request_status_cut_body_and_curl() -> None:
     ]
 
 
+def test_a_redirect_shows_where_it_points() -> None:
+    ex = exchange("GET", "http://127.0.0.1:9/old", 302, {}, headers={"Location": "/new"})
+    assert ex.describe().splitlines()[2] == (
+        "location: /new  (a redirect, not followed: see http.follow_redirects)"
+    )
+    assert "location:" not in exchange("GET", "http://127.0.0.1:9/x", 200, {}).describe()
+
+
 def test_long_bodies_are_cut_and_the_cut_is_said() -> None:
     assert cut("abcdef", 10) == "abcdef"
     assert cut("abcdef", 3) == "abc... [cut: 3 of 6 characters shown]"
