@@ -688,6 +688,11 @@ def _bounds(annotation: Any, field: FieldInfo | None) -> list[Any]:
     return [*low[:1], *high[:1]] if low and high else []
 
 
+def expected_type(annotation: Any, field: FieldInfo | None = None) -> str:
+    """What a key must be, in words (the config reference's "type" column)."""
+    return _expected(annotation, field)
+
+
 def _expected(annotation: Any, field: FieldInfo | None) -> str:
     """What a key must be, in words: "a number", "true or false", "text or empty"."""
     phrase = _phrase(annotation, field)

@@ -188,3 +188,23 @@ def test_interlock_init_writes_the_schema_its_config_files_name(tmp_path: Path) 
     assert schema in written
     assert schema.read_text(encoding="utf-8") == config_schema.render()
     assert load_config(tmp_path / "suite", env="ci", environ={}).http.read_timeout == 60
+
+
+def test_the_config_reference_is_generated_from_the_models() -> None:
+    committed = (ROOT / "docs" / "config-reference.md").read_text(encoding="utf-8")
+    assert committed == config_schema.reference(), (
+        "docs/config-reference.md is stale: run"
+        " python -m interlock.config_schema --reference docs/config-reference.md"
+    )
+
+
+def test_the_config_reference_names_every_key_with_type_default_and_meaning() -> None:
+    text = config_schema.reference()
+    rows = [line for line in text.splitlines() if line.startswith("| `")]
+    keys = {row.split("`")[1] for row in rows}
+    assert {"http.follow_redirects", "services.NAME.follow_redirects", "extends",
+            "databases.NAME.schema", "credentials.NAME.oauth2.client_secret",
+            "standins.NAME.unmatched_status", "report.verdict"} <= keys  # fmt: skip
+    for row in rows:
+        cells = [cell.strip() for cell in row.strip("|").split(" | ")]
+        assert len(cells) == 4 and all(cells), row
