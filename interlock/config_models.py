@@ -46,6 +46,8 @@ CREDENTIAL_KINDS = ("bearer", "basic", "header", "login", "oauth2")
 # ``{standins.NAME.url}`` in a service's command or env: the address of a stand-in,
 # which exists only inside a worker process (see interlock.standins).
 STANDIN_PLACEHOLDER = re.compile(r"\{standins\.([^.{}]+)\.url\}")
+# An origin whose value was one ${VAR} and nothing else: "config/x.yaml:3 (from ${VAR})".
+_WHOLE_VARIABLE = re.compile(r"\(from \$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}\)$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -504,6 +506,22 @@ class Config(ConfigFile):
         description="where each dotted key was set: 'config/ci.yaml:12', with the ${VAR}"
         " it came from, or the override",
     )
+
+    def secret_variables(self) -> dict[str, str]:
+        """Each credential written as one ``${VAR}`` (or ``${VAR:-default}``), and that
+        variable's name: a failure's curl line shows ``$VAR`` in its place."""
+        found: dict[str, str] = {}
+        for name, profile in self.credentials.items():
+            for key, value in (
+                ("bearer", profile.bearer),
+                ("basic.password", profile.basic.password if profile.basic else None),
+                ("header.value", profile.header.value if profile.header else None),
+            ):
+                origin = self.origins.get(f"credentials.{name}.{key}", "")
+                written = _WHOLE_VARIABLE.search(origin)
+                if value and written:
+                    found[value] = written.group(1)
+        return found
 
     @property
     def project_name(self) -> str:

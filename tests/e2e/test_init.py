@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import turn_on_the_example_service
+
 pytestmark = pytest.mark.e2e
 
 
@@ -67,16 +69,7 @@ def test_a_new_suite_is_green_at_once_then_runs_against_the_teams_service(
     assert first.stdout.splitlines()[-1] == "scenarios: 2 passed, 0 failed"
 
     # The team fills in its service, as the config's comments say, and turns the example on.
-    default = suite / "config" / "default.yaml"
-    default.write_text(default.read_text().replace(
-        "services: {}\n#   my_service:\n#     url: ${MY_SERVICE_URL:-http://127.0.0.1:8080}\n"
-        "#     health: /health        # answers 2xx when up: checked before any scenario runs\n"
-        "#     openapi: contracts/my_service.yaml",
-        "services:\n  my_service:\n    url: ${MY_SERVICE_URL:-http://127.0.0.1:8080}\n"
-        "    health: /health\n    openapi: contracts/my_service.yaml",
-    ))  # fmt: skip
-    example = suite / "features" / "interface" / "my_service.feature.example"
-    example.rename(example.with_suffix(""))
+    turn_on_the_example_service(suite)
     run = interlock(suite, "run", "--no-report", MY_SERVICE_URL=service)
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.splitlines()[-1] == "scenarios: 3 passed, 0 failed"
