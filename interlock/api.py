@@ -33,8 +33,9 @@ use them directly (steps add none of their own):
 
 - ``context.http``: the scenario's HTTP client: ``select(service)``,
   ``add_headers(pairs)``, ``add_query(pairs)``, ``use_credentials(name, profiles)``,
-  ``drop_credentials()``, ``redirect(service, url)``, ``send(method, path,
-  json_body=..., form=...)`` (returns the exchange: ``.response``, ``.json()``);
+  ``drop_credentials()``, ``follow(redirects)``, ``redirect(service, url)``,
+  ``send(method, path, json_body=..., form=...)`` (returns the exchange:
+  ``.response``, ``.json()``);
 - ``context.db``: the scenario's databases: ``select(name)`` and ``current()`` (a
   database: ``query(sql)``, ``read(sql, params)``, ``count(table, where)``);
 - ``context.variables``: the scenario variables: ``substitute(text)`` (fills in

@@ -108,7 +108,11 @@ def before_all(context: Any) -> None:
         run_lock.take(config.state_dir, "behave", _say)
     acquired = environment.acquire(config, report=_say)
     # The masker learns fetched tokens; the run's other processes learn them through it.
-    masker = Masker(config.secrets, run_learned_secrets(context.config.userdata, config.state_dir))
+    masker = Masker(
+        config.secrets,
+        run_learned_secrets(context.config.userdata, config.state_dir),
+        config.secret_variables(),
+    )
     suite = context.interlock = Suite(config, acquired, masker, interruption)
     step_zone(
         [interruption.check, suite.time_limit.check],
