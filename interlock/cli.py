@@ -82,6 +82,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     new = commands.add_parser("init", help="lay out a new suite for your own services")
     new.add_argument("folder", help="a new or empty folder")
+    new.add_argument(
+        "--force",
+        action="store_true",
+        help="also into a folder that is not empty: add the missing files, overwrite none",
+    )
     checks = with_env(commands.add_parser("lint", help="check the feature files; start nothing"))
     checks.add_argument("paths", nargs="*", help="feature files or folders")
     merge = with_env(
@@ -239,12 +244,14 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
 def cmd_init(args: argparse.Namespace) -> int:
     target = Path(args.folder).resolve()
-    written = scaffold.init(target)
-    for path in written:
+    made = scaffold.init(target, force=args.force)
+    for path in made.written:
         print(path.relative_to(target))
+    for path in made.kept:
+        print(f"{path.relative_to(target)}: exists, kept as it is")
     print(
-        f"\nA new suite in {target}. Next: put your service's URL in config/default.yaml,"
-        "\nthen: interlock lint && interlock run"
+        f"\nA new suite in {target}. Next: cd {args.folder} && interlock run"
+        "\n(then fill in your service in config/default.yaml; see README.md)"
     )
     return int(ExitCode.PASSED)
 

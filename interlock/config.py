@@ -40,6 +40,7 @@ from pydantic_core import ErrorDetails
 from interlock import masking
 from interlock.config_models import (
     CREDENTIAL_KINDS,
+    MAPS,
     STANDIN_PLACEHOLDER,
     BasicAuth,
     Config,
@@ -242,17 +243,23 @@ def load_config(
             hint=f"choose one of: {', '.join(known) or '(none)'}",
         )
 
-    files = (config_dir / DEFAULT_FILE, config_dir / f"{env}.yaml")
-    problems = _Problems()
+    unreadable, problems = _Problems(), _Problems()
     sources = []
-    for rank, path in enumerate(files):
-        shown = str(path.relative_to(root))
-        try:
-            sources.append(_read_yaml(path, shown, rank, required=rank == 0))
-        except _Unreadable as exc:
-            problems.add(_Origin(shown, exc.line, rank), exc.text)
+    default = config_dir / DEFAULT_FILE
+    try:
+        sources.append(_read_yaml(default, str(default.relative_to(root)), 0, required=True))
+    except _Unreadable as exc:
+        unreadable.add(_Origin(str(default.relative_to(root)), exc.line, 0), exc.text)
+    if sources and sources[0].data.get("extends") is not None:
+        problems.add(
+            sources[0].origin(("extends",)),
+            "extends belongs in an environment file (config/<env>.yaml): the defaults"
+            " extend nothing",
+        )
+    sources += _environment_files(root, env, known, unreadable, problems)
+    files = tuple(root / source.shown for source in sources)
     # A file that cannot be read leaves nothing sensible to check.
-    problems.raise_if_any(hint="a config file is UTF-8 YAML text: a mapping of keys")
+    unreadable.raise_if_any(hint="a config file is UTF-8 YAML text: a mapping of keys")
 
     merged: dict[str, Any] = {}
     origins: dict[Key, _Origin] = {}
@@ -260,7 +267,7 @@ def load_config(
         variables = _interpolate(source, environ, problems)
         _merge(merged, source.data, source, variables, origins, ())
     for number, item in enumerate(overrides):
-        _override(merged, item, origins, problems, rank=2 + number)
+        _override(merged, item, origins, problems, rank=len(sources) + number)
     # No error shows a value known to be secret, a mistyped secret key's included.
     given = [(key.strip(), raw) for key, _, raw in (item.partition("=") for item in overrides)]
     hidden = masking.Masker(
@@ -297,6 +304,47 @@ def config_from_userdata(userdata: Mapping[str, Any]) -> Config:
         if "." in key and not key.startswith("interlock.")  # interlock's own run flags
     ]
     return load_config(env=env, overrides=overrides)
+
+
+def _environment_files(
+    root: Path, env: str, known: list[str], unreadable: _Problems, problems: _Problems
+) -> list[_Source]:
+    """The environment's file and the ones it ``extends``, in the order they are merged
+    (the furthest first), ranked after the defaults."""
+    chain: list[_Source] = []
+    names: list[str] = []
+    name, named_at = env, _NOWHERE
+    while True:
+        if name in names:
+            problems.add(
+                named_at,
+                f"extends goes round in a circle: {' -> '.join([*names, name])}; one of these"
+                " files must extend nothing",
+            )
+            break
+        if name not in known:  # only an extended name: the chosen one was checked
+            problems.add(
+                named_at,
+                f"extends names the environment {name!r}, but {CONFIG_DIR}/ holds no"
+                f" {name}.yaml; environments: {', '.join(known)}",
+            )
+            break
+        names.append(name)
+        shown = f"{CONFIG_DIR}/{name}.yaml"
+        try:
+            source = _read_yaml(root / shown, shown, len(names), required=False)
+        except _Unreadable as exc:
+            unreadable.add(_Origin(shown, exc.line, len(names)), exc.text)
+            break
+        chain.append(source)
+        extended = source.data.get("extends")
+        if not isinstance(extended, str) or not extended:
+            break  # none; or not text, which the models' check names
+        name, named_at = extended, source.origin(("extends",))
+    chain.reverse()
+    for rank, source in enumerate(chain, start=1):
+        source.rank = rank
+    return chain
 
 
 # -- reading one file, with the line of every key --------------------------------------------
@@ -436,6 +484,16 @@ def _merge(
 ) -> None:
     for name, value in data.items():
         here = (*key, name)
+        if value is None and len(key) == 1 and key[0] in MAPS:
+            # `services.NAME: null` removes an entry the files before this one made.
+            into.pop(name, None)
+            for sub in [k for k in origins if k[:2] == here]:
+                del origins[sub]
+            continue
+        if not key and name in MAPS and isinstance(value, dict):
+            into.setdefault(name, {})  # merged entry by entry, so that a null removes one
+            if not isinstance(into[name], dict):
+                into[name] = {}
         if isinstance(value, dict) and isinstance(into.get(name), dict):
             origins.setdefault(here, source.origin(here))
             _merge(into[name], value, source, variables, origins, here)
@@ -636,6 +694,11 @@ def _bounds(annotation: Any, field: FieldInfo | None) -> list[Any]:
     low = [m.ge for m in metadata if getattr(m, "ge", None) is not None]
     high = [m.le for m in metadata if getattr(m, "le", None) is not None]
     return [*low[:1], *high[:1]] if low and high else []
+
+
+def expected_type(annotation: Any, field: FieldInfo | None = None) -> str:
+    """What a key must be, in words (the config reference's "type" column)."""
+    return _expected(annotation, field)
 
 
 def _expected(annotation: Any, field: FieldInfo | None) -> str:

@@ -46,6 +46,8 @@ CREDENTIAL_KINDS = ("bearer", "basic", "header", "login", "oauth2")
 # ``{standins.NAME.url}`` in a service's command or env: the address of a stand-in,
 # which exists only inside a worker process (see interlock.standins).
 STANDIN_PLACEHOLDER = re.compile(r"\{standins\.([^.{}]+)\.url\}")
+# An origin whose value was one ${VAR} and nothing else: "config/x.yaml:3 (from ${VAR})".
+_WHOLE_VARIABLE = re.compile(r"\(from \$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}\)$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -220,13 +222,21 @@ class HttpSettings(Settings):
         " a request a stand-in receives); past it, a failure",
     )
 
-    def request_options(self) -> dict[str, Any]:
-        """What every request is sent with: both timeouts, TLS verification, and no
-        redirect followed (a scenario checks the answer it got)."""
+    follow_redirects: bool = Field(
+        False,
+        description="a 3xx answer is followed to where its Location points (false: the"
+        " scenario checks the 3xx itself); a service's follow_redirects, or a step, may"
+        " say otherwise",
+    )
+
+    def request_options(self, follow_redirects: bool | None = None) -> dict[str, Any]:
+        """What every request is sent with: both timeouts, TLS verification, and whether
+        a redirect is followed (``follow_redirects``, else ``http.follow_redirects``)."""
+        follow = self.follow_redirects if follow_redirects is None else follow_redirects
         return {
             "timeout": (self.connect_timeout, self.read_timeout),
             "verify": self.verify,
-            "allow_redirects": False,
+            "allow_redirects": follow,
         }
 
 
@@ -245,6 +255,32 @@ class RunSettings(Settings):
         ge=1,
         description="a worker runs its share in behave processes of at most this many"
         " scenarios, so its memory stays flat on a large suite",
+    )
+
+
+class ProbingSettings(Settings):
+    """The probing step: requests generated from a service's OpenAPI document."""
+
+    examples: int = Field(
+        20, ge=1, description="generated requests per operation, for valid and for invalid"
+        " requests each, at most"
+    )  # fmt: skip
+    seconds: Seconds = Field(60, description="seconds one probing step may take in all")
+    seed: int | None = Field(
+        None, ge=0, description="the seed every probe starts from; empty: a new one each run"
+        " (printed, so that a probe can be repeated)"
+    )  # fmt: skip
+    negative: bool = Field(
+        True, description="also send requests the document calls invalid (each must be refused)"
+    )
+    allow_undeclared_writes: bool = Field(
+        False,
+        description="probe a service that does not declare writes_to (the rows it creates"
+        " are then left behind)",
+    )
+    allow_shared_writes: bool = Field(
+        False,
+        description="probe a service that writes to a database that is not disposable",
     )
 
 
@@ -298,6 +334,9 @@ class ServiceConfig(Named):
         default_factory=_empty_map, description="headers sent with every request to it"
     )
     credentials: OptionalText = Field(None, description="its default credentials profile")
+    follow_redirects: bool | None = Field(
+        None, description="a 3xx answer from it is followed; empty: http.follow_redirects"
+    )
     embedded: bool = Field(False, description="started by interlock from command")
     command: TextList = Field(
         (), description="how to start it; {port}, {python}, {services.NAME.url}... filled in"
@@ -309,6 +348,11 @@ class ServiceConfig(Named):
         False,
         description="started by each worker process the first time a scenario selects it"
         " (pointed at that worker's stand-ins), and never shared",
+    )
+    writes_to: Annotated[tuple[str, ...] | None, BeforeValidator(_as_tuple)] = Field(
+        None,
+        description="the databases (databases.NAME) it writes to: the probing step deletes the"
+        " rows it made them create; [] for none; unset: probing it is refused",
     )
 
     def standins_used(self) -> list[str]:
@@ -434,12 +478,19 @@ class ConfigFile(Settings):
     """One interlock configuration file: ``config/default.yaml`` or ``config/<env>.yaml``
     (merged over it). Every key is optional."""
 
+    extends: OptionalText = Field(
+        None,
+        description="an environment file only: the environment it is merged over (its"
+        " file, merged over config/default.yaml, with what that one extends); empty:"
+        " config/default.yaml alone",
+    )
     project: ProjectSettings = Field(default_factory=ProjectSettings.model_construct)
     paths: PathSettings = Field(default_factory=PathSettings.model_construct)
     http: HttpSettings = Field(default_factory=HttpSettings.model_construct)
     run: RunSettings = Field(default_factory=RunSettings.model_construct)
     report: ReportSettings = Field(default_factory=ReportSettings.model_construct)
     mariadb: MariaDBSettings = Field(default_factory=MariaDBSettings.model_construct)
+    probing: ProbingSettings = Field(default_factory=ProbingSettings.model_construct)
     services: Services = Field(
         default_factory=_empty_map, description="the services under test, by name"
     )
@@ -463,7 +514,7 @@ class ConfigFile(Settings):
         return data
 
 
-SECTIONS = tuple(ConfigFile.model_fields)
+SECTIONS = tuple(name for name in ConfigFile.model_fields if name != "extends")
 MAPS = ("services", "standins", "credentials", "databases")  # maps of user-chosen names
 
 
@@ -483,6 +534,22 @@ class Config(ConfigFile):
         description="where each dotted key was set: 'config/ci.yaml:12', with the ${VAR}"
         " it came from, or the override",
     )
+
+    def secret_variables(self) -> dict[str, str]:
+        """Each credential written as one ``${VAR}`` (or ``${VAR:-default}``), and that
+        variable's name: a failure's curl line shows ``$VAR`` in its place."""
+        found: dict[str, str] = {}
+        for name, profile in self.credentials.items():
+            for key, value in (
+                ("bearer", profile.bearer),
+                ("basic.password", profile.basic.password if profile.basic else None),
+                ("header.value", profile.header.value if profile.header else None),
+            ):
+                origin = self.origins.get(f"credentials.{name}.{key}", "")
+                written = _WHOLE_VARIABLE.search(origin)
+                if value and written:
+                    found[value] = written.group(1)
+        return found
 
     @property
     def project_name(self) -> str:

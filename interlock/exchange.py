@@ -75,6 +75,13 @@ class Exchange:
             f"request:  {self.method} {self.url}",
             f"response: {response.status_code} {response.reason} in {self.elapsed_ms:.0f} ms,"
             f" Content-Type: {response.headers.get('Content-Type', '(none)')}",
+        ]
+        if 300 <= response.status_code < 400 and "Location" in response.headers:
+            lines.append(
+                f"location: {response.headers['Location']}  (a redirect, not followed: see"
+                " http.follow_redirects)"
+            )
+        lines += [
             f"body:     {cut(self.text, FAILURE_BODY_LIMIT, self.masker) or '(empty)'}",
             f"reproduce: {curl(self.method, self.url, self.headers, self.body, self.masker)}",
         ]
@@ -107,10 +114,17 @@ class Exchange:
 def curl(
     method: str, url: str, headers: Mapping[str, str], body: bytes | str | None, masker: Masker
 ) -> str:
-    """A curl command that sends the same request (credentials headers masked)."""
+    """A curl command that sends the same request: a credential read from ``${VAR}`` is
+    written ``$VAR`` (``-u "ana:$ANA_PASSWORD"``), so that the line can be replayed where
+    the variable is set; any other credentials header is masked."""
     parts = ["curl", "-i", "-X", method, shlex.quote(url)]
     for name, value in headers.items():
-        if name.lower() not in _CURL_SKIPS:
+        if name.lower() in _CURL_SKIPS:
+            continue
+        replay = masker.replayable(name, value)
+        if replay is not None:
+            parts += [replay[0], f'"{replay[1]}"']
+        else:
             parts += ["-H", shlex.quote(f"{name}: {masker.header(name, value)}")]
     if body:
         text = _decode(body, None) if isinstance(body, bytes) else str(body)

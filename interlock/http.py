@@ -52,6 +52,7 @@ class ServiceTarget:
     credentials: Credentials | None
     openapi: Path | None = None  # its OpenAPI document (config services.NAME.openapi)
     address_key: str = ""  # the config key that set its URL, named when it cannot be reached
+    follow_redirects: bool | None = None  # services.NAME.follow_redirects; None: http's
 
 
 def service_targets(config: Config, runtime: Runtime) -> dict[str, ServiceTarget]:
@@ -75,6 +76,7 @@ def target_for(config: Config, service: ServiceConfig, url: str) -> ServiceTarge
         credentials,
         service.openapi,
         health.address_key(config, service),
+        service.follow_redirects,
     )
 
 
@@ -90,6 +92,7 @@ class HttpClient:
     query: list[tuple[str, str]] = field(default_factory=list)
     credentials: Credentials | None = None  # "the request uses the ... credentials"
     anonymous: bool = False  # "the request has no credentials"
+    follow_redirects: bool | None = None  # "redirects are followed"; None: the service's
     last: Exchange | None = None
     last_target: ServiceTarget | None = None  # the service the last request went to
     session: requests.Session = field(default_factory=requests.Session)
@@ -156,6 +159,10 @@ class HttpClient:
         self.credentials = None
         self.anonymous = True
 
+    def follow(self, redirects: bool) -> None:
+        """Later requests follow 3xx answers (or not), whatever the config says."""
+        self.follow_redirects = redirects
+
     def send(
         self,
         method: str,
@@ -191,7 +198,9 @@ class HttpClient:
                 prepared,
                 proxies=_proxies(self.session, prepared),
                 stream=True,  # read below, within http.max_body_bytes
-                **self.settings.request_options(),
+                **self.settings.request_options(
+                    _first(self.follow_redirects, target.follow_redirects)
+                ),
             )
             bodies.read(response, self.settings.max_body_bytes)
         except bodies.BodyTooLarge as exc:
@@ -293,6 +302,10 @@ def _proxies(session: requests.Session, prepared: requests.PreparedRequest) -> d
             prepared, dict(session.proxies), session.trust_env
         )
     return _proxy_cache[key]
+
+
+def _first(*choices: bool | None) -> bool | None:
+    return next((choice for choice in choices if choice is not None), None)
 
 
 def _slash(path: str) -> str:

@@ -37,7 +37,7 @@ from behave.step_registry import registry
 
 from interlock.errors import InterlockError
 from interlock.requirements import Catalog
-from interlock.selection import MANUAL_TAG, parsed_feature
+from interlock.selection import MANUAL_TAG, SERIAL_TAG, parsed_feature
 from interlock.suggest import closest
 from interlock.variables import BUILTINS
 
@@ -50,6 +50,7 @@ TAKES_DOC = "_interlock_takes_doc_string"
 TAKES_TABLE = "_interlock_takes_table"
 READS = "_interlock_reads"
 INTERFACES = ("API", "database", "page", "stand-in", "file", "log")  # what a check may read
+SERIAL = "_interlock_needs_serial"
 _REFERENCE = re.compile(r"(?<!\\)\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}")
 _QUOTED = re.compile(r'"[^"]*"')
 _FIELD = re.compile(r"\{([^}:]*)(?::[^}]*)?\}")
@@ -69,6 +70,13 @@ def saves_variable(parameter: str) -> Callable[[F], F]:
 def writes_data(func: F) -> F:
     """Mark a step function that writes test data (lint warns if it stands under Then)."""
     setattr(func, WRITES, True)
+    return func
+
+
+def needs_serial(func: F) -> F:
+    """Mark a step function that must stand in a ``@serial`` scenario (it reads what the
+    whole run did, or writes what parallel scenarios must not see): lint says so."""
+    setattr(func, SERIAL, True)
     return func
 
 
@@ -251,15 +259,19 @@ def lint(
     texts: Mapping[Path, str] | None = None,
     catalog: Catalog | None = None,
     whole_suite: bool = True,
+    switch: str = "",
 ) -> list[Problem]:
     """Every problem of ``feature_files``. ``requirement_tag``: each scenario must carry a
     tag it matches; ``texts``: a file's text as an editor holds it (unsaved), read instead
     of the file. With the requirements ``catalog``, a requirement tag it does not list is
     an error; and, when ``feature_files`` are the ``whole_suite``, each of its
-    requirements no scenario names is a warning."""
+    requirements no scenario names is a warning. ``switch``: where the config asks for
+    requirement tags (``requirement_switch``)."""
     problems: list[Problem] = []
     titles: dict[str, str] = {}
-    rules = _Rules(requirement_tag, catalog if catalog is not None and catalog.path else None)
+    rules = _Rules(
+        requirement_tag, catalog if catalog is not None and catalog.path else None, switch
+    )
     for path in feature_files:
         relative = _relative(path, root)
         try:
@@ -281,6 +293,7 @@ def lint(
 class _Rules:
     requirement_tag: re.Pattern[str] | None
     catalog: Catalog | None
+    switch: str = ""  # what a missing tag's error adds: the key that asks for one, and where
     named: set[str] = field(default_factory=set)  # the catalog's requirements tagged so far
 
 
@@ -363,7 +376,7 @@ def _check_requirements(relative: str, scenario: Any, rules: _Rules) -> list[Pro
         return [
             Problem(relative, where, "error",
                     f"scenario {scenario.name!r} has no requirement tag"
-                    f" (tags matching {tag.pattern})")
+                    f" (tags matching {tag.pattern}){rules.switch}")
         ]  # fmt: skip
     return []
 
@@ -416,12 +429,30 @@ def lint_text(
     library: StepLibrary,
     requirement_tag: re.Pattern[str] | None = None,
     catalog: Catalog | None = None,
+    switch: str = "",
 ) -> list[Problem]:
     """Lint one feature's text as an editor holds it, as if saved at ``path`` (the language
     server); with the requirements ``catalog``, its tags are checked against it."""
     return lint(
-        root, [path], library, requirement_tag, {path: text}, catalog=catalog, whole_suite=False
+        root,
+        [path],
+        library,
+        requirement_tag,
+        {path: text},
+        catalog=catalog,
+        whole_suite=False,
+        switch=switch,
     )
+
+
+def requirement_switch(origins: Mapping[str, str]) -> str:
+    """What a missing requirement tag's error adds: the key that asks for one, and where
+    it is set (``origins``: ``Config.origins``)."""
+    where = origins.get(REQUIREMENT_KEY, "config/default.yaml").split(" (from ")[0]
+    return f"; {REQUIREMENT_KEY} in {where} asks for one (false: tags are optional)"
+
+
+REQUIREMENT_KEY = "report.require_requirement_tag"
 
 
 def _requirement_tags(
@@ -493,6 +524,12 @@ def _check_step(
         problems.append(Problem(relative, step.line, "error", said))
         return problems
     problems += _check_inputs(relative, step, func)
+    if getattr(func, SERIAL, False) and SERIAL_TAG not in scenario.effective_tags:
+        problems.append(
+            Problem(relative, step.line, "error",
+                    "this step must stand in a @serial scenario (those run after the"
+                    " parallel part, one at a time): tag the scenario @serial")
+        )  # fmt: skip
     parameter = getattr(func, SAVES, None)
     if parameter and match is not None:
         for argument in match.arguments or ():

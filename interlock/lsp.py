@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from interlock import catalog
-from interlock.lint import HEADERS, JSON_DOC, Problem, StepLibrary, lint_text
+from interlock.lint import HEADERS, JSON_DOC, Problem, StepLibrary, lint_text, requirement_switch
 
 log = logging.getLogger("interlock.lsp")
 
@@ -485,6 +485,7 @@ class Project:
     library: StepLibrary | None = None
     requirement_tag: re.Pattern[str] | None = None
     notes: list[str] = field(default_factory=list)  # shown to the user once
+    requirement_switch: str = ""  # where the config asks for requirement tags
 
     @classmethod
     def load(cls, start: Path, env: str | None = None, overrides: Sequence[str] = ()) -> Project:
@@ -497,13 +498,14 @@ class Project:
         except InterlockError as exc:
             notes.append(f"interlock: {exc}; only Gherkin syntax is checked")
             return cls(start.resolve(), StepIndex(), notes=notes)
-        requirement_tag = None
+        requirement_tag, switch = None, ""
         features = root / "features"
         try:
             config = load_config(root, env=env, overrides=overrides)
             features = config.features_dir
             if config.report.require_requirement_tag:
                 requirement_tag = config.report.requirement_tag
+                switch = requirement_switch(config.origins)
         except Exception as exc:  # InterlockError names file and key; anything else, its type
             shown = str(exc) if isinstance(exc, InterlockError) else f"{type(exc).__name__}: {exc}"
             notes.append(f"interlock: config not read ({shown}); requirement tags are not checked")
@@ -525,7 +527,7 @@ class Project:
         except Exception:  # examples are a nicety: the phrases do without them
             log.warning("no examples from the features:\n%s", traceback.format_exc())
             found = {}
-        return cls(root, StepIndex.build(library, found), library, requirement_tag, notes)
+        return cls(root, StepIndex.build(library, found), library, requirement_tag, notes, switch)
 
     def diagnose(self, path: Path, text: str) -> list[Problem]:
         """lint's problems for ``text`` as the file ``path``; never raises."""
@@ -534,7 +536,14 @@ class Project:
         try:
             if self.library is None:
                 return _syntax(path, relative, text)
-            return lint_text(root, path, text, self.library, self.requirement_tag)
+            return lint_text(
+                root,
+                path,
+                text,
+                self.library,
+                self.requirement_tag,
+                switch=self.requirement_switch,
+            )
         except Exception as exc:
             log.warning("lint failed on %s:\n%s", path, traceback.format_exc())
             line = _line_in(exc, path)

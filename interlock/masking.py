@@ -25,7 +25,7 @@ import json
 import re
 import string
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 MASK = "*****"
@@ -107,11 +107,19 @@ class Masker:
     overlapping ones are masked whole. With a ``learned`` store it also masks what any
     process of the run has learned, and records what it is told to :meth:`add`."""
 
-    def __init__(self, secrets: Iterable[str] = (), learned: SecretStore | None = None) -> None:
+    def __init__(
+        self,
+        secrets: Iterable[str] = (),
+        learned: SecretStore | None = None,
+        variables: Mapping[str, str] | None = None,
+    ) -> None:
         self._secrets: set[str] = set()
         self._forms: list[str] = []
         self._learned = learned
         self._learned_count = 0
+        # A secret read from ${VAR}: its variable's name, so that a curl line can say
+        # $VAR where the secret was (see :meth:`replayable`).
+        self.variables: Mapping[str, str] = variables or {}
         self._grow(secrets)
 
     @property
@@ -175,6 +183,28 @@ class Masker:
             return f"{scheme} {MASK}" if rest else MASK
         return self.mask(value)
 
+    def replayable(self, name: str, value: str) -> tuple[str, str] | None:
+        """A credentials header as a curl option that can be replayed without showing the
+        secret: ``("-u", 'ana:$ANA_PASSWORD')`` or ``("-H", 'Authorization: Bearer
+        $TOKEN')`` (text for double quotes), when the secret came from a ``${VAR}``;
+        else None (the header is masked)."""
+        if value in self.variables:  # a header of its own, e.g. X-Api-Key: ${PARTNER_KEY}
+            return "-H", f"{_in_double_quotes(f'{name}: ')}${self.variables[value]}"
+        if name.lower() not in SENSITIVE_HEADERS or not self.variables:
+            return None
+        scheme, _, rest = value.partition(" ")
+        if scheme.lower() == "basic" and rest:
+            try:
+                user, sep, password = base64.b64decode(rest, validate=True).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                return None
+            if sep and password in self.variables:
+                return "-u", f"{_in_double_quotes(user)}:${self.variables[password]}"
+            return None
+        if rest and rest in self.variables:
+            return "-H", f"{_in_double_quotes(f'{name}: {scheme} ')}${self.variables[rest]}"
+        return None
+
     def _sync(self) -> None:
         if self._learned is None:
             return
@@ -190,6 +220,11 @@ class Masker:
         self._secrets |= new
         forms = {_fold(f) for s in self._secrets for f in written_forms(s)}
         self._forms = sorted((f for f in forms if len(f) >= MIN_SECRET_LENGTH), key=len)[::-1]
+
+
+def _in_double_quotes(text: str) -> str:
+    """``text`` as it is written between double quotes in a shell."""
+    return "".join("\\" + c if c in '"\\$`' else c for c in text)
 
 
 def _folded_with_map(text: str) -> tuple[str, list[tuple[int, int]]]:

@@ -6,7 +6,8 @@ one labelled ``no_result`` (:func:`record_missing`), so that the summary, the ve
 the sign-off, the history and the HTML report all count it: nothing passes that did
 not run.
 
-The HTML report is built by the pinned Allure 3 CLI (``npm ci`` installs it) into a
+The HTML report is built by the pinned Allure 3 CLI (``npm ci`` installs it from the
+project's ``package-lock.json``; the first report does so itself) into a
 temporary folder and moved into place only when complete, so a failed or
 interrupted build never leaves a half-written report behind.
 """
@@ -40,6 +41,7 @@ from interlock.selection import ScenarioRef
 
 STATUSES = ("passed", "failed", "broken", "skipped")
 ALLURE_TIMEOUT = 600
+NPM_TIMEOUT = 600  # seconds `npm ci` may take to install the Allure CLI
 HELD = (signal.SIGINT, signal.SIGTERM)  # held while the Allure CLI is being started
 SINGLE, SITE = "single", "site"  # the two Allure plugin instances (and site's folder)
 MESSAGE_LINES = 12  # of each failure's message in the summary
@@ -293,15 +295,51 @@ def allure_cli(root: Path) -> Path | None:
     return cli if cli.exists() else None
 
 
+def install_allure(config: Config) -> tuple[Path | None, str]:
+    """The Allure CLI, installed first if it is missing: ``npm ci`` in the project root,
+    from its ``package-lock.json`` (``interlock init`` writes one pinned to the Allure 3
+    interlock is tested with), so nothing is fetched but that lock's packages, from the
+    npm registry npm is configured with. Returns the CLI, or None and why not."""
+    cli = allure_cli(config.root)
+    if cli is not None:
+        return cli, ""
+    missing = "the Allure CLI is not installed, so no HTML report was built"
+    if not (config.root / "package-lock.json").is_file():
+        return None, (
+            f"{missing}: {config.root} has no package-lock.json to install it from (interlock"
+            " init writes package.json and package-lock.json; copy them from a new suite,"
+            " then run: npm ci)"
+        )
+    npm = shutil.which("npm")
+    if npm is None:
+        return None, f"{missing}: it needs Node.js 20 or later (npm); install it, then run: npm ci"
+    log = config.reports_dir / "logs" / "npm.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    print("interlock: installing the pinned Allure CLI (npm ci)...", flush=True)
+    command = [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"]
+    try:
+        with open(log, "w") as out:
+            returncode = subprocess.call(
+                command, cwd=config.root, stdin=subprocess.DEVNULL, stdout=out,
+                stderr=subprocess.STDOUT, timeout=NPM_TIMEOUT,
+            )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return None, f"{missing}: npm ci took longer than {NPM_TIMEOUT} s; see {log}"
+    cli = allure_cli(config.root)
+    if returncode != 0 or cli is None:
+        return None, f"{missing}: npm ci failed (exit {returncode}); see {log}"
+    return cli, ""
+
+
 def build_html(config: Config, results_dir: Path, report_dir: Path) -> tuple[bool, str]:
     """Build the HTML reports; returns (built, message).
 
     ``index.html`` is the single-file report (opens from disk, can be mailed);
     ``site/`` beside it is the multi-page one (``interlock report --serve``).
     """
-    cli = allure_cli(config.root)
+    cli, why = install_allure(config)
     if cli is None:
-        return False, "the Allure CLI is not installed, so no HTML report was built (run: npm ci)"
+        return False, why
     history = config.reports_dir / "history" / "history.jsonl"
     history.parent.mkdir(parents=True, exist_ok=True)
     report_dir.parent.mkdir(parents=True, exist_ok=True)

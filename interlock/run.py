@@ -25,6 +25,7 @@ from typing import Any
 
 from interlock import (
     allure_files,
+    contract_coverage,
     environment,
     folders,
     history,
@@ -581,6 +582,12 @@ def finish(
         junit_file.write_text(masker.mask(junit_file.read_text(encoding="utf-8")), "utf-8")
     text = masker.mask(summary.text())
     console.out(text)
+    documents = {name: s.openapi for name, s in config.services.items() if s.openapi}
+    coverage = contract_coverage.summary(documents, results)  # "" when nothing was recorded
+    for line in coverage.splitlines():
+        if line.startswith("contract coverage of"):
+            console.out(line)  # the tables are in the summary file
+    text += f"\n{coverage}" if coverage else ""
     (config.reports_dir / SUMMARY).write_text(masker.mask(text + "\n" + summary.headline() + "\n"))
     pack = signoff.build(config, summary, dict(os.environ), scope)
     page = signoff.write(pack, config.reports_dir / SIGNOFF, masker)
@@ -618,4 +625,13 @@ def lint_suite(config: Config, paths: Sequence[str]) -> list[lint.Problem]:
     library = lint.StepLibrary.load(config.root / "steps")
     required = config.report.requirement_tag if config.report.require_requirement_tag else None
     catalog = requirements.load(config.root, config.report.requirement_tag)
-    return lint.lint(config.root, files, library, required, catalog=catalog, whole_suite=not paths)
+    switch = lint.requirement_switch(config.origins)
+    return lint.lint(
+        config.root,
+        files,
+        library,
+        required,
+        catalog=catalog,
+        whole_suite=not paths,
+        switch=switch,
+    )

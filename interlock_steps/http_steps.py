@@ -76,6 +76,19 @@ def step_the_request_has_no_credentials(context):
     context.http.drop_credentials()
 
 
+@step("redirects are followed")
+def step_redirects_are_followed(context):
+    """Later requests follow a 3xx answer to where its Location points, and the step
+    checks the last answer (config: ``http.follow_redirects``, per service too)."""
+    context.http.follow(True)
+
+
+@step("redirects are not followed")
+def step_redirects_are_not_followed(context):
+    """Later requests get a 3xx answer as it is, to check it (the default)."""
+    context.http.follow(False)
+
+
 # -- sending ---------------------------------------------------------------------------------
 
 

@@ -177,3 +177,26 @@ def wait_for_environment(root: Path, timeout: float = 60) -> dict[str, object]:
         assert time.monotonic() < deadline, "the environment never came up"
         time.sleep(0.1)
     return dict(json.loads(runtime.read_text()))
+
+
+def turn_on_the_example_service(suite: Path, database: bool = True) -> None:
+    """In a suite made by ``interlock init``, do what its README says to test a service:
+    uncomment services.my_service in config/default.yaml and rename the example feature.
+    Without ``database``, the embedded database and its feature are taken out too."""
+    default = suite / "config" / "default.yaml"
+    commented = (
+        "services: {}\n#   my_service:\n#     url: ${MY_SERVICE_URL:-http://127.0.0.1:8080}\n"
+        "#     health: /health        # answers 2xx when up: checked before any scenario runs\n"
+        "#     openapi: contracts/my_service.yaml"
+    )
+    text = default.read_text()
+    assert commented in text, "the init template no longer has the example service"
+    default.write_text(text.replace(commented, (
+        "services:\n  my_service:\n    url: ${MY_SERVICE_URL:-http://127.0.0.1:8080}\n"
+        "    health: /health\n    openapi: contracts/my_service.yaml"
+    )))  # fmt: skip
+    example = suite / "features" / "interface" / "my_service.feature.example"
+    example.rename(example.with_suffix(""))
+    if not database:
+        (suite / "features" / "integration" / "customers_database.feature").unlink()
+        (suite / "config" / "local.yaml").write_text("")

@@ -6,6 +6,7 @@ Endpoints (writes need ``Authorization: Bearer $SHOP_API_TOKEN``):
 
 * ``GET /health``
 * ``GET /products``, ``GET /products/{sku}``, ``POST /products``
+* ``GET /stock/{sku}``: a product's old address, moved for good to ``/products/{sku}``
 * ``POST /reservations``, ``GET /reservations/{id}``, ``DELETE /reservations/{id}``
 
 A reservation takes stock away atomically (the ``UPDATE`` only succeeds while
@@ -90,6 +91,12 @@ def get_product(request: Request) -> Response:
     if row is None:
         raise unknown_product(sku)
     return Response(200, product_json(row))
+
+
+def moved_product(request: Request) -> Response:
+    """The address products had before /products: a permanent redirect there."""
+    where = f"/products/{quote(request.params['sku'], safe='')}"
+    return Response(301, {"moved_to": where}, {"Location": where})
 
 
 def create_product(request: Request) -> Response:
@@ -195,6 +202,7 @@ ROUTES = (
     route("GET", "/products", list_products),
     route("POST", "/products", create_product, auth=True),
     route("GET", "/products/{sku}", get_product),
+    route("GET", "/stock/{sku}", moved_product),
     route("POST", "/reservations", create_reservation, auth=True),
     route("GET", "/reservations/{id}", get_reservation),
     route("DELETE", "/reservations/{id}", release_reservation, auth=True),

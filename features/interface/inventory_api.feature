@@ -77,3 +77,18 @@ Feature: Inventory API
     And the table "products" should contain:
       | sku           | stock |
       | MUG-${unique} | 1     |
+
+  @REQ-2
+  Scenario: A product's old address redirects to its new one
+    Given these rows exist in the table "products":
+      | sku            | name | price | stock |
+      | BOOK-${unique} | Book | 12.00 | 4     |
+    And redirects are not followed
+    When I send a GET request to "/stock/BOOK-${unique}"
+    Then the response status should be 301
+    And the response header "Location" should be "/products/BOOK-${unique}"
+    And the response should conform to the API contract
+    Given redirects are followed
+    When I send a GET request to "/stock/BOOK-${unique}"
+    Then the response status should be 200
+    And the response field "sku" should be "BOOK-${unique}"

@@ -26,7 +26,7 @@ from interlock.environment.runtime import DatabaseEndpoint
 from interlock.errors import Reason, UnreachableFailure
 from interlock.http import HttpClient, ServiceTarget
 from interlock.masking import Masker
-from tests.conftest import REPO
+from tests.conftest import REPO, turn_on_the_example_service
 from tests.e2e.local_server import Reply, Seen, serve
 
 pytestmark = pytest.mark.e2e
@@ -56,6 +56,7 @@ def blank(tmp_path_factory: pytest.TempPathFactory) -> Path:
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert made.returncode == 0, made.stderr
+    turn_on_the_example_service(folder / "suite", database=False)
     return folder / "suite"
 
 

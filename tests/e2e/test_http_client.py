@@ -183,3 +183,33 @@ def test_the_health_check_of_a_service() -> None:
         http_checks.reachable(http, http.select("svc"), "/health")
         with pytest.raises(AssertionError, match=r"'svc' is not healthy: GET .*/down answered 503"):
             http_checks.reachable(http, http.select("svc"), "/down")
+
+
+def _moved(seen: Seen) -> Reply:
+    if seen.path == "/old":
+        return Reply(302, {}, headers={"Location": "/new"})
+    return Reply(200, {"at": seen.path})
+
+
+def test_redirects_are_not_followed_unless_config_service_or_step_says_so() -> None:
+    from dataclasses import replace
+
+    with serve(_moved) as server:
+        http = client(server.url)
+        http.send("GET", "/old")
+        with pytest.raises(AssertionError) as failure:
+            http_checks.status_is(http, 200)
+        assert "location: /new  (a redirect, not followed: see http.follow_redirects)" in str(
+            failure.value
+        )
+        assert str(failure.value).splitlines()[-1].startswith("reproduce: curl -i -X GET ")
+        http.follow(True)  # the step "redirects are followed"
+        assert http.send("GET", "/old").json() == {"at": "/new"}
+
+        following = HttpSettings(connect_timeout=2, read_timeout=2, follow_redirects=True)
+        assert client(server.url, settings=following).send("GET", "/old").status == 200
+        by_service = client(server.url)
+        by_service.targets = {"svc": replace(by_service.targets["svc"], follow_redirects=True)}
+        assert by_service.send("GET", "/old").status == 200
+        by_service.follow(False)
+        assert by_service.send("GET", "/old").status == 302

@@ -30,7 +30,9 @@ def suite(tmp_path: Path) -> Iterator[Path]:
     """A new suite (interlock init's template) with no scenario yet."""
     root = tmp_path / "suite"
     shutil.copytree(TEMPLATE, root)
-    (root / "features" / "interface" / "my_service.feature").unlink()
+    (root / "features" / "interface" / "my_service.feature.example").unlink()
+    (root / "features" / "integration" / "customers_database.feature").unlink()
+    (root / "config" / "local.yaml").write_text("")
     yield root
     left = processes_under(root)
     assert not left, f"processes outlived the test: {left}"

@@ -4,6 +4,7 @@ pack says "partial run"; the merged shards are the whole suite, ACCEPTED."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ def test_shards_pass_their_runs_but_only_merged_are_accepted(project: Path) -> N
     for feature in (project / "features").rglob("*.feature"):
         if feature != keep:
             feature.unlink()  # a small suite: the 5 scenarios of one feature
+    shutil.rmtree(project / "manual")  # the demo's manual records name removed scenarios
     for k in (1, 2):
         run = interlock(project, "run", "--no-report", "--shard", f"{k}/2",
                         "--set", f"paths.reports=shard{k}")  # fmt: skip

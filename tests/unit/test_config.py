@@ -178,6 +178,79 @@ def test_the_repository_configs_all_load() -> None:
     assert not config.databases["shop"].disposable
 
 
+def test_a_new_environment_of_this_repository_starts_from_nothing(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "default.yaml").write_bytes((root / "config" / "default.yaml").read_bytes())
+    (tmp_path / "config" / "other.yaml").write_text("")
+    config = load_config(tmp_path, env="other", environ={})
+    assert (config.services, config.databases, config.credentials, config.standins) == ({}, {}, {}, {})
+    assert not config.embedded
+
+
+# -- composition: extends, and null to remove an inherited entry -----------------------------
+
+
+def test_null_removes_an_inherited_service_database_or_profile(tmp_path: Path) -> None:
+    root = make_project(
+        tmp_path,
+        local="services: {orders: null}\ndatabases: {shop: null}\ncredentials: {clerk: null}\n",
+    )
+    config = load_config(root, environ={})
+    assert (config.services, config.databases, config.credentials) == ({}, {}, {})
+    assert "services.orders.url" not in config.origins
+
+
+def test_null_removes_an_entry_only_a_later_file_may_give_again(tmp_path: Path) -> None:
+    root = make_project(
+        tmp_path,
+        local="databases: {shop: null, other: {embedded: true, disposable: true}}\n",
+    )
+    assert set(load_config(root, environ={}).databases) == {"other"}
+
+
+def test_removing_a_profile_a_service_still_names_is_said(tmp_path: Path) -> None:
+    root = make_project(tmp_path, local="credentials:\n  clerk: null\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(root, environ={})
+    assert "services.orders.credentials names the profile 'clerk', which is not defined" in str(
+        error.value
+    )
+
+
+def test_an_environment_extends_another_which_extends_the_defaults(tmp_path: Path) -> None:
+    root = make_project(
+        tmp_path,
+        local="databases: {main: {embedded: true, disposable: true}}\nhttp: {read_timeout: 40}\n",
+        ci="extends: local\nhttp: {poll_timeout: 20}\n",
+        nightly="extends: ci\nservices: {orders: null}\n",
+    )
+    config = load_config(root, env="nightly", environ={})
+    assert [p.name for p in config.files] == ["default.yaml", "local.yaml", "ci.yaml", "nightly.yaml"]
+    assert (config.http.read_timeout, config.http.poll_timeout) == (40, 20)
+    assert set(config.databases) == {"shop", "main"} and config.services == {}
+    assert config.origins["http.read_timeout"] == "config/local.yaml:2"
+    assert load_config(root, env="local", environ={}).http.poll_timeout == 10
+
+
+def test_extends_names_a_missing_environment_or_a_circle_with_file_and_line(tmp_path: Path) -> None:
+    root = make_project(tmp_path, local="http: {}\nextends: prod\n", a="extends: b\n", b="extends: a\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(root, environ={})
+    assert "config/local.yaml:2: extends names the environment 'prod', but config/ holds no prod.yaml" in str(error.value)
+    with pytest.raises(ConfigError) as error:
+        load_config(root, env="a", environ={})
+    assert "config/b.yaml:1: extends goes round in a circle: a -> b -> a" in str(error.value)
+    assert error.value.exit_code == ExitCode.COULD_NOT_RUN
+
+
+def test_the_defaults_extend_nothing(tmp_path: Path) -> None:
+    root = make_project(tmp_path, DEFAULT + "extends: local\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(root, environ={})
+    assert "config/default.yaml:12: extends belongs in an environment file" in str(error.value)
+
+
 # -- HTTP settings and credentials profiles (login, OAuth2) --------------------------------
 
 PROFILES = """

@@ -96,8 +96,13 @@ def _declared(model: type[BaseModel], name: str) -> Any:
 
 def test_the_generic_keys_of_default_yaml_are_the_models_defaults() -> None:
     written = yaml.safe_load((ROOT / "config" / "default.yaml").read_text())
+    assert "extends" not in written  # only an environment file extends another
     for section, field in ConfigFile.model_fields.items():
         if section in DEMO_SECTIONS:
+            # A new environment starts from nothing: the demo's are in config/local.yaml.
+            assert written[section] == {}, section
+            continue
+        if section == "extends":
             continue
         model = field.annotation
         assert isinstance(model, type) and issubclass(model, BaseModel)
@@ -176,8 +181,28 @@ def test_every_key_has_a_description() -> None:
 
 
 def test_interlock_init_writes_the_schema_its_config_files_name(tmp_path: Path) -> None:
-    written = scaffold.init(tmp_path / "suite")
+    written = scaffold.init(tmp_path / "suite").written
     schema = tmp_path / "suite" / "config" / config_schema.FILE
     assert schema in written
     assert schema.read_text(encoding="utf-8") == config_schema.render()
     assert load_config(tmp_path / "suite", env="ci", environ={}).http.read_timeout == 60
+
+
+def test_the_config_reference_is_generated_from_the_models() -> None:
+    committed = (ROOT / "docs" / "config-reference.md").read_text(encoding="utf-8")
+    assert committed == config_schema.reference(), (
+        "docs/config-reference.md is stale: run"
+        " python -m interlock.config_schema --reference docs/config-reference.md"
+    )
+
+
+def test_the_config_reference_names_every_key_with_type_default_and_meaning() -> None:
+    text = config_schema.reference()
+    rows = [line for line in text.splitlines() if line.startswith("| `")]
+    keys = {row.split("`")[1] for row in rows}
+    assert {"http.follow_redirects", "services.NAME.follow_redirects", "extends",
+            "databases.NAME.schema", "credentials.NAME.oauth2.client_secret",
+            "standins.NAME.unmatched_status", "report.verdict"} <= keys  # fmt: skip
+    for row in rows:
+        cells = [cell.strip() for cell in row.strip("|").split(" | ")]
+        assert len(cells) == 4 and all(cells), row

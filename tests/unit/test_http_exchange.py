@@ -19,6 +19,14 @@ def test_a_failure_shows_request_status_cut_body_and_curl() -> None:
     ]
 
 
+def test_a_redirect_shows_where_it_points() -> None:
+    ex = exchange("GET", "http://127.0.0.1:9/old", 302, {}, headers={"Location": "/new"})
+    assert ex.describe().splitlines()[2] == (
+        "location: /new  (a redirect, not followed: see http.follow_redirects)"
+    )
+    assert "location:" not in exchange("GET", "http://127.0.0.1:9/x", 200, {}).describe()
+
+
 def test_long_bodies_are_cut_and_the_cut_is_said() -> None:
     assert cut("abcdef", 10) == "abcdef"
     assert cut("abcdef", 3) == "abc... [cut: 3 of 6 characters shown]"
@@ -99,3 +107,39 @@ def test_json_is_parsed_once() -> None:
 def test_paths_of_urls() -> None:
     assert path_of("http://h:1/a/b?c=d") == "/a/b?c=d"
     assert path_of("http://h:1") == "/"
+
+
+def test_a_curl_line_names_the_variable_a_credential_came_from() -> None:
+    import base64 as b64
+
+
+    masker = Masker(
+        ["pw-ana-1", "tok-clerk-1", "key-partner-1"],
+        variables={"pw-ana-1": "ANA_PASSWORD", "tok-clerk-1": "CLERK_TOKEN", "key-partner-1": "PARTNER_KEY"},
+    )
+    basic = "Basic " + b64.b64encode(b"ana:pw-ana-1").decode()
+    line = curl("GET", "http://127.0.0.1:9/a", {"Authorization": basic}, None, masker)
+    assert line == 'curl -i -X GET http://127.0.0.1:9/a -u "ana:$ANA_PASSWORD"'
+    line = curl("GET", "http://127.0.0.1:9/a", {"Authorization": "Bearer tok-clerk-1"}, None, masker)
+    assert line == 'curl -i -X GET http://127.0.0.1:9/a -H "Authorization: Bearer $CLERK_TOKEN"'
+    line = curl("GET", "http://127.0.0.1:9/a", {"X-Api-Key": "key-partner-1"}, None, masker)
+    assert line == 'curl -i -X GET http://127.0.0.1:9/a -H "X-Api-Key: $PARTNER_KEY"'
+    # A credential not read from a variable stays masked.
+    line = curl("GET", "http://127.0.0.1:9/a", {"Authorization": "Bearer other-tok"}, None, masker)
+    assert line.endswith(f"-H 'Authorization: Bearer {MASK}'")
+
+
+def test_the_config_knows_which_variable_each_credential_came_from(tmp_path) -> None:
+    from interlock.config import load_config
+
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "default.yaml").write_text(
+        "credentials:\n"
+        "  ana: {basic: {username: ana, password: '${ANA_PASSWORD}'}}\n"
+        "  clerk: {bearer: '${CLERK_TOKEN:-tok-default-1}'}\n"
+        "  fixed: {bearer: written-here-1}\n"
+        "  mixed: {bearer: 'pre-${ANA_PASSWORD}'}\n"
+    )
+    (tmp_path / "config" / "local.yaml").write_text("")
+    config = load_config(tmp_path, environ={"ANA_PASSWORD": "pw-ana-1"})
+    assert config.secret_variables() == {"pw-ana-1": "ANA_PASSWORD", "tok-default-1": "CLERK_TOKEN"}

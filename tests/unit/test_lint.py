@@ -570,3 +570,21 @@ def test_a_valid_5_mb_feature_lints_clean(tmp_path: Path, library: StepLibrary) 
         size += len(block)
     # Its speed (about 6 s here) is a benchmark's business, not a timed test's.
     assert check(tmp_path, library, "Feature: Big\n" + "".join(blocks)) == []
+
+
+def test_a_missing_requirement_tag_names_the_key_and_file_that_ask_for_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from interlock import cli
+
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "default.yaml").write_text("project: {name: p}\n")
+    (tmp_path / "config" / "local.yaml").write_text("report:\n  require_requirement_tag: true\n")
+    (tmp_path / "features").mkdir()
+    (tmp_path / "features" / "x.feature").write_text("Feature: F\n  Scenario: S\n")
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["lint"]) == 1
+    assert (
+        "features/x.feature:2: error: scenario 'S' has no requirement tag (tags matching REQ-\\d+);"
+        " report.require_requirement_tag in config/local.yaml:2 asks for one (false: tags are optional)"
+    ) in capsys.readouterr().out

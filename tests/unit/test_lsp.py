@@ -254,7 +254,7 @@ def test_diagnostics_are_lint_of_the_unsaved_text(project: lsp.Project) -> None:
 
 
 def test_diagnostics_never_raise(project: lsp.Project, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(*args: object) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
         raise TypeError("'NoneType' object is not iterable")
 
     monkeypatch.setattr(lsp, "lint_text", broken)
