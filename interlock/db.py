@@ -42,6 +42,8 @@ class Column:
     nullable: bool
     primary: bool
     auto_increment: bool
+    charset: str | None = None  # of a text column: utf8mb4, latin1...
+    scale: int | None = None  # digits after the point: DECIMAL(10,2), FLOAT(7,2)
 
 
 def quote_name(name: str) -> str:
@@ -61,6 +63,7 @@ class Database:
     journal: Journal | None = None  # rows written here are recorded durably first
     _connection: Any = None
     _columns: dict[str, dict[str, Column]] = field(default_factory=dict)
+    _indexed: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @property
     def connection(self) -> pymysql.connections.Connection:
@@ -218,7 +221,8 @@ class Database:
         if table not in self._columns:
             rows = self.query(
                 "SELECT column_name AS name, data_type, column_type, is_nullable,"
-                " column_key, extra FROM information_schema.columns"
+                " column_key, extra, character_set_name AS charset, numeric_scale AS scale"
+                " FROM information_schema.columns"
                 " WHERE table_schema = DATABASE() AND table_name = %s"
                 " ORDER BY ordinal_position",
                 (table,),
@@ -240,10 +244,24 @@ class Database:
                     nullable=str(r["is_nullable"]).upper() == "YES",
                     primary=str(r["column_key"]).upper() == "PRI",
                     auto_increment="auto_increment" in str(r["extra"]).lower(),
+                    charset=str(r["charset"]).lower() if r["charset"] is not None else None,
+                    scale=int(r["scale"]) if r["scale"] is not None else None,
                 )
                 for r in rows
             }
         return self._columns[table]
+
+    def indexed_columns(self, table: str) -> frozenset[str]:
+        """The columns that lead an index of the table (a lookup by one reads few rows)."""
+        if table not in self._indexed:
+            rows = self.query(
+                "SELECT DISTINCT column_name AS name FROM information_schema.statistics"
+                " WHERE table_schema = DATABASE() AND table_name = %s AND seq_in_index = 1",
+                (table,),
+                evidence=False,
+            )
+            self._indexed[table] = frozenset(str(r["name"]) for r in rows)
+        return self._indexed[table]
 
     def columns(self, table: str) -> list[str]:
         return list(self.column_info(table))
@@ -332,22 +350,43 @@ def _where(where: Mapping[str, Any]) -> str:
 def missing_rows(
     expected: Sequence[Mapping[str, str]], actual: Sequence[Mapping[str, Any]], table: str
 ) -> str | None:
-    """A failure message for expected rows absent from ``actual``, showing the closest rows."""
+    """A failure message for expected rows absent from ``actual``, showing the closest rows.
+
+    This compares in memory with every row given; :mod:`interlock.db_checks` asks the
+    database for the candidates first and builds the same message with
+    :func:`describe_missing`."""
     if not expected:
+        return None
+    absent = [
+        (row, actual)
+        for row in expected
+        if not any(not row_mismatches(row, candidate) for candidate in actual)
+    ]
+    return describe_missing(table, expected, absent)
+
+
+def describe_missing(
+    table: str,
+    expected: Sequence[Mapping[str, str]],
+    absent: Sequence[tuple[Mapping[str, str], Sequence[Mapping[str, Any]]]],
+    note: str | None = None,
+) -> str | None:
+    """The failure message for the ``absent`` expected rows, each with the rows it was
+    compared with (the closest of them are shown); ``note`` follows each row's closest
+    rows (to say the table was not read whole)."""
+    if not absent:
         return None
     columns = list(expected[0])
     problems = []
-    for row in expected:
-        if any(not row_mismatches(row, candidate) for candidate in actual):
-            continue
+    for row, seen in absent:
         lines = [f"  missing: | {' | '.join(row[c] for c in columns)} |"]
-        for candidate, why in closest_rows(row, actual):
+        for candidate, why in closest_rows(row, seen):
             lines.append(f"    closest: {format_row(candidate, columns)}  ({'; '.join(why)})")
-        if not actual:
+        if not seen:
             lines.append("    (the table has no rows)")
+        elif note:
+            lines.append(f"    ({note})")
         problems.append("\n".join(lines))
-    if not problems:
-        return None
     header = "| " + " | ".join(columns) + " |"
     return (
         f"table {table!r}: {len(problems)} of {len(expected)} expected rows not found\n"
@@ -418,6 +457,7 @@ __all__ = [
     "Column",
     "Database",
     "Databases",
+    "describe_missing",
     "display",
     "missing_rows",
     "quote_name",
