@@ -201,7 +201,9 @@ def expected_rows(
             if roll < 0.12:
                 row[column] = rng.choice(MARKERS)
             elif roll < 0.2:
-                row[column] = rng.choice(["NULL", "", "abc", "19.9", "2026-01-31", "alice"])
+                row[column] = rng.choice(
+                    ["NULL", "", "abc", "19.9", "2026-01-31", "alice", "😀", "日本"]
+                )
             else:
                 value = source.get(column)
                 # A stored "#tag" is written \#tag in a table (else it reads as a marker).
