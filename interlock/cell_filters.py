@@ -76,6 +76,7 @@ class Condition:
     column: str
     sql: str
     params: tuple[Any, ...] = ()
+    equality: bool = False  # `column` = one value: a unique key's rows are at most one
 
 
 class Never:
@@ -122,21 +123,29 @@ def cell_condition(column: ColumnType, cell: str) -> Condition | Never | None:
     if kind == "date":
         return _date(column.name, name, cell)
     if kind in TEXTS and _holds(column.charset, cell):
-        return Condition(column.name, f"{name} = %s", (cell,))
+        return Condition(column.name, f"{name} = %s", (cell,), equality=True)
     return Condition(column.name, f"{name} IS NOT NULL")
 
 
 def row_conditions(
-    columns: Mapping[str, ColumnType], expected: Mapping[str, str]
+    columns: Mapping[str, ColumnType],
+    expected: Mapping[str, str],
+    unique_keys: Sequence[Sequence[str]] = (),
 ) -> list[Condition] | Never:
-    """The conditions of one expected row (all must hold), or :data:`NEVER`."""
+    """The conditions of one expected row (all must hold), or :data:`NEVER`. When a
+    unique key's columns are all compared by equality, those conditions alone find the
+    one candidate (the others would only cost the server and the driver time)."""
     found = []
     for column, cell in expected.items():
         condition = cell_condition(columns[column], cell)
-        if condition is NEVER:
+        if isinstance(condition, Never):
             return NEVER
-        if isinstance(condition, Condition):
+        if condition is not None:
             found.append(condition)
+    equal = {c.column: c for c in found if c.equality}
+    for key in unique_keys:
+        if key and all(column in equal for column in key):
+            return [equal[column] for column in key]
     return found
 
 
@@ -184,7 +193,7 @@ def _integer(column: str, name: str, cell: str) -> Condition | Never:
     number = _number(cell)
     if number is None or number != number.to_integral_value() or number.adjusted() > 20:
         return NEVER  # no whole number in any integer column equals it
-    return Condition(column, f"{name} = %s", (int(number),))
+    return Condition(column, f"{name} = %s", (int(number),), equality=True)
 
 
 def _decimal(column: str, name: str, cell: str) -> Condition | Never:
@@ -201,7 +210,7 @@ def _decimal(column: str, name: str, cell: str) -> Condition | Never:
     whole = max(0, len(digits) + exponent)
     if scale > DECIMAL_SCALE or whole + scale > DECIMAL_DIGITS:
         return NEVER  # more digits than any DECIMAL column holds
-    return Condition(column, f"{name} = %s", (Decimal((sign, digits, exponent)),))
+    return Condition(column, f"{name} = %s", (Decimal((sign, digits, exponent)),), equality=True)
 
 
 def _floating(column: ColumnType, name: str, cell: str) -> Condition | None:
@@ -237,7 +246,7 @@ def _date(column: str, name: str, cell: str) -> Condition | None:
         wanted = dt.date.fromisoformat(cell.strip())
     except ValueError:
         return None
-    return Condition(column, f"{name} = %s", (wanted,))
+    return Condition(column, f"{name} = %s", (wanted,), equality=True)
 
 
 def _holds(charset: str | None, text: str) -> bool:

@@ -46,6 +46,13 @@ class Column:
     scale: int | None = None  # digits after the point: DECIMAL(10,2), FLOAT(7,2)
 
 
+@dataclass(frozen=True)
+class Index:
+    name: str
+    columns: tuple[str, ...]
+    unique: bool
+
+
 def quote_name(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
@@ -63,7 +70,7 @@ class Database:
     journal: Journal | None = None  # rows written here are recorded durably first
     _connection: Any = None
     _columns: dict[str, dict[str, Column]] = field(default_factory=dict)
-    _indexed: dict[str, frozenset[str]] = field(default_factory=dict)
+    _indexes: dict[str, list[Index]] = field(default_factory=dict)
 
     @property
     def connection(self) -> pymysql.connections.Connection:
@@ -251,17 +258,25 @@ class Database:
             }
         return self._columns[table]
 
-    def indexed_columns(self, table: str) -> frozenset[str]:
-        """The columns that lead an index of the table (a lookup by one reads few rows)."""
-        if table not in self._indexed:
+    def indexes(self, table: str) -> list[Index]:
+        """The table's indexes, each with its columns in order (looked up once)."""
+        if table not in self._indexes:
             rows = self.query(
-                "SELECT DISTINCT column_name AS name FROM information_schema.statistics"
-                " WHERE table_schema = DATABASE() AND table_name = %s AND seq_in_index = 1",
+                "SELECT index_name AS name, column_name AS col, non_unique"
+                " FROM information_schema.statistics"
+                " WHERE table_schema = DATABASE() AND table_name = %s"
+                " ORDER BY index_name, seq_in_index",
                 (table,),
                 evidence=False,
             )
-            self._indexed[table] = frozenset(str(r["name"]) for r in rows)
-        return self._indexed[table]
+            found: dict[str, Index] = {}
+            for r in rows:
+                name = str(r["name"])
+                known = found.get(name)
+                columns = (*known.columns, str(r["col"])) if known else (str(r["col"]),)
+                found[name] = Index(name, columns, int(r["non_unique"]) == 0)
+            self._indexes[table] = list(found.values())
+        return self._indexes[table]
 
     def columns(self, table: str) -> list[str]:
         return list(self.column_info(table))
@@ -457,6 +472,7 @@ __all__ = [
     "Column",
     "Database",
     "Databases",
+    "Index",
     "describe_missing",
     "display",
     "missing_rows",

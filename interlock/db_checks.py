@@ -36,16 +36,19 @@ class CandidateQuery:
     table: str
     expected: Sequence[dict[str, str]]
     columns: list[str]
-    key: list[str]  # the primary key, read along to tell rows apart
+    key: list[str]  # primary key columns read along (to list found rows in key order)
     where: tuple[str, list[Any]] | None  # None: no row can match, nothing to ask
 
     @classmethod
-    def build(cls, db: Database, table: str, expected: Sequence[dict[str, str]]) -> CandidateQuery:
+    def build(
+        cls, db: Database, table: str, expected: Sequence[dict[str, str]], with_key: bool = False
+    ) -> CandidateQuery:
         columns = _columns(expected)
         db.check_columns(table, columns)
         info = db.column_info(table)
-        where = where_clause([row_conditions(info, row) for row in expected])
-        key = [c for c in db.primary_key(table) if c not in columns]
+        unique = [index.columns for index in db.indexes(table) if index.unique]
+        where = where_clause([row_conditions(info, row, unique) for row in expected])
+        key = [c for c in db.primary_key(table) if c not in columns] if with_key else []
         return cls(db, table, expected, columns, key, None if isinstance(where, Never) else where)
 
     def select(self, where: str = "", params: Sequence[Any] = (), tail: str = "") -> list[Row]:
@@ -53,6 +56,7 @@ class CandidateQuery:
         return self.db.query(f"SELECT {names} FROM {quote_name(self.table)}{where}{tail}", params)
 
     def candidates(self) -> list[Row]:
+        """The rows that may match an expected row (a superset of those that do)."""
         if self.where is None:
             return []
         return self.select(*self.where)
@@ -85,7 +89,7 @@ class CandidateQuery:
             recent = self.select(tail=f" LIMIT {DIAGNOSIS_ROWS}")
             which = f"the first {DIAGNOSIS_ROWS} read"
         info = self.db.column_info(self.table)
-        indexed = self.db.indexed_columns(self.table)
+        indexed = {index.columns[0] for index in self.db.indexes(self.table)}
         absent = []
         for row in self.absent(candidates):
             seen = list(candidates)
@@ -110,6 +114,7 @@ def _any_match(expected: dict[str, str], rows: Sequence[Row]) -> bool:
 
 
 def _distinct(rows: Sequence[Row]) -> list[Row]:
+    """The rows without repeats (rows alike in the compared columns are one)."""
     seen: set[str] = set()
     kept = []
     for row in rows:
@@ -160,7 +165,7 @@ def _missing(db: Database, table: str, expected: Sequence[dict[str, str]]) -> st
 def lacks_rows(db: Database, table: str, forbidden: Sequence[dict[str, str]]) -> None:
     if not forbidden:
         return
-    lookup = CandidateQuery.build(db, table, forbidden)
+    lookup = CandidateQuery.build(db, table, forbidden, with_key=True)
     candidates = lookup.candidates()
     if not any(_any_match(row, candidates) for row in forbidden):
         return

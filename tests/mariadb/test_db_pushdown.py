@@ -44,7 +44,7 @@ CREATE TABLE mixed (
   lat VARCHAR(20) CHARACTER SET latin1 NULL,
   u3 VARCHAR(20) CHARACTER SET utf8mb3 NULL,
   fixed CHAR(8) NULL, kind ENUM('new', 'Paid', 'shipped') NULL,
-  doc JSON NULL, tm TIME NULL,
+  doc JSON NULL, tm TIME NULL, code VARCHAR(20) NULL, UNIQUE KEY (code),
   KEY (f), KEY (d), KEY (m), KEY (at), KEY (ci), KEY (gi), KEY (day)
 );
 CREATE TABLE plain (a INT NULL, b VARCHAR(10) NULL);
@@ -93,6 +93,7 @@ COLUMN_VALUES: dict[str, Callable[[random.Random], Any]] = {
     "kind": lambda r: r.choice(["new", "Paid", "shipped"]),
     "doc": lambda r: r.choice(JSONS),
     "tm": lambda r: r.choice(["10:00:00", "-01:30:00", "100:00:00", "00:00:00.5"]),
+    "code": lambda r: f"Key-{r.randrange(10**6)}",  # made unique by fill
 }
 COLUMNS = list(COLUMN_VALUES)
 
@@ -138,8 +139,10 @@ def seed_from_environment(default: int) -> int:
 
 def fill(db: Database, rng: random.Random, count: int, null_share: float = 0.15) -> None:
     rows = []
-    for _ in range(count):
+    for i in range(count):
         rows.append([None if rng.random() < null_share else COLUMN_VALUES[c](rng) for c in COLUMNS])
+        if rows[-1][-1] is not None:
+            rows[-1][-1] += f"-{i}"  # unique (case-insensitively) in this fill
     names = ", ".join(f"`{c}`" for c in COLUMNS)
     marks = "(" + ", ".join(["%s"] * len(COLUMNS)) + ")"
     for start in range(0, len(rows), 500):
@@ -232,7 +235,7 @@ def test_the_candidate_rows_hold_every_row_the_full_read_matches(db: Database) -
         for _ in range(120):
             columns = rng.sample(COLUMNS, rng.randint(1, 4))
             expected = expected_rows(everything, rng, columns)
-            query = db_checks.CandidateQuery.build(db, "mixed", expected)
+            query = db_checks.CandidateQuery.build(db, "mixed", expected, with_key=True)
             candidates = query.candidates()
             for row in expected:
                 wanted = {r["id"] for r in everything if not row_mismatches(row, r)}

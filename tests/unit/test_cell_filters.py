@@ -30,18 +30,18 @@ class Col:
 
 def test_whole_numbers_compare_exactly_and_impossible_ones_match_nothing() -> None:
     n = Col("n", "int")
-    assert cell_condition(n, "7") == Condition("n", "`n` = %s", (7,))
-    assert cell_condition(n, " 7.00 ") == Condition("n", "`n` = %s", (7,))
-    assert cell_condition(n, "true") == Condition("n", "`n` = %s", (1,))
-    assert cell_condition(n, "FALSE") == Condition("n", "`n` = %s", (0,))
+    assert cell_condition(n, "7") == Condition("n", "`n` = %s", (7,), equality=True)
+    assert cell_condition(n, " 7.00 ") == Condition("n", "`n` = %s", (7,), equality=True)
+    assert cell_condition(n, "true") == Condition("n", "`n` = %s", (1,), equality=True)
+    assert cell_condition(n, "FALSE") == Condition("n", "`n` = %s", (0,), equality=True)
     for impossible in ("7.5", "abc", "", "NaN", "1e30"):
         assert cell_condition(n, impossible) is NEVER
 
 
 def test_decimals_are_bound_as_decimals_without_trailing_zeros() -> None:
     m = Col("m", "decimal", scale=2)
-    assert cell_condition(m, "9.90") == Condition("m", "`m` = %s", (Decimal("9.9"),))
-    assert cell_condition(m, "100") == Condition("m", "`m` = %s", (Decimal("100"),))
+    assert cell_condition(m, "9.90") == Condition("m", "`m` = %s", (Decimal("9.9"),), equality=True)
+    assert cell_condition(m, "100") == Condition("m", "`m` = %s", (Decimal("100"),), equality=True)
     many = "1.0000000000000000000000000000001"  # more digits than Decimal's context keeps
     (value,) = cell_condition(m, many).params  # type: ignore[union-attr]
     assert value == Decimal(many)
@@ -76,26 +76,26 @@ def test_datetimes_are_ranges_and_dates_exact() -> None:
     assert high - low == dt.timedelta(days=2)
     assert cell_condition(at, "2026-02-30 10:00:00") is None
     assert cell_condition(Col("d", "date"), "20260131") == Condition(
-        "d", "`d` = %s", (dt.date(2026, 1, 31),)
+        "d", "`d` = %s", (dt.date(2026, 1, 31),), equality=True
     )
 
 
 def test_text_is_compared_only_where_the_charset_holds_it() -> None:
     assert cell_condition(Col("s", "varchar", "utf8mb4"), "Åsa 😀") == Condition(
-        "s", "`s` = %s", ("Åsa 😀",)
+        "s", "`s` = %s", ("Åsa 😀",), equality=True
     )
     assert cell_condition(Col("s", "varchar", "utf8mb3"), "Åsa") == Condition(
-        "s", "`s` = %s", ("Åsa",)
+        "s", "`s` = %s", ("Åsa",), equality=True
     )
     for charset, text in (("utf8mb3", "😀"), ("latin1", "Åsa")):
         assert cell_condition(Col("s", "varchar", charset), text) == Condition(
             "s", "`s` IS NOT NULL"
         )
     assert cell_condition(Col("s", "text", "latin1"), "plain") == Condition(
-        "s", "`s` = %s", ("plain",)
+        "s", "`s` = %s", ("plain",), equality=True
     )
     assert cell_condition(Col("s", "varchar", "utf8mb4"), "\\#tag") == Condition(
-        "s", "`s` = %s", ("#tag",)
+        "s", "`s` = %s", ("#tag",), equality=True
     )
     assert cell_condition(Col("j", "json", "utf8mb4"), '{"a": 1}') == Condition(
         "j", "`j` IS NOT NULL"
@@ -131,3 +131,17 @@ def test_rows_are_or_ed_and_a_row_without_conditions_reads_every_row() -> None:
         [],
     )
     assert where_clause([never]) is NEVER
+
+
+def test_a_unique_key_compared_by_equality_is_the_whole_condition() -> None:
+    columns = {
+        "ref": Col("ref", "varchar", "utf8mb4"),
+        "total": Col("total", "decimal", scale=2),
+        "at": Col("at", "datetime"),
+    }
+    row = {"ref": "ORD-1", "total": "9.90", "at": "2026-01-31T10:00:00"}
+    (only,) = row_conditions(columns, row, [("ref",)])  # type: ignore[misc]
+    assert only == Condition("ref", "`ref` = %s", ("ORD-1",), equality=True)
+    assert len(row_conditions(columns, row, [("ref", "at")])) == 3  # type: ignore[arg-type]
+    assert len(row_conditions(columns, {**row, "ref": "#notnull"}, [("ref",)])) == 3  # type: ignore[arg-type]
+    assert row_conditions(columns, {**row, "total": "abc"}, [("ref",)]) is NEVER
