@@ -132,9 +132,22 @@ def row_conditions(
     expected: Mapping[str, str],
     unique_keys: Sequence[Sequence[str]] = (),
 ) -> list[Condition] | Never:
-    """The conditions of one expected row (all must hold), or :data:`NEVER`. When a
-    unique key's columns are all compared by equality, those conditions alone find the
-    one candidate (the others would only cost the server and the driver time)."""
+    """The conditions of one expected row (all must hold), or :data:`NEVER`.
+
+    When a unique key's columns are all compared by equality, their conditions alone
+    find the one candidate: the other cells are only checked for bad markers (their
+    conditions would cost the server and the driver time, and find nothing more)."""
+    for key in unique_keys:
+        if not key or not all(column in expected for column in key):
+            continue
+        conditions = [cell_condition(columns[column], expected[column]) for column in key]
+        if any(isinstance(c, Never) for c in conditions):
+            return NEVER
+        if all(isinstance(c, Condition) and c.equality for c in conditions):
+            for column, cell in expected.items():
+                if column not in key and is_marker(cell):
+                    check_marker(cell, None)  # raises for an unknown marker
+            return [c for c in conditions if isinstance(c, Condition)]
     found = []
     for column, cell in expected.items():
         condition = cell_condition(columns[column], cell)
@@ -142,10 +155,6 @@ def row_conditions(
             return NEVER
         if condition is not None:
             found.append(condition)
-    equal = {c.column: c for c in found if c.equality}
-    for key in unique_keys:
-        if key and all(column in equal for column in key):
-            return [equal[column] for column in key]
     return found
 
 

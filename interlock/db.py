@@ -21,7 +21,7 @@ import pymysql.cursors
 from interlock.cells import closest_rows, display, format_row, row_mismatches
 from interlock.config import Config, DatabaseConfig
 from interlock.errors import ScenarioInputError, describe_error
-from interlock.evidence import attach_text
+from interlock.evidence import attach_text, recording
 from interlock.journal import Journal
 from interlock.masking import Masker
 from interlock.runtime import DatabaseEndpoint, Runtime
@@ -190,6 +190,8 @@ class Database:
         rows: list[dict[str, Any]],
         affected: int | None = None,
     ) -> None:
+        if not recording():
+            return
         lines = [sql, f"parameters: {list(params)}", ""]
         if affected is not None:
             lines.append(f"({affected} row{'s' if affected != 1 else ''} affected)")

@@ -144,4 +144,9 @@ def test_a_unique_key_compared_by_equality_is_the_whole_condition() -> None:
     assert only == Condition("ref", "`ref` = %s", ("ORD-1",), equality=True)
     assert len(row_conditions(columns, row, [("ref", "at")])) == 3  # type: ignore[arg-type]
     assert len(row_conditions(columns, {**row, "ref": "#notnull"}, [("ref",)])) == 3  # type: ignore[arg-type]
-    assert row_conditions(columns, {**row, "total": "abc"}, [("ref",)]) is NEVER
+    # The other cells are not looked at (a looser query), except for bad markers.
+    assert row_conditions(columns, {**row, "total": "abc"}, [("ref",)]) == [only]
+    assert row_conditions(columns, {**row, "total": "abc"}) is NEVER
+    assert row_conditions(columns, {"total": "abc"}, [("total",)]) is NEVER
+    with pytest.raises(ScenarioInputError, match="unknown match marker"):
+        row_conditions(columns, {**row, "at": "#dat"}, [("ref",)])
