@@ -30,27 +30,36 @@ from typing import Any
 import allure_commons
 import pymysql
 
+from bench.scale.measure import wait_quiet
 from interlock import db_checks, mariadb
 from interlock.config import DatabaseConfig, MariaDBSettings
 from interlock.db import Database, missing_rows
 from interlock.masking import Masker
 from interlock.runtime import DatabaseEndpoint
 
-SCHEMA = """
-CREATE TABLE orders (
+ORDERS = """
+CREATE TABLE `{table}` (
   id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY,
   ref VARCHAR(20) NOT NULL,
   customer VARCHAR(40) NOT NULL,
   status VARCHAR(16) NOT NULL,
   total DECIMAL(10,2) NOT NULL,
   created DATETIME(6) NOT NULL,
-  UNIQUE KEY orders_ref (ref)
+  UNIQUE KEY ref (ref)
 ) ENGINE=InnoDB;
+"""
+SCHEMA = """
+CREATE TABLE seed_orders (
+  num INT PRIMARY KEY, customer VARCHAR(40) NOT NULL, status VARCHAR(16) NOT NULL,
+  total DECIMAL(10,2) NOT NULL, created DATETIME(6) NOT NULL
+) ENGINE=InnoDB;
+CREATE TABLE numbers (k INT PRIMARY KEY) ENGINE=InnoDB;
 """
 COLUMNS = ("ref", "customer", "status", "total", "created")
 STATUSES = ("NEW", "CONFIRMED", "SHIPPED", "CANCELLED")
 USER, PASSWORD, DATABASE = "bench", "pw-bench", "bench"
-SEED_ROWS = 10_000
+SEED_ROWS = 10_000  # model rows; the table is made of copies of them
+MULTIPLIERS = 1000  # so at most 10M rows
 FLAT = 1.5  # "flat": a check at the largest size costs at most this many times the smallest
 
 
@@ -58,6 +67,11 @@ FLAT = 1.5  # "flat": a check at the largest size costs at most this many times 
 class Sizing:
     rows: int
     load_s: float
+
+    @property
+    def table(self) -> str:
+        return f"orders_{self.rows}"
+
     interlock_ms: list[float] = field(default_factory=list)
     hand_ms: list[float] = field(default_factory=list)
     evidence_ms: list[float] = field(default_factory=list)
@@ -85,47 +99,55 @@ def settings() -> DatabaseConfig:
     )  # fmt: skip
 
 
-def seed(conn: pymysql.connections.Connection, rng: random.Random, count: int) -> None:
-    """The first rows, from Python, in multi-row INSERTs."""
+def seed(conn: pymysql.connections.Connection, rng: random.Random) -> None:
+    """The model rows (``seed_orders``, SEED_ROWS of them, from Python in multi-row
+    INSERTs) and the numbers 0-999 that multiply them."""
     start = dt.datetime(2026, 1, 1)
     rows = [
         (
-            f"ORD-{n:09d}",
+            n,
             f"customer-{rng.randrange(1000):04d}@example.test",
             rng.choice(STATUSES),
             Decimal(rng.randrange(100, 100_000)) / 100,
             start
             + dt.timedelta(seconds=rng.randrange(30 * 86400), microseconds=rng.randrange(10**6)),
         )
-        for n in range(1, count + 1)
+        for n in range(SEED_ROWS)
     ]
     with conn.cursor() as cur:
-        for i in range(0, count, 2000):
+        for i in range(0, SEED_ROWS, 2000):
             chunk = rows[i : i + 2000]
             cur.execute(
-                "INSERT INTO orders (ref, customer, status, total, created) VALUES "
+                "INSERT INTO seed_orders (num, customer, status, total, created) VALUES "
                 + ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk)),
                 [v for row in chunk for v in row],
             )
+        cur.execute(
+            "INSERT INTO numbers (k) VALUES " + ", ".join(f"({k})" for k in range(MULTIPLIERS))
+        )
 
 
-def grow(conn: pymysql.connections.Connection, target: int) -> None:
-    """Copy existing rows (new refs, shifted values) until the table has ``target`` rows:
-    INSERT ... SELECT, at most doubling each time."""
+def fill(conn: pymysql.connections.Connection, table: str, target: int) -> None:
+    """``target`` rows: copies of the model rows, each copy with new refs and shifted
+    values, by INSERT ... SELECT from the model and the numbers, 100k rows a statement."""
     with conn.cursor() as cur:
-        while True:
-            cur.execute("SELECT COUNT(*), MAX(CAST(SUBSTRING(ref, 5) AS UNSIGNED)) FROM orders")
-            count, top = cur.fetchone()
-            if count >= target:
-                return
-            need = min(count, target - count)
+        cur.execute(ORDERS.format(table=table))
+        count = 0
+        while count < target:
+            copy, skip = divmod(count, SEED_ROWS)  # a copy begun: finish it first
+            need = target - count
+            copies = 1 if skip else max(1, min(10, need // SEED_ROWS))
             cur.execute(
-                "INSERT INTO orders (ref, customer, status, total, created)"
-                " SELECT CONCAT('ORD-', LPAD(CAST(SUBSTRING(ref, 5) AS UNSIGNED) + %s, 9, '0')),"
-                " customer, status, total + (id %% 7), created + INTERVAL (id %% 86400) SECOND"
-                " FROM orders ORDER BY id LIMIT %s",
-                (int(top), need),
+                f"INSERT INTO `{table}` (ref, customer, status, total, created)"
+                " SELECT CONCAT('ORD-', LPAD(n.k * %s + s.num, 9, '0')), s.customer, s.status,"
+                " s.total + n.k %% 7, s.created + INTERVAL n.k HOUR"
+                " FROM numbers n JOIN seed_orders s"
+                " WHERE n.k BETWEEN %s AND %s AND s.num >= %s AND s.num < %s",
+                (SEED_ROWS, copy, copy + copies - 1, skip, min(SEED_ROWS, skip + need)),
             )
+            count += cur.rowcount
+        cur.execute(f"ANALYZE TABLE `{table}`")
+        cur.fetchall()
 
 
 def expected_row(row: tuple[Any, ...]) -> dict[str, str]:
@@ -140,22 +162,22 @@ def expected_row(row: tuple[Any, ...]) -> dict[str, str]:
     }
 
 
-def hand_written(conn: pymysql.connections.Connection, wanted: tuple[Any, ...]) -> None:
+def hand_written(conn: pymysql.connections.Connection, table: str, wanted: tuple[Any, ...]) -> None:
     """What a team without interlock writes: one SELECT by the indexed column, then
     asserts on the typed values."""
     with conn.cursor() as cur:
         cur.execute(
-            "SELECT ref, customer, status, total, created FROM orders WHERE ref = %s",
+            f"SELECT ref, customer, status, total, created FROM `{table}` WHERE ref = %s",
             (wanted[0],),
         )
         found = cur.fetchall()
     assert any(tuple(row) == wanted for row in found), wanted
 
 
-def before_pushdown(db: Database, expected: dict[str, str]) -> None:
+def before_pushdown(db: Database, table: str, expected: dict[str, str]) -> None:
     """The check as it was: every row of the table read, compared in memory."""
-    rows = db.select("orders", list(expected))
-    assert missing_rows([expected], rows, "orders") is None
+    rows = db.select(table, list(expected))
+    assert missing_rows([expected], rows, table) is None
 
 
 class WrittenEvidence:
@@ -188,53 +210,69 @@ def timed(action: Callable[[], None]) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def plan(conn: pymysql.connections.Connection, db: Database, expected: dict[str, str]) -> str:
-    query = db_checks.CandidateQuery.build(db, "orders", [expected])
+def plan(
+    conn: pymysql.connections.Connection, db: Database, table: str, expected: dict[str, str]
+) -> str:
+    query = db_checks.CandidateQuery.build(db, table, [expected])
     assert query.where is not None
     where, params = query.where
     names = ", ".join(f"`{c}`" for c in (*query.columns, *query.key))
     with conn.cursor(pymysql.cursors.DictCursor) as cur:
-        cur.execute(f"EXPLAIN SELECT {names} FROM `orders`{where}", params)
+        cur.execute(f"EXPLAIN SELECT {names} FROM `{table}`{where}", params)
         (row,) = cur.fetchall()
-    return f"type {row['type']}, key {row['key']}, rows {row['rows']}"
+    return f"{row['type']} on {row['key']}, {row['rows']} row(s)"
+
+
+def targets(
+    conn: pymysql.connections.Connection, table: str, rng: random.Random, count: int
+) -> list[tuple[tuple[Any, ...], dict[str, str]]]:
+    """``count`` rows of the table, spread over it, and each as a scenario writes it."""
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT MAX(id) FROM `{table}`")
+        (top,) = cur.fetchone()
+        ids = sorted({rng.randrange(1, top + 1) for _ in range(count * 2)})
+        cur.execute(
+            f"SELECT ref, customer, status, total, created FROM `{table}` WHERE id IN ("
+            + ", ".join(["%s"] * len(ids))
+            + ")",
+            ids,
+        )
+        rows = [tuple(r) for r in cur.fetchall()]
+    rng.shuffle(rows)
+    return [(row, expected_row(row)) for row in rows[:count]]
 
 
 def measure(
     conn: pymysql.connections.Connection,
     db: Database,
-    sizing: Sizing,
+    sizings: Sequence[Sizing],
     rng: random.Random,
     checks: int,
     before: int,
     evidence: WrittenEvidence,
 ) -> None:
-    with conn.cursor() as cur:
-        cur.execute("SELECT MAX(id) FROM orders")
-        (top,) = cur.fetchone()
-        ids = [rng.randrange(1, top + 1) for _ in range(checks * 2)]
-        cur.execute(
-            "SELECT ref, customer, status, total, created FROM orders WHERE id IN ("
-            + ", ".join(["%s"] * len(ids))
-            + ")",
-            ids,
-        )
-        targets = [tuple(r) for r in cur.fetchall()][:checks]
-    pairs = [(t, expected_row(t)) for t in targets]
-    sizing.plan = plan(conn, db, pairs[0][1])
-    for wanted, expected in pairs[:10]:  # warm-up, both sides, not counted
-        db_checks.contains_rows(db, "orders", [expected])
-        hand_written(conn, wanted)
-    for i, (wanted, expected) in enumerate(pairs):  # interleaved, taking turns to go first
-        check = functools.partial(db_checks.contains_rows, db, "orders", [expected])
-        sides: list[tuple[list[float], Callable[[], None]]] = [
-            (sizing.interlock_ms, check),
-            (sizing.hand_ms, functools.partial(hand_written, conn, wanted)),
-        ]
-        for times, action in sides[i % 2 :] + sides[: i % 2]:
-            times.append(timed(action))
-        sizing.evidence_ms.append(timed(with_evidence(evidence, check)))
-    for _, expected in pairs[:before]:
-        sizing.before_ms.append(timed(functools.partial(before_pushdown, db, expected)))
+    """Every size and side in turn, check after check: a change in the machine's load
+    falls on all of them alike."""
+    work = {s.rows: targets(conn, s.table, rng, checks + 10) for s in sizings}
+    for s in sizings:
+        s.plan = plan(conn, db, s.table, work[s.rows][0][1])
+        for wanted, expected in work[s.rows][:10]:  # warm-up, both sides, not counted
+            db_checks.contains_rows(db, s.table, [expected])
+            hand_written(conn, s.table, wanted)
+    for i in range(checks):
+        for s in sizings:
+            wanted, expected = work[s.rows][10 + i]
+            check = functools.partial(db_checks.contains_rows, db, s.table, [expected])
+            sides: list[tuple[list[float], Callable[[], None]]] = [
+                (s.interlock_ms, check),
+                (s.hand_ms, functools.partial(hand_written, conn, s.table, wanted)),
+            ]
+            for times, action in sides[i % 2 :] + sides[: i % 2]:  # taking turns to go first
+                times.append(timed(action))
+            s.evidence_ms.append(timed(with_evidence(evidence, check)))
+    for s in sizings:
+        for _, expected in work[s.rows][:before]:
+            s.before_ms.append(timed(functools.partial(before_pushdown, db, s.table, expected)))
 
 
 def verdict(ok: bool) -> str:
@@ -258,7 +296,7 @@ def report(sizes: Sequence[Sizing], checks: int) -> list[str]:
         )
     lines.append("")
     lines.append(
-        f"medians of {checks} checks per side at each size, interleaved; a check = one"
+        f"medians of {checks} checks per side and size, all interleaved; a check = one"
         " expected row of 5 columns (VARCHAR, DECIMAL, DATETIME(6)) found by `ref`;"
         " interlock's figure is the library call with no Allure formatter listening (no"
         ' evidence built); "with Allure evidence" adds a listener that writes each query\'s'
@@ -290,6 +328,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--buffer-pool", default="256M")
     parser.add_argument("--seed", type=int, default=20)
+    parser.add_argument(
+        "--quiet-wait", type=float, default=120, help="seconds to wait for an idle machine"
+    )
     args = parser.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))
     rng = random.Random(args.seed)
@@ -317,22 +358,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         db = Database("bench", endpoint, settings(), Masker([PASSWORD]))
         evidence = WrittenEvidence(base / "evidence")
         evidence.folder.mkdir()
+        seed(conn, rng)
         results = []
         for size in sizes:
             started = time.perf_counter()
-            with conn.cursor() as cur:
-                cur.execute("SELECT COUNT(*) FROM orders")
-                (count,) = cur.fetchone()
-            if count == 0:
-                seed(conn, rng, min(SEED_ROWS, size))
-            grow(conn, size)
-            with conn.cursor() as cur:
-                cur.execute("ANALYZE TABLE orders")
-                cur.fetchall()
-            sizing = Sizing(size, time.perf_counter() - started)
-            print(f"{size:,} rows loaded in {sizing.load_s:.1f} s; measuring...", flush=True)
-            measure(conn, db, sizing, rng, args.checks, args.before, evidence)
+            sizing = Sizing(size, 0.0)
+            fill(conn, sizing.table, size)
+            sizing.load_s = time.perf_counter() - started
+            print(f"{size:,} rows loaded in {sizing.load_s:.1f} s", flush=True)
             results.append(sizing)
+        waited, load = wait_quiet(limit=50.0, max_wait=args.quiet_wait)
+        print(f"measuring (waited {waited:.0f} s for a quiet machine: {load:.0f}% CPU)...")
+        measure(conn, db, results, rng, args.checks, args.before, evidence)
         conn.close()
         db.close()
         admin.close()
