@@ -1,4 +1,10 @@
-"""Assertions on database tables, with failures that show the closest rows seen."""
+"""Assertions on database tables, with failures that show the closest rows seen.
+
+A table check reads only its candidate rows: a query whose WHERE holds the expected
+cells SQL compares at least as loosely as interlock (:mod:`interlock.cell_filters`),
+and the typed comparison and markers then decide on the few rows it returns. Polls
+repeat that query. The closest rows are looked for only after a failure, in a bounded
+read (the whole table when it has at most DIAGNOSIS_ROWS rows, as before)."""
 
 from __future__ import annotations
 
