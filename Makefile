@@ -44,15 +44,16 @@ mariadb:
 		exit 2; \
 	fi
 
-# Headless Chromium renders the report for its screenshot test (make test only).
+# Headless Chromium renders the report for its screenshot test and prints the sign-off
+# page as a PDF; pdftoppm (poppler-utils) renders that PDF's first page in its test.
 browser:
-	@if command -v chromium >/dev/null; then exit 0; fi; \
+	@if command -v chromium >/dev/null && command -v pdftoppm >/dev/null; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then \
-		echo "installing Chromium for the report's screenshot test: apt-get install -y chromium"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+		echo "installing Chromium and poppler-utils: apt-get install -y chromium poppler-utils"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium poppler-utils >/dev/null; \
 	else \
-		echo "Chromium is not installed, so the report's screenshot test is skipped; to run it:"; \
-		echo "  sudo apt-get install -y chromium"; \
+		echo "Chromium or pdftoppm is not installed, so the screenshot and PDF tests are skipped; to run them:"; \
+		echo "  sudo apt-get install -y chromium poppler-utils"; \
 	fi
 
 lint: $(VENV)/.installed

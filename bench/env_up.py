@@ -19,8 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from interlock import stack  # noqa: E402
 from interlock.config import load_config  # noqa: E402
+from interlock.environment import health, stack  # noqa: E402
 
 
 def measure(state: Path, cold: bool) -> float:
@@ -30,7 +30,7 @@ def measure(state: Path, cold: bool) -> float:
     started = time.perf_counter()
     runtime = stack.start(config, owner_pid=0)
     elapsed = time.perf_counter() - started
-    problems = stack.health_problems(runtime, config)
+    problems = [str(p) for p in health.check(config, runtime)]
     stack.stop(runtime, config.state_dir)
     if problems:
         raise SystemExit(f"environment came up unhealthy: {problems}")

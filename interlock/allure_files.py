@@ -8,6 +8,7 @@ import getpass
 import json
 import os
 import platform
+import re
 import socket
 from collections.abc import Mapping
 from importlib import metadata
@@ -15,8 +16,24 @@ from pathlib import Path
 
 from interlock import __version__
 from interlock.config import Config
+from interlock.environment.runtime import Runtime
+from interlock.errors import UnreachableFailure
 from interlock.masking import Masker, without_password
-from interlock.runtime import Runtime
+
+
+def _type_name(kind: type[BaseException]) -> str:
+    """How allure-commons names an exception's type at the start of a result's message
+    (``traceback.format_exception_only``): ``interlock.errors.UnreachableFailure``."""
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+# A result is filed by the type of the exception that failed it, not by what its text
+# says: allure-behave writes a failed step's message as "<module>.<Type>: <text>", so a
+# regex anchored on the type's name matches only an UnreachableFailure (an
+# AssertionError that merely mentions "could not connect" starts "AssertionError: ").
+# The name is built from the class, so moving it keeps the category true; the regex is
+# written for both readers: Allure 2 (Java, whole message) and Allure 3 (JavaScript).
+UNREACHABLE_REGEX = "^" + re.escape(_type_name(UnreachableFailure)) + r": [\s\S]*"
 
 CATEGORIES = [
     {
@@ -24,8 +41,7 @@ CATEGORIES = [
         "description": "The system under test or its database could not be reached:"
         " the environment is down, not the product wrong.",
         "matchedStatuses": ["failed", "broken"],
-        "messageRegex": r"(?s).*(is not reachable|could not connect|timed out|Connection refused"
-        r"|environment is unhealthy|not reachable).*",
+        "messageRegex": UNREACHABLE_REGEX,
     },
     {
         "name": "No result",
@@ -49,17 +65,15 @@ CATEGORIES = [
 
 
 def environment_table(config: Config, runtime: Runtime | None) -> dict[str, str]:
-    table = {
-        "environment": config.env,
-        "interlock": __version__,
-        "behave": _version("behave"),
-        "python": platform.python_version(),
-    }
+    """The report's "Metadata", in words its readers use (no tool names as keys)."""
+    table = {"Environment": config.env}
     if runtime is not None:
         for name, service in sorted(runtime.services.items()):
-            table[f"service.{name}"] = without_password(service.url)
+            table[f"{name} service"] = without_password(service.url)
         for name, db in sorted(runtime.databases.items()):
-            table[f"database.{name}"] = f"{db.host}:{db.port}/{db.database}"
+            table[f"{name} database"] = f"{db.host}:{db.port}/{db.database}"
+    versions = f"interlock {__version__}, behave {_version('behave')}"
+    table["Tested with"] = f"{versions}, Python {platform.python_version()}"
     return table
 
 
@@ -96,7 +110,10 @@ def executor(environ: Mapping[str, str]) -> dict[str, object]:
 def write(results: Path, config: Config, runtime: Runtime | None, masker: Masker) -> None:
     """Write ``environment.properties``, ``executor.json`` and ``categories.json``."""
     results.mkdir(parents=True, exist_ok=True)
-    lines = [f"{key}={value}" for key, value in environment_table(config, runtime).items()]
+    lines = [  # a key's spaces escaped, as .properties files want
+        f"{key.replace(' ', chr(92) + ' ')}={value}"
+        for key, value in environment_table(config, runtime).items()
+    ]
     (results / "environment.properties").write_text(masker.mask("\n".join(lines) + "\n"))
     (results / "executor.json").write_text(masker.mask(json.dumps(executor(os.environ))))
     (results / "categories.json").write_text(json.dumps(CATEGORIES, indent=1))

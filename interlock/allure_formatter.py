@@ -8,11 +8,15 @@ On top of allure-behave 2.16.2 it:
   only when the config cannot be loaded), so that ``--set paths.reports=...`` moves
   the results with the rest of the reports;
 - empties the results folder when a run starts (allure-behave never does; the trend
-  history lives elsewhere), unless the caller prepared it;
+  history lives elsewhere), unless the caller prepared it; plain ``behave`` first
+  takes the checkout (:mod:`interlock.run_lock`), so it never empties another run's;
 - labels each result: ``location`` (``file:line``), the epic from the layer folder
   (``Interface`` / ``Integration``), the story from its Rule, and each requirement
-  tag (``@REQ-12``) as a ``requirement`` label and, with ``report.requirement_url``
-  configured, a link;
+  tag (``@REQ-12``) as a ``requirement`` label with its title from the suite's
+  requirements catalog (``REQ-12: Orders reserve their stock``) and, when the catalog
+  gives it a link, a link of that name; names an Outline's row by its example values
+  (``Ordering 4 of 3 desk lamps — quantity=4``), where allure-behave wrote ``-- @1.3``,
+  and drops the labels that are jargon to a report's reader (framework, language);
 - masks every configured secret, and every one the run learns (fetched tokens, from
   any of its processes), in everything it writes (results and attachments), before
   it reaches the disk;
@@ -28,6 +32,7 @@ import contextlib
 import json
 import os
 import shutil
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -46,15 +51,21 @@ from allure_behave.utils import (
 from allure_commons.logger import AllureFileLogger
 from allure_commons.model2 import Label, Link, StatusDetails
 
+from interlock import requirements
 from interlock.config import Config, config_from_userdata
 from interlock.errors import InterlockError
 from interlock.learned_secrets import run_learned_secrets
 from interlock.masking import Masker
+from interlock.run_lock import take
+from interlock.selection import scenario_title
 
 KEEP_RESULTS = "interlock.keep_results"  # userdata flag: results were prepared by the caller
 RESULTS_FOLDER = "allure-results"  # under paths.reports
 LOCATION_LABEL = "location"
 REQUIREMENT_LABEL = "requirement"
+# allure-behave's labels that say nothing to the report's readers ("framework: behave",
+# "language: cpython3"): dropped.
+JARGON_LABELS = frozenset({"framework", "language"})
 
 
 class MaskingFileLogger(AllureFileLogger):
@@ -92,6 +103,7 @@ class AllureFormatter(_AllureFormatter):  # type: ignore[misc]
             # behave's `outfiles` is only the fallback when the config cannot be loaded.
             stream_opener.name = str(loaded.reports_dir / RESULTS_FOLDER)
         if not config.userdata.get(KEEP_RESULTS):
+            _take_checkout(config)
             _empty(Path(stream_opener.name))
         super().__init__(stream_opener, config)
         self._config = loaded
@@ -118,6 +130,8 @@ class AllureFormatter(_AllureFormatter):  # type: ignore[misc]
             start(scenario)
             result = listener.logger.get_test(listener.current_scenario_uuid)
             if result is not None:
+                result.name = scenario_title(scenario)
+                result.labels[:] = [x for x in result.labels if x.name not in JARGON_LABELS]
                 result.labels.extend(self.labels(scenario))
                 result.links.extend(self.links(scenario))
 
@@ -134,17 +148,30 @@ class AllureFormatter(_AllureFormatter):  # type: ignore[misc]
             parent = getattr(parent, "parent", None)
         if parent is not None and type(parent).__name__ == "Rule":
             labels.append(Label(name="story", value=str(parent.name)))
-        labels += [Label(name=REQUIREMENT_LABEL, value=r) for r in self.requirements(scenario)]
+        catalog = self._catalog()
+        labels += [
+            Label(name=REQUIREMENT_LABEL, value=catalog.label(r))
+            for r in self.requirements(scenario)
+        ]
         return labels
 
     def links(self, scenario: Any) -> list[Link]:
-        url = self._config.report.requirement_url if self._config else None
-        if not url:
-            return []
-        return [
-            Link(type="tms", url=url.replace("{id}", r), name=r)
-            for r in self.requirements(scenario)
-        ]
+        catalog = self._catalog()
+        found = [catalog.get(r) for r in self.requirements(scenario)]
+        return [Link(type="tms", url=r.link, name=r.label) for r in found if r and r.link]
+
+    def _catalog(self) -> requirements.Catalog:
+        """The suite's requirements catalog, read once (none when it cannot be read:
+        ``interlock run`` and lint name what is wrong with it before anything runs)."""
+        if getattr(self, "_requirements", None) is None:
+            catalog = requirements.Catalog()
+            if self._config is not None:
+                with contextlib.suppress(InterlockError):
+                    catalog = requirements.load(
+                        self._config.root, self._config.report.requirement_tag
+                    )
+            self._requirements = catalog
+        return self._requirements
 
     def requirements(self, scenario: Any) -> list[str]:
         if self._config is None:
@@ -157,6 +184,14 @@ class AllureFormatter(_AllureFormatter):  # type: ignore[misc]
             wrap = allure_commons.test
             scenario.run = wrap(scenario.run, context={"scenario": scenario})  # type: ignore[no-untyped-call]
             is_planned_scenario(scenario, self.testplan)
+
+
+def labeller(config: Config | None) -> AllureFormatter:
+    """The formatter's :meth:`~AllureFormatter.labels` and :meth:`~AllureFormatter.links`
+    for a scenario behave does not run (a manual check, whose result interlock writes)."""
+    formatter: AllureFormatter = AllureFormatter.__new__(AllureFormatter)
+    formatter._config = config
+    return formatter
 
 
 def _hook_failure(scenario: Any) -> BaseException | None:
@@ -222,6 +257,19 @@ def _load(behave_config: Any) -> Config | None:
         return config_from_userdata(behave_config.userdata)
     except InterlockError:
         return None
+
+
+def _take_checkout(behave_config: Any) -> None:
+    """Plain behave is a run of its own: it holds the checkout before it empties the
+    results, or stops (exit 2) when another run does."""
+    config = _load(behave_config)
+    if config is None:
+        return  # a broken config: before_all reports it
+    try:
+        take(config.state_dir, "behave")
+    except InterlockError as exc:
+        print(f"interlock: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(int(exc.exit_code)) from None
 
 
 def _empty(folder: Path) -> None:

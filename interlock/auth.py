@@ -20,7 +20,8 @@ import requests
 
 from interlock import bodies, fields
 from interlock.config import Credentials, HttpSettings, LoginSpec, OAuth2Spec
-from interlock.errors import ScenarioInputError
+from interlock.environment import health
+from interlock.errors import ScenarioInputError, Unreachable, UnreachableFailure
 from interlock.evidence import attach_text
 from interlock.masking import Masker
 
@@ -61,9 +62,10 @@ def auth_headers(credentials: Credentials | None, ctx: TokenContext) -> dict[str
     if credentials.bearer:
         return {"Authorization": f"Bearer {credentials.bearer}"}
     if credentials.basic:
-        return {"Authorization": requests.auth._basic_auth_str(*credentials.basic)}
+        basic = credentials.basic
+        return {"Authorization": requests.auth._basic_auth_str(basic.username, basic.password)}
     if credentials.header:
-        return {credentials.header[0]: credentials.header[1]}
+        return {credentials.header.name: credentials.header.value}
     if credentials.login or credentials.oauth2:
         return {"Authorization": f"Bearer {_token(credentials, ctx)}"}
     return {}
@@ -149,12 +151,15 @@ def _call(
             + ("" if broke else f" (or raise {bodies.LIMIT_KEY})"),
         ) from None
     except requests.RequestException as exc:
-        raise ScenarioInputError(
-            ctx.masker.mask(
-                f"credentials {name!r}: the {kind} call {method} {url} failed:"
-                f" {type(exc).__name__}: {str(exc)[:200]}"
-            ),
-            hint=f"check credentials.{name}.{kind} in the config, and that the server is up",
+        # Typed: the report files it under "Environment unreachable" (a token server down).
+        reason, why = health.explain(exc, url, ctx.settings)
+        detail = ctx.masker.mask(
+            f"credentials {name!r}: the {kind} call {method} {url} failed: {why}"
+        )
+        key = f"credentials.{name}.{'oauth2.token_url' if kind == 'oauth2' else 'login.service'}"
+        raise UnreachableFailure(
+            f"{detail}\n  its address: {key} (check it, and that the server is up)",
+            Unreachable(f"credentials {name}", url, reason, detail, key),
         ) from None
     if not response.ok:
         raise ScenarioInputError(

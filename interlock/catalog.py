@@ -2,8 +2,10 @@
 
 ``interlock steps`` writes ``docs/steps.md`` (committed; a test fails when it is out
 of date), ``docs/steps.html`` (one page with a search box) and a VS Code snippets
-file. For each step: its phrases (aliases included), parameters, the first paragraph
-of its docstring, a real example from the features, and how often the features use it.
+file. For each step: its phrases (aliases included), parameters (with the allowed
+values a project's parameter type declares), the interfaces a check reads (``@reads``),
+the first paragraph of its docstring, a real example from the features, and how often
+the features use it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from typing import Any
 
 from behave.parser import ParserError, parse_file
 
-from interlock.lint import StepLibrary
+from interlock.lint import READS, StepLibrary
+from interlock.step_types import DECLARED
 
 AREAS = {  # step module -> heading, in catalog order; others follow by module name
     "variables_steps": "Variables",
@@ -33,10 +36,8 @@ KINDS = {  # parameter types as an analyst reads them
     "IntOrVariable": "whole number or ${variable}",
     "Json": "JSON value or marker",
     "Method": "HTTP method",
-    "Product": "a product of the shop",
-    "Customer": "a customer's first name",
     "": "text",
-}
+}  # a project's own types describe themselves (interlock.step_types.register)
 _FIELD = re.compile(r"\{([^}:]*)(?::([^}]*))?\}")
 INTRO = """\
 Every step works under Given, When, Then, And and But. `<name>` marks a parameter:
@@ -51,6 +52,10 @@ variable `name`; built in: `${unique}` (one token per scenario), `${uuid}`, `${n
 Match markers (in expected JSON, fields and table cells): `#string #number #integer
 #boolean #array #object #null #notnull #present #ignore #uuid #date #datetime #email
 #regex <pattern>`; `##marker` also accepts absent or null; `\\#text` is the text `#text`.
+
+A parameter that lists its values ("one of: ...") takes only those: `interlock lint`
+names any other, with the closest one. "Reads:" says which interface a check looks at:
+the API (what a client of the service sees), the database (what is stored), a page.
 """
 
 
@@ -62,6 +67,8 @@ class Entry:
     explanation: str
     parameters: list[tuple[str, str]]
     examples: list[str] = field(default_factory=list)
+    values: dict[str, list[str]] = field(default_factory=dict)  # parameter -> allowed values
+    reads: tuple[str, ...] = ()  # the interfaces a check reads: "API", "database"...
 
     @property
     def uses(self) -> int:
@@ -84,15 +91,19 @@ def collect(library: StepLibrary, features: Iterable[Path], root: Path) -> list[
                 phrases=[],
                 explanation=_explanation(func.__doc__),
                 parameters=[],
+                reads=tuple(getattr(func, READS, ())),
             )
             entries[func] = entry
         phrase = StepLibrary.shape(matcher.pattern)
         # The phrase with its colon (the form the features use) leads; the rest are aliases.
         entry.phrases.insert(0 if phrase.endswith(":") else len(entry.phrases), phrase)
         for name, kind in _FIELD.findall(matcher.pattern):
-            readable = KINDS.get(kind, kind)
+            declared = DECLARED.get(kind)
+            readable = readable_kind(kind)
             if (name, readable) not in entry.parameters:
                 entry.parameters.append((name, readable))
+            if declared is not None and declared.values():
+                entry.values[name] = declared.values()
     by_matcher = {id(m): entries[m.func] for m in library.matchers}
     for path in features:
         for step_text, where in _steps_of(path, root):
@@ -104,6 +115,13 @@ def collect(library: StepLibrary, features: Iterable[Path], root: Path) -> list[
         entries.values(),
         key=lambda e: (order.index(e.area) if e.area in order else len(order), e.area),
     )
+
+
+def readable_kind(kind: str) -> str:
+    """A parameter type as an analyst reads it: ``Int`` is "whole number"; a project's own
+    type says it itself ("a product of the shop")."""
+    declared = DECLARED.get(kind)
+    return declared.kind if declared else KINDS.get(kind, kind)
 
 
 def _explanation(doc: str | None) -> str:
@@ -151,8 +169,10 @@ def markdown(entries: list[Entry]) -> str:
         if entry.explanation:
             lines += ["", entry.explanation]
         if entry.parameters:
-            shown = ", ".join(f"`{name}` ({kind})" for name, kind in entry.parameters)
+            shown = ", ".join(_parameter(entry, name, kind) for name, kind in entry.parameters)
             lines += ["", f"Parameters: {shown}."]
+        if entry.reads:
+            lines += ["", f"Reads: {_reads(entry.reads)}."]
         if entry.examples:
             lines += ["", f"Used {entry.uses} time(s). Example: `{entry.examples[0]}`"]
         else:
@@ -161,12 +181,34 @@ def markdown(entries: list[Entry]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _parameter(entry: Entry, name: str, kind: str) -> str:
+    values = entry.values.get(name)
+    if not values:
+        return f"`{name}` ({kind})"
+    return f"`{name}` ({kind}, one of: {', '.join(f'`{v}`' for v in values)})"
+
+
+def _reads(interfaces: tuple[str, ...]) -> str:
+    """``("API", "database")`` reads "the API and the database"."""
+    named = [f"the {i}" for i in interfaces]
+    return " and ".join([", ".join(named[:-1]), named[-1]] if len(named) > 1 else named)
+
+
+def _described(entry: Entry) -> str:
+    """The explanation, with the allowed values and what a check reads (for the page)."""
+    parts = [entry.explanation]
+    parts += [f"{name}: one of {', '.join(values)}." for name, values in entry.values.items()]
+    if entry.reads:
+        parts.append(f"Reads {_reads(entry.reads)}.")
+    return " ".join(p for p in parts if p)
+
+
 def page(entries: list[Entry]) -> str:
     """A single searchable HTML page of the catalog."""
     e = html.escape
     rows = "".join(
         f"<tr><td>{e(x.area)}</td><td><code>{'<br>'.join(e(p) for p in x.phrases)}</code></td>"
-        f"<td>{e(x.explanation)}</td><td>{x.uses}</td>"
+        f"<td>{e(_described(x))}</td><td>{x.uses}</td>"
         f"<td><code>{e(x.examples[0]) if x.examples else ''}</code></td></tr>"
         for x in entries
     )
@@ -199,9 +241,12 @@ def snippets(entries: list[Entry]) -> str:
         for phrase in entry.phrases:
             count = 0
 
-            def stop(match: re.Match[str]) -> str:
+            def stop(match: re.Match[str], values: dict[str, list[str]] = entry.values) -> str:
                 nonlocal count
                 count += 1
+                choices = values.get(match.group(1))
+                if choices and all(re.fullmatch(r"[^,|$}\\]+", c) for c in choices):
+                    return f"${{{count}|{','.join(choices)}|}}"  # VS Code offers each
                 return f"${{{count}:{match.group(1)}}}"
 
             body = re.sub(r"<([^>]*)>", stop, phrase)

@@ -13,6 +13,7 @@ import shutil
 import signal
 import sys
 import time
+import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,21 +23,25 @@ from interlock import (
     allure_files,
     catalog,
     doctor,
+    environment,
     folders,
     history,
     journal,
     junit,
     leftovers,
     lint,
+    manual,
     report,
+    requirements,
+    run_lock,
     scaffold,
     secret_scan,
     signoff,
-    stack,
 )
 from interlock.allure_formatter import RESULTS_FOLDER
 from interlock.config import Config, find_root, load_config
 from interlock.db import Databases
+from interlock.environment.runtime import Runtime, environment_lock, read_runtime
 from interlock.errors import ExitCode, InterlockError
 from interlock.learned_secrets import (
     LearnedSecrets,
@@ -45,12 +50,14 @@ from interlock.learned_secrets import (
 )
 from interlock.masking import Masker
 from interlock.quarantine import from_tags
-from interlock.runtime import Runtime, environment_lock, read_runtime
+from interlock.scope import Scope
 from interlock.selection import (
     FLAKY_TAG,
     ScenarioRef,
     SelectionError,
+    automated,
     discover,
+    feature_files,
     parse_shard,
     partition,
     shard,
@@ -83,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog="exit codes: 0 passed, 1 a scenario failed, 2 could not run,"
         " 3 cleanup incomplete, 130 interrupted",
     )
+    parser.add_argument("--debug", action="store_true", help="on an error, print its traceback too")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def with_env(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -119,9 +127,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     merge.add_argument("folders", nargs="+", help="each shard's reports folder")
     merge.add_argument("--no-report", action="store_true", help="skip the HTML report")
-    with_env(
+    sign = with_env(
         commands.add_parser("signoff", help="the sign-off pack of the last run; exit 0 if ACCEPTED")
     )
+    decision = sign.add_mutually_exclusive_group()
+    decision.add_argument("--approve", action="store_true", help="record your approval")
+    decision.add_argument("--reject", action="store_true", help="record your rejection")
+    decision.add_argument(
+        "--verify", action="store_true", help="check the pack and its approval match the results"
+    )
+    sign.add_argument("--by", metavar='"NAME, ROLE"', help="who approves or rejects")
+    sign.add_argument("--comment", default="", help="a comment kept with the approval")
+    sign.add_argument("--key", metavar="PATH", help="sign the approval with this SSH key")
     with_env(commands.add_parser("doctor", help="check every configured service and database"))
     with_env(commands.add_parser("up", help="start the embedded environment and leave it running"))
     commands.add_parser("down", help="stop the environment started by `interlock up`")
@@ -129,6 +146,8 @@ def _parser() -> argparse.ArgumentParser:
         commands.add_parser("report", help="build the HTML report from the last results")
     )
     rep.add_argument("--serve", action="store_true", help="then serve the multi-page report")
+    with_env(commands.add_parser("lsp", help="the language server for editors (LSP on stdio)"))
+    manual.add_parser(with_env(commands.add_parser("manual", help=manual.HELP)))
     return parser
 
 
@@ -143,6 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "doctor": cmd_doctor,
         "up": cmd_up,
         "report": cmd_report,
+        "lsp": cmd_lsp,
+        "manual": manual.command,
     }
     try:
         if args.command == "down":
@@ -151,13 +172,31 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_init(args)
         return _after_leak_scans(commands[args.command](args))
     except InterlockError as exc:
+        _debug(args)
         say(_masked(str(exc)))
         return _after_leak_scans(int(exc.exit_code))
     except KeyboardInterrupt:
         say("interrupted")
         return _after_leak_scans(int(ExitCode.INTERRUPTED))
+    except Exception as exc:  # never a traceback for a user, unless asked for one
+        _debug(args)
+        say(_masked(f"error: {unexpected(exc)}"))
+        return _after_leak_scans(int(ExitCode.COULD_NOT_RUN))
     finally:
         _forget_learned_secrets()
+        run_lock.release_all()  # what a command took (see _take)
+
+
+def _debug(args: argparse.Namespace) -> None:
+    if args.debug:  # the traceback of the error being handled, masked like the rest
+        print(_masked(traceback.format_exc()), file=sys.stderr, end="", flush=True)
+
+
+def unexpected(exc: Exception) -> str:
+    """An error interlock did not foresee, in one line, and how to see more."""
+    text = " ".join(str(exc).split())
+    text = f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__
+    return f"{text} (an unexpected error in interlock; `interlock --debug ...` shows where)"
 
 
 # -- the leak scan, whatever the way out ----------------------------------------------------
@@ -239,7 +278,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise SelectionError(
             f"--workers {args.workers}: at least one worker is needed", hint="use --workers 1"
         )
+    lock = _take(config.state_dir, "run")
     _check_outputs(config, html=not args.no_report)
+    signoff.check_suite_files(config)  # the catalog and waivers, before anything starts
     if not args.no_lint:
         problems = _lint(config, args.paths)
         if any(p.severity == "error" for p in problems):
@@ -253,6 +294,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenarios = _select(config, args, previous)
     if scenarios is None:
         return int(ExitCode.PASSED)
+    checks = manual.for_run(config, scenarios)  # done by a person: not run, their records read
 
     results = config.reports_dir / RESULTS
     junit_dir = config.reports_dir / JUNIT
@@ -260,7 +302,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     _owe_leak_scan(config, learn=True)
     leftovers.clear(config.state_dir)
 
-    supervisor = Supervisor()
+    supervisor = Supervisor(on_start=lock.add_worker)
     handlers = {s: signal.signal(s, supervisor) for s in (signal.SIGINT, signal.SIGTERM)}
     behave = BehaveCommand(
         root=config.root,
@@ -278,35 +320,56 @@ def cmd_run(args: argparse.Namespace) -> int:
     codes: list[int] = []
     said: set[str] = set()  # the sweeps' lines, said once a run
     try:
-        acquired = stack.acquire(config, report=say)
+        acquired = environment.acquire(config, report=say)
         runtime = acquired.runtime
-        _sweep(config, runtime, said)  # what an earlier run killed mid-scenario left behind
+        # What an earlier run killed mid-scenario left behind: services, then rows.
+        for line in environment.stop_worker_processes(runtime):
+            say(f"stopped {line}: a worker that was killed had left it running")
+        _sweep(config, runtime, said)
         codes = _execute(
-            scenarios, args.workers, behave, supervisor, results, previous, config.run.flaky_retries
+            automated(scenarios),
+            args.workers,
+            behave,
+            supervisor,
+            results,
+            previous,
+            config.run.flaky_retries,
         )
         # What a killed worker of this run left behind: its services, then its rows.
-        for line in stack.stop_worker_processes(runtime):
+        for line in environment.stop_worker_processes(runtime):
             say(f"stopped {line}: a worker that was killed had left it running")
         _sweep(config, runtime, said)
     finally:
         if acquired is not None:
-            stack.release(acquired, config)
+            environment.release(acquired, config)
         # From here on (summary, report) a signal interrupts at once, whatever the
         # disposition this process inherited (a background job ignores SIGINT).
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, _interrupt)
         shutil.rmtree(behave.lists_dir, ignore_errors=True)
     try:
+        mask = Masker(config.secrets).mask
+        manual.write_results(config, checks, results, behave.junit_parts, mask)
         junit.merge_parts(behave.junit_parts, junit_dir / JUNIT_FILE)
         # Every selected scenario must have reported: one that did not is a failure.
         interrupted = supervisor.signal is not None
-        report.record_missing(results, scenarios, interrupted, Masker(config.secrets).mask)
+        recorded = [check.ref.location for check in checks]
+        report.record_missing(results, scenarios, interrupted, mask, recorded)
         summary = report.read_results(results)
         history.save(history_dir, summary, previous)
-        return _finish(config, summary, codes, supervisor.signal, args.no_report, started, runtime)
+        scope = Scope("run", tuple(args.paths), tuple(args.tags), args.shard, args.rerun_failed)
+        return _finish(
+            config, summary, codes, supervisor.signal, args.no_report, started, runtime, scope
+        )
     finally:
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
+
+
+def _take(state_dir: Path, command: str) -> run_lock.RunLock:
+    """One run per checkout: this command holds it until it returns (released in main),
+    or stops here, having written nothing, when another one does (exit 2)."""
+    return run_lock.take(state_dir, f"interlock {command}", say)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -476,6 +539,7 @@ def _finish(
     no_report: bool,
     started: float,
     runtime: Runtime | None = None,
+    scope: Scope | None = None,
 ) -> int:
     """Write the run-level files, the sign-off pack and the report; check no secret
     leaked; print the summary; decide the exit code."""
@@ -490,12 +554,15 @@ def _finish(
     print(text, flush=True)
     (config.reports_dir / SUMMARY).write_text(masker.mask(text + "\n" + summary.headline() + "\n"))
     crashed = [code for code in codes if code not in (0, 1)]
-    pack = signoff.build(config, summary, dict(os.environ))
+    pack = signoff.build(config, summary, dict(os.environ), scope)
     page = signoff.write(pack, config.reports_dir / SIGNOFF, masker)
     if signum is None and not no_report:
         built, message = report.build_html(config, results, config.reports_dir / HTML)
         print(f"report: {message}" if built else f"interlock: {message}", flush=True)
-    print(f"sign-off: {pack.data['verdict']}  ({page})")
+        say(signoff.print_pdf(page))
+    print(f"sign-off: {pack.data['headline']}  ({page})")
+    for reason in pack.data["reasons"]:
+        print(f"  - {masker.mask(reason)}", flush=True)
     print(f"results: {results}  junit: {junit_file}  ({time.monotonic() - started:.1f} s)")
     leaks = owed[0].run()
     print(summary.headline(), flush=True)
@@ -545,12 +612,12 @@ def _say_missing(summary: report.Summary, logs: Path, interrupted: bool, limit: 
 
 
 def _lint(config: Config, paths: Sequence[str]) -> list[lint.Problem]:
-    files = sorted(
-        {config.root / s.file for s in discover(config.root, paths, config.features_dir)}
-    )
+    # Files, not scenarios: a file behave cannot parse is a problem lint names, with the rest.
+    files = sorted(set(feature_files(config.root, paths, config.features_dir)))
     library = lint.StepLibrary.load(config.root / "steps")
     required = config.report.requirement_tag if config.report.require_requirement_tag else None
-    return lint.lint(config.root, files, library, required)
+    catalog = requirements.load(config.root, config.report.requirement_tag)
+    return lint.lint(config.root, files, library, required, catalog=catalog, whole_suite=not paths)
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
@@ -595,6 +662,13 @@ def cmd_steps(args: argparse.Namespace) -> int:
     return int(ExitCode.PASSED)
 
 
+def cmd_lsp(args: argparse.Namespace) -> int:
+    """The language server (docs/editor.md); pygls is imported only here."""
+    from interlock import lsp
+
+    return lsp.serve(env=args.env, overrides=args.set)
+
+
 # -- merge ----------------------------------------------------------------------------------
 
 
@@ -602,6 +676,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
     """Combine the reports folders of sharded runs into this project's reports."""
     started = time.monotonic()
     config = load_config(env=args.env, overrides=args.set)
+    _take(config.state_dir, "merge")
     results = config.reports_dir / RESULTS
     sources = [Path(folder).resolve() for folder in args.folders]
     for source in sources:
@@ -624,27 +699,45 @@ def cmd_merge(args: argparse.Namespace) -> int:
     junit.merge([s / JUNIT for s in sources], config.reports_dir / JUNIT / JUNIT_FILE)
     summary = report.read_results(results)
     say(f"merged {len(summary.outcomes)} results from {len(sources)} folders")
-    return _finish(config, summary, [], None, args.no_report, started)
+    scope = Scope("merge", merged=tuple(str(s) for s in sources))
+    return _finish(config, summary, [], None, args.no_report, started, scope=scope)
 
 
 # -- signoff --------------------------------------------------------------------------------
 
 
 def cmd_signoff(args: argparse.Namespace) -> int:
-    """The sign-off pack of the last run (or merge); exit 0 ACCEPTED, 1 NOT ACCEPTED."""
+    """The sign-off pack of the last run (or merge); exit 0 ACCEPTED, 1 NOT ACCEPTED.
+    ``--approve``/``--reject`` record a person's decision on it, ``--verify`` checks the
+    pack and its approval still match the results."""
     config = load_config(env=args.env, overrides=args.set)
+    _take(config.state_dir, "signoff")  # a run under way has half its results
     results = config.reports_dir / RESULTS
+    folder = config.reports_dir / SIGNOFF
+    if args.verify:
+        return signoff.verify(config, folder, results, print)
+    if (args.approve or args.reject) and not (args.by or "").strip():
+        raise SelectionError("who decides?", hint='--by "Name, role"')
     if not any(results.glob("*-result.json")):
         raise SelectionError(
             f"no results in {results} to sign off", hint="run the suite first: interlock run"
         )
     summary = report.read_results(results)
-    pack = signoff.build(config, summary, dict(os.environ))
-    owed = _owe_leak_scan(config, config.reports_dir / SIGNOFF)
-    page = signoff.write(pack, config.reports_dir / SIGNOFF, owed.masker)
-    print(f"{pack.data['verdict']}  ({page})")
+    previous = signoff.previous(folder)
+    recorded = ((previous or {}).get("scope") or {}).get("selection") or {}
+    scope = Scope("signoff", recorded=recorded)
+    pack = signoff.build(config, summary, dict(os.environ), scope, previous)
+    owed = _owe_leak_scan(config, folder)
+    if args.approve or args.reject:
+        key = Path(args.key).expanduser() if args.key else None
+        path = signoff.decide(config, pack, "approved" if args.approve else "rejected",
+                              args.by, args.comment, key)  # fmt: skip
+        print(f"recorded: {path.relative_to(config.root)}{'' if key else ' (unsigned)'}")
+    page = signoff.write(pack, folder, owed.masker)
+    print(f"{pack.data['headline']}  ({page})")
     for reason in pack.data["reasons"]:
         print(f"  - {reason}")
+    say(signoff.print_pdf(page))
     return int(ExitCode.PASSED if pack.accepted else ExitCode.FAILED)
 
 
@@ -654,11 +747,12 @@ def cmd_signoff(args: argparse.Namespace) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     """One line per service, credentials, contract and database; exit 0 when all are ok."""
     config = load_config(env=args.env, overrides=args.set)
-    acquired = stack.acquire(config, report=say, check_health=False)
+    _take(config.state_dir, "doctor")  # it may start an environment, and stop it
+    acquired = environment.acquire(config, report=say, check_health=False)
     try:
         checks = list(doctor.run(config, acquired.runtime, Masker(config.secrets)))
     finally:
-        stack.release(acquired, config)
+        environment.release(acquired, config)
     for check in checks:
         print(check)
     failed = sum(1 for c in checks if not c.ok)
@@ -673,7 +767,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def cmd_up(args: argparse.Namespace) -> int:
     config = load_config(env=args.env, overrides=args.set)
-    acquired = stack.acquire(config, owner_pid=stack.DETACHED, report=say)
+    _take(config.state_dir, "up")
+    acquired = environment.acquire(config, owner_pid=environment.DETACHED, report=say)
     runtime = acquired.runtime
     if not acquired.owned:
         say(f"an environment for {runtime.env!r} is already running; attached to it")
@@ -687,14 +782,15 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 def cmd_down() -> int:
     state_dir = _state_dir(find_root())
+    _take(state_dir, "down")
     with environment_lock(state_dir):
         runtime = read_runtime(state_dir)
         if runtime is None:
             say("no environment is running")
-            stack.sweep_orphans(state_dir, say)
+            environment.sweep_orphans(state_dir, say)
             return int(ExitCode.PASSED)
-        killed = stack.stop(runtime, state_dir)
-        stack.sweep_orphans(state_dir, say)
+        killed = environment.stop(runtime, state_dir)
+        environment.sweep_orphans(state_dir, say)
     for line in killed:
         say(f"had to kill {line}")
     say(f"stopped the {runtime.env!r} environment")
@@ -711,12 +807,14 @@ def _state_dir(root: Path) -> Path:
 
 def cmd_report(args: argparse.Namespace) -> int:
     config = load_config(env=args.env, overrides=args.set)
+    _take(config.state_dir, "report")
     _owe_leak_scan(config, config.reports_dir / HTML)
     built, message = report.build_html(
         config, config.reports_dir / RESULTS, config.reports_dir / HTML
     )
     print(f"report: {message}" if built else f"interlock: {message}")
     if built and args.serve:
+        run_lock.release_all()  # serving writes nothing: a run may rebuild meanwhile
         return report.serve(config, config.reports_dir / HTML)
     return int(ExitCode.PASSED if built else ExitCode.COULD_NOT_RUN)
 

@@ -20,11 +20,12 @@ import pymysql.cursors
 
 from interlock.cells import closest_rows, display, format_row, row_mismatches
 from interlock.config import Config, DatabaseConfig
-from interlock.errors import ScenarioInputError, describe_error
+from interlock.environment.health import database_reason
+from interlock.environment.runtime import DatabaseEndpoint, Runtime
+from interlock.errors import ScenarioInputError, Unreachable, UnreachableFailure, describe_error
 from interlock.evidence import attach_text, recording
 from interlock.journal import Journal
 from interlock.masking import Masker
-from interlock.runtime import DatabaseEndpoint, Runtime
 from interlock.sql_guard import require_read_only
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -32,6 +33,9 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 # server then refuses writes and DDL (error 1792) whatever statement reaches it.
 READ_ONLY_SESSION = "SET SESSION TRANSACTION READ ONLY"
 EVIDENCE_ROWS = 200
+# MySQL client errors of a connection that broke: the server has gone away (2006), the
+# connection was lost during a query (2013, a read timeout included).
+CONNECTION_LOST = (2006, 2013)
 
 
 @dataclass(frozen=True)
@@ -97,16 +101,24 @@ class Database:
                 )
             except pymysql.MySQLError as exc:
                 waited = time.monotonic() - started
-                raise AssertionError(
-                    self.masker.mask(
-                        f"database {self.name!r} ({ep.user}@{ep.host}:{ep.port}/{ep.database})"
-                        f" is not reachable after {waited:.1f} s: {describe_error(exc)}"
-                    )
-                    + f"\n  (timeouts: databases.{self.name}.connect_timeout"
+                first = self.masker.mask(
+                    f"database {self.name!r} ({ep.user}@{ep.host}:{ep.port}/{ep.database})"
+                    f" is not reachable after {waited:.1f} s: {describe_error(exc)}"
+                )
+                raise UnreachableFailure(
+                    first + f"\n  (timeouts: databases.{self.name}.connect_timeout"
                     f" {self.settings.connect_timeout:g} s, read_timeout"
-                    f" {self.settings.read_timeout:g} s)"
+                    f" {self.settings.read_timeout:g} s)",
+                    self._unreachable(exc, first),
                 ) from None
         return self._connection
+
+    def _unreachable(self, exc: pymysql.MySQLError, detail: str) -> Unreachable:
+        ep = self.endpoint
+        key = f"databases.{self.name}.{'embedded' if ep.pid else 'host'}"
+        url = f"mysql://{ep.user}@{ep.host}:{ep.port}/{ep.database}"
+        reason = database_reason(exc)
+        return Unreachable(f"database {self.name}", url, reason, detail, key)
 
     def query(
         self, sql: str, params: Sequence[Any] | None = (), evidence: bool = True
@@ -122,12 +134,14 @@ class Database:
                 cursor.execute(sql, None if params is None else tuple(params))
                 rows = list(cursor.fetchall())
         except pymysql.MySQLError as exc:
-            raise AssertionError(
-                self.masker.mask(
-                    f"query failed on {self.name!r}: {describe_error(exc)}\n  {sql}\n"
-                    f"  parameters: {list(params or ())}"
-                )
-            ) from None
+            message = self.masker.mask(
+                f"query failed on {self.name!r}: {describe_error(exc)}\n  {sql}\n"
+                f"  parameters: {list(params or ())}"
+            )
+            if exc.args and exc.args[0] in CONNECTION_LOST:
+                first = message.split("\n", 1)[0]
+                raise UnreachableFailure(message, self._unreachable(exc, first)) from None
+            raise AssertionError(message) from None
         if evidence:
             self._evidence(sql, params or (), rows)
         return rows

@@ -1,6 +1,7 @@
 """``interlock doctor``: interface testing of the connections themselves.
 
-For every configured service: reachable (its health path answers 2xx), its
+For every configured service: reachable (its health path answers 2xx, checked as the
+run checks it before it starts: :mod:`interlock.environment.health`), its
 credentials accepted (a token profile fetches a token), its contract document
 loadable. For every database: reachable with its credentials, the server's
 version, the schema's tables, and its user's grants, with a warning when a database
@@ -12,19 +13,18 @@ anywhere.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import pymysql
-import requests
 
 from interlock import auth, contracts
 from interlock.config import Config
 from interlock.db import LOOPBACK, READ_ONLY_SESSION
+from interlock.environment import health
+from interlock.environment.runtime import DatabaseEndpoint, Runtime
 from interlock.errors import InterlockError, describe_error
 from interlock.masking import Masker
-from interlock.runtime import DatabaseEndpoint, Runtime
 
 
 @dataclass(frozen=True)
@@ -44,26 +44,21 @@ def run(config: Config, runtime: Runtime, masker: Masker) -> list[Check]:
 
 
 def services(config: Config, runtime: Runtime, masker: Masker) -> Iterator[Check]:
-    timeout = (config.http.connect_timeout, config.http.read_timeout)
-
     def url_of(name: str) -> str:
         return runtime.services[name].url
 
     for name, service in config.services.items():
         if name not in runtime.services:
             continue
-        url = url_of(name) + service.health
-        started = time.monotonic()
-        try:
-            response = requests.get(url, timeout=timeout, stream=True)
-            response.close()  # only the status counts: the body, however long, is not read
-            took = (time.monotonic() - started) * 1000
-            ok = response.ok
-            yield Check(
-                f"service {name}", ok, f"GET {url} -> {response.status_code} in {took:.0f} ms"
-            )
-        except requests.RequestException as exc:
-            yield Check(f"service {name}", False, f"GET {url} failed: {type(exc).__name__}")
+        found = health.probe_service(config, runtime, name, masker)
+        if found.problem is None:
+            detail = f"GET {found.url} -> {found.status} in {found.elapsed_ms:.0f} ms"
+            yield Check(f"service {name}", True, detail)
+        else:
+            problem = found.problem
+            more = (f"its address: {problem.key}", problem.advice)
+            detail = problem.detail + "".join(f"\n{'':6}{line}" for line in more if line)
+            yield Check(f"service {name}", False, detail)
         credentials = config.credentials.get(service.credentials) if service.credentials else None
         if credentials is not None and (credentials.login or credentials.oauth2):
             context = auth.TokenContext(config.http, url_of, masker)

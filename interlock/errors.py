@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 EXCERPT = 200  # characters of a file an error message may quote: enough to find the spot
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -48,6 +50,82 @@ class ConfigError(InterlockError):
 
 class EnvironmentStartError(InterlockError):
     """The environment under test could not be started or reached."""
+
+
+class Reason(enum.StrEnum):
+    """Why a part of the environment could not be used."""
+
+    DNS = "dns"  # its host name does not resolve
+    REFUSED = "refused"  # nothing listens at its address
+    TLS = "tls"  # the TLS handshake failed (certificate not verified, not TLS at all)
+    TIMEOUT = "timeout"  # no connection, or no answer, in time
+    STATUS = "status"  # it answered its health path with a status that is not 2xx
+    PROTOCOL = "protocol"  # its answer broke HTTP
+    CONNECTION = "connection"  # the connection failed otherwise (reset, closed, proxy...)
+    GONE = "gone"  # the process interlock started for it has died
+    DATABASE = "database"  # the database server refused or failed the connection
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    """One part of the environment that could not be used, and why."""
+
+    part: str  # "service orders", "database shop"
+    url: str  # what was tried: "https://orders:8443/health", "mysql://app@db:3306/shop"
+    reason: Reason
+    detail: str  # what happened, one line: "GET https://... failed: SSLError: ..."
+    key: str  # the config key that set the address: "services.orders.url in config/ci.yaml"
+    advice: str = ""  # what to check, when the reason alone does not say it
+
+    def __str__(self) -> str:
+        lines = [f"{self.part}: {self.detail}", f"    its address: {self.key}"]
+        if self.advice:
+            lines.append(f"    {self.advice}")
+        return "\n".join(lines)
+
+
+class EnvironmentUnreachable(EnvironmentStartError):
+    """Parts of the environment could not be reached or answered unhealthy (the run's
+    check before it starts, ``doctor``); each part says why and which key set its address."""
+
+    def __init__(self, headline: str, parts: Sequence[Unreachable], hint: str | None = None):
+        self.parts = tuple(parts)
+        super().__init__(
+            f"{headline}:\n  - " + "\n  - ".join(str(p) for p in self.parts),
+            hint=hint or "check the addresses named above, or that the environment is up",
+        )
+
+    @property
+    def first(self) -> Unreachable:
+        return self.parts[0]
+
+    @property
+    def service(self) -> str:
+        return self.first.part
+
+    @property
+    def url(self) -> str:
+        return self.first.url
+
+    @property
+    def reason(self) -> Reason:
+        return self.first.reason
+
+    @property
+    def key(self) -> str:
+        return self.first.key
+
+
+class UnreachableFailure(AssertionError):
+    """A step could not reach a service or database of the environment.
+
+    An AssertionError, so behave fails the step as it fails any other; its type (not
+    its text) files the result under "Environment unreachable" in the report (see
+    :mod:`interlock.allure_files`)."""
+
+    def __init__(self, message: str, unreachable: Unreachable) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
 
 
 class MariaDBNotFound(EnvironmentStartError):

@@ -1,5 +1,6 @@
 """Reading a step's own inputs: its doc string and table, with ``${variables}`` filled in;
-and refusing them where the step takes none (:func:`refuse_unexpected_input`)."""
+refusing them where the step takes none (:func:`refuse_unexpected_input`), and naming a
+value a parameter type refused (:func:`refuse_refused_value`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from interlock.errors import ScenarioInputError
 from interlock.folders import inside
-from interlock.lint import unexpected_input
+from interlock.lint import refused, unexpected_input
 from interlock.matching import parse_json
 from interlock.variables import Variables
 
@@ -116,6 +117,24 @@ def refuse_unexpected_input(match: Any, context: Any) -> None:
     if found is not None:
         line, message = found
         raise UnexpectedInput(f"{filename}:{line}: {message}")
+
+
+class RefusedValue(ScenarioInputError):
+    """A step's parameter holds a value its type refuses (an unknown product): the
+    scenario is wrong, and the step says where and which values are known."""
+
+
+def refuse_refused_value(match: Any, context: Any) -> None:
+    """As a step starts whose parameter type refused its value (behave's
+    ``MatchWithError``, which would raise a bare ``StepParseError``): fail it with the
+    step's ``file:line`` and the type's own message, the one lint gives."""
+    from behave.matchers import MatchWithError
+
+    if not isinstance(match, MatchWithError):
+        return
+    location = getattr(match, "location", None)
+    message, hint = refused(match, str(location) if location else "?")
+    raise RefusedValue(f"{step_location(context)}: {message}", hint=hint)
 
 
 def _running_step(context: Any) -> Any:

@@ -5,7 +5,7 @@ The context carries exactly these attributes, all set here and nowhere else:
 - ``context.interlock`` (:class:`Suite`, for the whole run): the frozen config,
   the environment in use, the masker, and this worker process's stand-ins
   (:class:`~interlock.standins.StandIns`, their answers reset per scenario) and
-  per-worker services (:class:`~interlock.worker_services.WorkerServices`, started
+  per-worker services (:class:`~interlock.environment.worker_services.WorkerServices`, started
   when a scenario first selects one, stopped in ``after_all``);
 - per step: nothing new; ``before_step`` tells the scenario's time limit
   (``run.scenario_timeout``) which step is running;
@@ -36,22 +36,23 @@ from typing import Any
 
 from behave.model_core import Status
 
-from interlock import stack, standin_checks
+from interlock import environment, lifeline, run_lock, standin_checks
 from interlock.cleanup import CleanupRegistry
 from interlock.config import Config, config_from_userdata
 from interlock.db import Databases
+from interlock.environment.worker_services import WorkerServices
 from interlock.evidence import attach_text
-from interlock.gherkin import refuse_unexpected_input
+from interlock.gherkin import refuse_refused_value, refuse_unexpected_input
 from interlock.http import HttpClient, service_targets
 from interlock.interruption import Interruption, step_zone
 from interlock.learned_secrets import LEARNED_SECRETS_KEY, run_learned_secrets
 from interlock.leftovers import record_leftovers
 from interlock.masking import Masker
+from interlock.selection import MANUAL_TAG
 from interlock.service_logs import LogMarks
 from interlock.standins import StandIns
 from interlock.time_limit import TimeLimit
 from interlock.variables import Variables
-from interlock.worker_services import WorkerServices
 from interlock.workers import WORKER_ENV
 
 FAILED = (Status.failed, Status.error, Status.hook_error)
@@ -63,7 +64,7 @@ class Suite:
     this worker process keeps for itself: its stand-ins and per-worker services."""
 
     config: Config
-    acquired: stack.Acquired
+    acquired: environment.Acquired
     masker: Masker
     interruption: Interruption
     leftovers: list[str] = field(default_factory=list)  # cleanups that failed, for the end
@@ -94,17 +95,21 @@ def before_all(context: Any) -> None:
     """Load config, then attach to the described environment or start one."""
     global _interruption
     interruption = _interruption = Interruption().install()
+    # A worker stops when its `interlock run` dies.
+    lifeline.follow_parent(interruption.parent_died, functools.partial(_kill_services, context))
     # An InterlockError aborts the run; behave prints its message (no traceback).
     config = config_from_userdata(context.config.userdata)
     _junit_follows_reports(context, config)
-    acquired = stack.acquire(config, report=_say)
+    if WORKER_ENV not in os.environ:  # plain behave: a run of its own (see run_lock)
+        run_lock.take(config.state_dir, "behave", _say)
+    acquired = environment.acquire(config, report=_say)
     # The masker learns fetched tokens; the run's other processes learn them through it.
     masker = Masker(config.secrets, run_learned_secrets(context.config.userdata, config.state_dir))
     suite = context.interlock = Suite(config, acquired, masker, interruption)
     step_zone(
         [interruption.check, suite.time_limit.check],
         suite.masker.exception,
-        [refuse_unexpected_input],
+        [refuse_refused_value, refuse_unexpected_input],
     )
     _check_hooks(context)
     interruption.safe_point(context)
@@ -116,6 +121,12 @@ def _junit_follows_reports(context: Any, config: Config) -> None:
     ``interlock run`` gives each worker its folder there on the command line."""
     if not os.environ.get(WORKER_ENV):
         context.config.junit_directory = str(config.reports_dir / "junit")
+
+
+def _kill_services(context: Any) -> None:
+    suite: Suite | None = getattr(context, "interlock", None)
+    if suite is not None:
+        suite.worker_services.kill_all()
 
 
 def _check_hooks(context: Any) -> None:
@@ -134,6 +145,11 @@ def _check_hooks(context: Any) -> None:
 
 
 def before_scenario(context: Any, scenario: Any) -> None:
+    if MANUAL_TAG in scenario.effective_tags:
+        # A person does it and records it (interlock manual); `interlock run` never sends
+        # it to behave, plain behave skips it.
+        scenario.skip("a manual check: done by a person, recorded with `interlock manual`")
+        return
     suite: Suite = context.interlock
     runtime = suite.acquired.runtime
     context.variables = Variables()
@@ -218,7 +234,7 @@ def after_all(context: Any) -> None:
         suite.worker_services.stop_all()  # they may use the environment: stop them first
         suite.standins.close()
     finally:
-        stack.release(suite.acquired, suite.config)
+        environment.release(suite.acquired, suite.config)
         if not context.config.userdata.get(LEARNED_SECRETS_KEY):  # plain behave: no parent
             run_learned_secrets(context.config.userdata, suite.config.state_dir).delete()
 

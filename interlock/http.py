@@ -24,11 +24,12 @@ import urllib3
 from interlock import bodies
 from interlock.auth import TokenContext, auth_headers
 from interlock.config import Config, Credentials, HttpSettings, ServiceConfig
-from interlock.errors import ScenarioInputError
+from interlock.environment import health
+from interlock.environment.runtime import Runtime
+from interlock.errors import ScenarioInputError, Unreachable, UnreachableFailure
 from interlock.evidence import attach_text
 from interlock.exchange import Exchange, curl
 from interlock.masking import Masker
-from interlock.runtime import Runtime
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
@@ -50,6 +51,7 @@ class ServiceTarget:
     headers: Mapping[str, str]
     credentials: Credentials | None
     openapi: Path | None = None  # its OpenAPI document (config services.NAME.openapi)
+    address_key: str = ""  # the config key that set its URL, named when it cannot be reached
 
 
 def service_targets(config: Config, runtime: Runtime) -> dict[str, ServiceTarget]:
@@ -67,7 +69,12 @@ def target_for(config: Config, service: ServiceConfig, url: str) -> ServiceTarge
     """A configured service reached at ``url``."""
     credentials = config.credentials.get(service.credentials) if service.credentials else None
     return ServiceTarget(
-        service.name, url.rstrip("/"), service.headers, credentials, service.openapi
+        service.name,
+        url.rstrip("/"),
+        service.headers,
+        credentials,
+        service.openapi,
+        health.address_key(config, service),
     )
 
 
@@ -98,7 +105,9 @@ class HttpClient:
     def redirect(self, name: str, url: str) -> None:
         """This scenario's requests to service ``name`` go to ``url`` instead (a stand-in),
         with the service's headers, credentials and contract."""
-        target = replace(self._target(name), url=url.rstrip("/"))
+        target = replace(
+            self._target(name), url=url.rstrip("/"), address_key=f"the stand-in for {name!r}"
+        )
         self.targets = {**self.targets, name: target}
         if self.service is not None and self.service.name == name:
             self.service = target
@@ -202,9 +211,7 @@ class HttpClient:
                 raise AssertionError(
                     self.masker.mask(_broken(method, sent_url, broken, None, started, reproduce))
                 ) from None
-            raise AssertionError(
-                self.masker.mask(f"{method} {sent_url} {_failure(exc, self.settings)}\n{reproduce}")
-            ) from None
+            raise self._unreachable(exc, method, sent_url, target, reproduce) from None
         elapsed = (time.perf_counter() - started) * 1000
         self.last = Exchange(
             method, sent_url, dict(prepared.headers), body, response, elapsed, self.masker, prepared
@@ -215,6 +222,22 @@ class HttpClient:
         for observer in self.after_send:
             observer()
         return self.last
+
+    def _unreachable(
+        self,
+        exc: requests.RequestException,
+        method: str,
+        url: str,
+        target: ServiceTarget,
+        reproduce: str,
+    ) -> UnreachableFailure:
+        """The failure of a request that did not reach the service: typed, so the report
+        files it under "Environment unreachable" whatever its text says."""
+        reason, _ = health.explain(exc, url, self.settings)
+        first = self.masker.mask(f"{method} {url} {_failure(exc, self.settings)}")
+        where = f"\n  its address: {target.address_key}" if target.address_key else ""
+        unreachable = Unreachable(f"service {target.name}", url, reason, first, target.address_key)
+        return UnreachableFailure(f"{first}\n{self.masker.mask(reproduce)}{where}", unreachable)
 
     def attach(self, exchange: Exchange, note: str = "") -> None:
         """Attach an exchange to the current Allure step (masked, long bodies cut)."""

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import requests
-
-from interlock import bodies, contracts, fields, matching, polling
-from interlock.exchange import Exchange, cut
+from interlock import contracts, fields, matching, polling
+from interlock.environment.health import probe
+from interlock.errors import Reason, UnreachableFailure
+from interlock.exchange import Exchange
 from interlock.http import HttpClient, ServiceTarget
 from interlock.matching import Mismatch
 
@@ -175,18 +175,25 @@ def send_until(
 
 
 def reachable(client: HttpClient, target: ServiceTarget, health: str) -> None:
-    """The service answers its health path with a 2xx status."""
-    url = target.url + health
-    try:
-        # Streamed: only the status counts, and a failure shows the body's start.
-        response = client.session.get(url, stream=True, **client.settings.request_options())
-    except requests.RequestException as exc:
+    """The service answers its health path with a 2xx status: checked as the run checks
+    the environment before it starts (:func:`interlock.environment.health.probe`)."""
+    found = probe(
+        f"service {target.name}",
+        target.url + health,
+        client.settings,
+        target.headers,
+        target.address_key,
+        masker=client.masker,
+    )
+    problem = found.problem
+    if problem is None:
+        return
+    if problem.reason is Reason.STATUS:
         raise AssertionError(
-            f"service {target.name!r} is not reachable: GET {url} failed: {type(exc).__name__}"
-        ) from None
-    if not response.ok:
-        raise AssertionError(
-            f"service {target.name!r} is not healthy: GET {url} answered "
-            f"{response.status_code}: {cut(bodies.peek(response, 4096), 300, client.masker)}"
+            f"service {target.name!r} is not healthy: GET {found.url} answered"
+            f" {found.status}: {found.body}"
         )
-    response.close()
+    lines = [f"service {target.name!r} is not reachable: {problem.detail}"]
+    lines += [f"  its address: {problem.key}"] if problem.key else []
+    lines += [f"  {problem.advice}"] if problem.advice else []
+    raise UnreachableFailure("\n".join(lines), problem)

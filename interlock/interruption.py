@@ -89,15 +89,19 @@ def step_zone(
     starts (inside the step, so that what they raise fails that step), then
     ``match_checks`` with behave's match (its step function) and the context;
     ``mask`` masks what a step raises before behave shows it."""
-    from behave.matchers import Match
+    from behave.matchers import Match, MatchWithError
 
     _checks[:] = checks
     _masks[:] = [mask] if mask else []
     _match_checks[:] = match_checks
-    if getattr(Match.run, "_interlock_zone", False):
-        return
-    original = Match.run
+    # A step whose parameter type refused its value runs MatchWithError.run: zoned too,
+    # so that a match check can name the step's line and the refused value.
+    for kind in (Match, MatchWithError):
+        if not getattr(kind.__dict__["run"], "_interlock_zone", False):
+            kind.run = _zoned(kind.__dict__["run"])
 
+
+def _zoned(original: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
     def run(self: Any, context: Any) -> None:
         global _depth, _since
         depth = _depth
@@ -118,7 +122,7 @@ def step_zone(
             _depth = depth
 
     run._interlock_zone = True  # type: ignore[attr-defined]
-    Match.run = run
+    return run
 
 
 # -- the process's signal handling --------------------------------------------------------
@@ -164,6 +168,13 @@ class Interruption:
         if not self._final and in_step():
             self._stopping = True
             raise KeyboardInterrupt
+
+    def parent_died(self, frame: FrameType | None) -> None:
+        """The run that started this worker is gone (:mod:`interlock.lifeline`): stop as
+        on a first signal; if one came already, go on stopping as it is (the lifeline
+        bounds the time that takes)."""
+        if not self.requested:
+            self._handle(signal.SIGHUP, frame)
 
     def _watch(self) -> None:
         """Once the grace after the first signal has passed, keep cutting the process

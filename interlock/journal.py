@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from interlock.processes import pid_alive
-from interlock.runtime import DatabaseEndpoint, Runtime
+from interlock.environment.processes import pid_alive
+from interlock.environment.runtime import DatabaseEndpoint, Runtime
 
 FOLDER = "journal"
 KEPT = "kept-"  # the prefix of a file of entries kept for another run to sweep

@@ -11,24 +11,34 @@ It knows no phrasing: a step that saves a variable says so with
 :func:`saves_variable`, naming the parameter that holds the variable's name; a step
 that reads a doc string or a table says so with :func:`takes_doc_string` /
 :func:`json_doc_string` or :func:`takes_table` / :func:`table_headers` (the run refuses
-either input on any other step too: :func:`unexpected_input`).
+either input on any other step too: :func:`unexpected_input`); a check says which
+interface it reads with :func:`reads` (shown in the step catalog).
+
+Lint never stops at an exception: one raised by a parameter type, a step matcher or a
+rule becomes a problem at the line it was checking. A Scenario Outline is checked once
+per Examples row, with the row's values filled in (names, doc strings and tables), as
+behave runs it.
 """
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 import runpy
-from collections.abc import Callable, Iterable, Sequence
+import traceback
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from behave.parser import ParserError
+from behave.matchers import MatchWithError
+from behave.parser import ParserError, parse_feature
 from behave.step_registry import registry
 
-from interlock.selection import parsed_feature
+from interlock.errors import InterlockError
+from interlock.requirements import Catalog
+from interlock.selection import MANUAL_TAG, parsed_feature
+from interlock.suggest import closest
 from interlock.variables import BUILTINS
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -38,9 +48,12 @@ JSON_DOC = "_interlock_json_doc_string"
 HEADERS = "_interlock_table_headers"
 TAKES_DOC = "_interlock_takes_doc_string"
 TAKES_TABLE = "_interlock_takes_table"
+READS = "_interlock_reads"
+INTERFACES = ("API", "database", "page", "stand-in", "file", "log")  # what a check may read
 _REFERENCE = re.compile(r"(?<!\\)\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}")
 _QUOTED = re.compile(r'"[^"]*"')
 _FIELD = re.compile(r"\{([^}:]*)(?::[^}]*)?\}")
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f\x7f]")  # never in a text file
 
 
 def saves_variable(parameter: str) -> Callable[[F], F]:
@@ -87,6 +100,25 @@ def table_headers(*required: str, allowed: Sequence[str] = ()) -> Callable[[F], 
     return mark
 
 
+def reads(*interfaces: str) -> Callable[[F], F]:
+    """Mark a check with the interfaces it reads (``"API"``, ``"database"``, ``"page"``...):
+    the step catalog says so, for a reader who must know what a domain step proves."""
+    for interface in interfaces:
+        if interface not in INTERFACES:
+            near = closest(interface, INTERFACES, n=1)
+            raise ValueError(
+                f"@reads({interface!r}): not an interface lint knows"
+                + (f"; did you mean {near[0]!r}?" if near else "")
+                + f" Known: {', '.join(INTERFACES)}"
+            )
+
+    def mark(func: F) -> F:
+        setattr(func, READS, tuple(interfaces))
+        return func
+
+    return mark
+
+
 def unexpected_input(func: Any, text: Any, table: Any, step_line: int) -> tuple[int, str] | None:
     """A doc string or table given to a step function that takes none: the line it starts
     on and what is wrong, or None. behave attaches either to any step, so a doc string
@@ -119,6 +151,19 @@ class Problem:
         return f"{self.file}:{self.line}: {self.severity}: {self.message}"
 
 
+class StepDefinitionError(Exception):
+    """A step definition's matcher raised while reading a step's text (a defect of
+    the step definition, named in the problem it becomes)."""
+
+    def __init__(self, matcher: Any, error: BaseException) -> None:
+        super().__init__(f"{type(error).__name__}: {error}")
+        self.where = _definition(matcher)
+
+
+class StepModuleError(InterlockError):
+    """A module of the project's steps folder could not be loaded."""
+
+
 @dataclass
 class StepLibrary:
     """The registered step definitions, as lint needs them."""
@@ -128,28 +173,33 @@ class StepLibrary:
 
     @classmethod
     def load(cls, steps_dir: Path) -> StepLibrary:
-        """Load the project's step modules (once per process) and collect their matchers."""
+        """Load the project's step modules (once per process) and collect their matchers.
+
+        A module that raises is named with the line that raised (exit 2)."""
         if not getattr(registry, "_interlock_loaded", False):
             for path in sorted(steps_dir.glob("*.py")):
-                runpy.run_path(str(path))
+                try:
+                    runpy.run_path(str(path))
+                except Exception as exc:
+                    raise _module_error(path, exc) from None
             registry._interlock_loaded = True
         return cls([m for group in registry.steps.values() for m in group])
 
     def matches(self, text: str) -> list[Any]:
-        """The step definitions that match a step's text (remembered per text: a suite
-        repeats the same steps many times)."""
+        """The step definitions that match a step's text, as behave finds them: one whose
+        parameter type refuses a value still matches (remembered per text: a suite
+        repeats the same steps many times). A matcher that raises is a
+        :class:`StepDefinitionError`."""
         found = self._matches.get(text)
         if found is None:
-            found = self._matches[text] = [m for m in self.matchers if m.match(text)]
+            found = self._matches[text] = [m for m in self.matchers if _matched(m, text)]
         return found
 
     def suggestions(self, text: str, n: int = 3) -> list[str]:
-        """The phrasings closest to ``text``, as an analyst reads them (``<status>``)."""
-        shapes = {self.shape(m.pattern) for m in self.matchers}
-        wanted = _QUOTED.sub('"<>"', text)
-        compare = {_QUOTED.sub('"<>"', s): s for s in shapes}
-        near = difflib.get_close_matches(wanted, list(compare), n=n, cutoff=0.6)
-        return [compare[s] for s in near]
+        """The phrasings closest to ``text``, as an analyst reads them (``<status>``),
+        generic and domain ones alike, ranked by the words they share."""
+        shapes = [self.shape(m.pattern) for m in self.matchers]
+        return closest(_QUOTED.sub('"<>"', text), shapes, n=n)
 
     @staticmethod
     def shape(pattern: str) -> str:
@@ -157,82 +207,339 @@ class StepLibrary:
         return _FIELD.sub(lambda m: f"<{m.group(1)}>", pattern)
 
 
+def _matched(matcher: Any, text: str) -> bool:
+    try:
+        return bool(matcher.match(text))
+    except Exception as exc:
+        raise StepDefinitionError(matcher, exc) from None
+
+
+def _definition(matcher: Any) -> str:
+    """Where a step definition lives, and its pattern."""
+    location = getattr(matcher, "location", None)
+    filename = getattr(location, "filename", None)
+    where = f"{_shown(filename)}:{getattr(location, 'line', '?')}" if filename else "?"
+    return f"{where} ({getattr(matcher, 'pattern', '?')!r})"
+
+
+def _shown(path: str) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return path
+
+
+def _module_error(path: Path, exc: Exception) -> StepModuleError:
+    line = 1
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if Path(frame.filename) == path:
+            line = frame.lineno or 1
+    if isinstance(exc, SyntaxError) and exc.filename == str(path):
+        line = exc.lineno or 1
+    return StepModuleError(
+        f"{_shown(str(path))}:{line}: the step module could not be loaded:"
+        f" {type(exc).__name__}: {exc}",
+        hint="fix that module (behave would stop at it too)",
+    )
+
+
 def lint(
     root: Path,
     feature_files: Iterable[Path],
     library: StepLibrary,
     requirement_tag: re.Pattern[str] | None = None,
+    texts: Mapping[Path, str] | None = None,
+    catalog: Catalog | None = None,
+    whole_suite: bool = True,
 ) -> list[Problem]:
+    """Every problem of ``feature_files``. ``requirement_tag``: each scenario must carry a
+    tag it matches; ``texts``: a file's text as an editor holds it (unsaved), read instead
+    of the file. With the requirements ``catalog``, a requirement tag it does not list is
+    an error; and, when ``feature_files`` are the ``whole_suite``, each of its
+    requirements no scenario names is a warning."""
     problems: list[Problem] = []
     titles: dict[str, str] = {}
+    rules = _Rules(requirement_tag, catalog if catalog is not None and catalog.path else None)
     for path in feature_files:
-        relative = str(path.relative_to(root))
+        relative = _relative(path, root)
         try:
-            feature = parsed_feature(path)
-        except ParserError as exc:
-            line = getattr(exc, "line", None) or _line_of(str(exc))
-            problems.append(Problem(relative, line, "error", f"not valid Gherkin: {exc}"))
-            continue
-        if feature is None:
-            continue
-        for scenario in feature.walk_scenarios(with_outlines=True):
-            if getattr(scenario, "_row", None) is not None:
-                continue  # an Outline's generated rows: the Outline itself is checked
-            where = scenario.location.line
-            known = f"{relative}:{where}"
-            if scenario.name in titles:
-                also = titles[scenario.name]
-                message = f"duplicate scenario title {scenario.name!r} (also {also})"
-                problems.append(Problem(relative, where, "warning", message))
-            titles.setdefault(scenario.name, known)
-            if requirement_tag is not None and not any(
-                requirement_tag.fullmatch(str(t)) for t in scenario.effective_tags
-            ):
-                problems.append(
-                    Problem(relative, where, "error",
-                            f"scenario {scenario.name!r} has no requirement tag"
-                            f" (tags matching {requirement_tag.pattern})")
-                )  # fmt: skip
-            problems += _check_steps(relative, scenario, library)
-    return sorted(problems)
+            text = (texts or {}).get(path)
+            problems += _lint_file(path, relative, library, rules, titles, text)
+        except Exception as exc:  # a defect of lint itself: named, never a traceback
+            problems.append(Problem(relative, 1, "error", _failed("this file", exc)))
+    if rules.catalog is not None and rules.catalog.path is not None and whole_suite:
+        catalog_file = rules.catalog.path.name
+        problems += [
+            Problem(catalog_file, r.line, "warning",
+                    f"{r.label}: no scenario names it (tag one @{r.id}): untested")
+            for r in rules.catalog if r.id not in rules.named
+        ]  # fmt: skip
+    return sorted(set(problems))
+
+
+@dataclass(frozen=True)
+class _Rules:
+    requirement_tag: re.Pattern[str] | None
+    catalog: Catalog | None
+    named: set[str] = field(default_factory=set)  # the catalog's requirements tagged so far
+
+
+def _lint_file(
+    path: Path,
+    relative: str,
+    library: StepLibrary,
+    rules: _Rules,
+    titles: dict[str, str],
+    text: str | None,
+) -> list[Problem]:
+    try:
+        feature = parsed_feature(path) if text is None else parse_feature(text, None, str(path))
+    except ParserError as exc:
+        reason = str(exc.args[0]) if exc.args else str(exc)  # str() starts with the path
+        line = getattr(exc, "line", None) or _line_of(reason)
+        return [Problem(relative, line, "error", f"not valid Gherkin: {reason}")]
+    except OSError as exc:
+        return [Problem(relative, 1, "error", f"cannot be read: {exc.strerror or exc}")]
+    data = path.read_bytes() if text is None else text.encode("utf-8", "surrogatepass")
+    problems = _control_characters(data, relative)
+    if feature is None:
+        return problems
+    for scenario in feature.walk_scenarios(with_outlines=True):
+        if getattr(scenario, "_row", None) is not None:
+            continue  # an Outline's generated rows: checked with their Outline
+        try:
+            problems += _check_scenario(relative, scenario, library, rules, titles)
+        except Exception as exc:
+            problems.append(
+                Problem(relative, scenario.location.line, "error", _failed("this scenario", exc))
+            )
+    return problems
+
+
+def _control_characters(data: bytes, relative: str) -> list[Problem]:
+    """A control character (a NUL...) is valid UTF-8 but no text: a binary file, or one
+    damaged in transit."""
+    found = _CONTROL.search(data)
+    if found is None:
+        return []
+    line = data.count(b"\n", 0, found.start()) + 1
+    return [
+        Problem(relative, line, "error",
+                f"a control character (byte 0x{data[found.start()]:02x}) at line {line}:"
+                " this is not a text file, or it was damaged; remove the character")
+    ]  # fmt: skip
+
+
+def _check_scenario(
+    relative: str, scenario: Any, library: StepLibrary, rules: _Rules, titles: dict[str, str]
+) -> list[Problem]:
+    problems = []
+    where = scenario.location.line
+    known = f"{relative}:{where}"
+    if scenario.name in titles:
+        also = titles[scenario.name]
+        message = f"duplicate scenario title {scenario.name!r} (also {also})"
+        problems.append(Problem(relative, where, "warning", message))
+    titles.setdefault(scenario.name, known)
+    problems += _check_requirements(relative, scenario, rules)
+    if rules.catalog is not None:
+        problems += _requirement_tags(relative, scenario, rules.catalog, rules.named)
+    if MANUAL_TAG in scenario.effective_tags:  # a person's steps: no step code
+        return problems
+    if hasattr(scenario, "examples"):
+        return problems + _check_outline(relative, scenario, library)
+    return problems + _check_steps(relative, scenario, library)
+
+
+def _check_requirements(relative: str, scenario: Any, rules: _Rules) -> list[Problem]:
+    """A requirement tag on the scenario, when config asks for one (whether the tag names
+    a requirement of the catalog is :func:`_requirement_tags`)."""
+    tag = rules.requirement_tag
+    if tag is None:
+        return []
+    where = scenario.location.line
+    named = [str(t) for t in scenario.effective_tags if tag.fullmatch(str(t))]
+    if not named:
+        return [
+            Problem(relative, where, "error",
+                    f"scenario {scenario.name!r} has no requirement tag"
+                    f" (tags matching {tag.pattern})")
+        ]  # fmt: skip
+    return []
+
+
+def _check_outline(relative: str, outline: Any, library: StepLibrary) -> list[Problem]:
+    """Each Examples row as behave runs it: its values filled into the step texts, doc
+    strings and tables. A problem every row shares, on a step no value reaches, is told
+    once; any other names the row it comes from."""
+    rows = list(outline.scenarios)
+    if not rows:
+        return [
+            Problem(relative, outline.location.line, "warning",
+                    "this Scenario Outline has no Examples rows, so it never runs")
+        ]  # fmt: skip
+    columns = {h for example in outline.examples if example.table for h in example.table.headings}
+    filled = {
+        step.line
+        for step in [*outline.background_steps, *outline.steps]
+        if any(f"<{c}>" in part for c in columns for part in _parts(step))
+    }
+    per_row = [(row, _check_steps(relative, row, library)) for row in rows]
+    everywhere = set.intersection(*(set(found) for _, found in per_row))
+    problems = []
+    for row, found in per_row:
+        for problem in found:
+            step_line = _step_line(problem, outline)
+            if problem in everywhere and step_line not in filled:
+                problems.append(problem)
+            else:
+                line = row._row.line
+                message = f"{problem.message} (with the Examples row at line {line})"
+                problems.append(Problem(problem.file, problem.line, problem.severity, message))
+    return problems
+
+
+def _parts(step: Any) -> list[str]:
+    return [step.name, step.text or "", *_table_cells(step)]
+
+
+def _step_line(problem: Problem, outline: Any) -> int:
+    """The line of the step a problem belongs to (a doc string's problem lies below it)."""
+    lines = [s.line for s in [*outline.background_steps, *outline.steps] if s.line <= problem.line]
+    return max(lines, default=problem.line)
+
+
+def lint_text(
+    root: Path,
+    path: Path,
+    text: str,
+    library: StepLibrary,
+    requirement_tag: re.Pattern[str] | None = None,
+    catalog: Catalog | None = None,
+) -> list[Problem]:
+    """Lint one feature's text as an editor holds it, as if saved at ``path`` (the language
+    server); with the requirements ``catalog``, its tags are checked against it."""
+    return lint(
+        root, [path], library, requirement_tag, {path: text}, catalog=catalog, whole_suite=False
+    )
+
+
+def _requirement_tags(
+    relative: str, scenario: Any, catalog: Catalog, named: set[str]
+) -> list[Problem]:
+    """A requirement tag the catalog does not list, with the nearest it does."""
+    problems = []
+    for name in sorted(str(t) for t in scenario.effective_tags if catalog.names(str(t))):
+        named.add(name)
+        if name not in catalog:
+            near = catalog.near(name)
+            hint = f"; did you mean {' / '.join(near)}?" if near else ""
+            problems.append(
+                Problem(relative, scenario.location.line, "error",
+                        f"@{name} is not in {catalog.path.name if catalog.path else 'the catalog'}"
+                        f" (the requirements catalog){hint}")
+            )  # fmt: skip
+    return problems
 
 
 def _check_steps(relative: str, scenario: Any, library: StepLibrary) -> list[Problem]:
-    problems = []
+    problems: list[Problem] = []
     saved: set[str] = set(BUILTINS)
-    outline_names = _outline_columns(scenario)
     steps = [*(scenario.background_steps if scenario.background else []), *scenario.steps]
     for step in steps:
-        texts = [step.name, *(_table_cells(step)), step.text or ""]
-        for text in texts:
-            for name in _REFERENCE.findall(text):
-                if name not in saved:
-                    known = ", ".join(sorted(saved - set(BUILTINS))) or "none"
-                    message = f"${{{name}}} is used before any step saves it (known here: {known})"
-                    problems.append(Problem(relative, step.line, "error", message))
-        text = _with_examples(step.name, outline_names)
-        found = library.matches(text)
-        if not found:
-            near = library.suggestions(text)
-            hint = f"; did you mean: {' / '.join(near)}" if near else ""
+        try:
+            problems += _check_step(relative, scenario, step, library, saved)
+        except StepDefinitionError as exc:
             problems.append(
-                Problem(relative, step.line, "error", f"undefined step: {step.name!r}{hint}")
-            )
-            continue
-        if len(found) > 1:
-            patterns = " / ".join(m.pattern for m in found)
-            problems.append(
-                Problem(relative, step.line, "error", f"ambiguous step: matches {patterns}")
-            )
-        func = found[0].func
-        problems += _check_inputs(relative, step, func)
-        match = found[0].match(text)
-        parameter = getattr(func, SAVES, None)
-        if parameter and match is not None:
-            for argument in match.arguments:
-                if argument.name == parameter:
-                    saved.add(str(argument.value))
+                Problem(relative, step.line, "error",
+                        f"the step definition {exc.where} failed on this step: {exc}"
+                        " (a defect of that step definition, not of the feature)")
+            )  # fmt: skip
+        except Exception as exc:
+            problems.append(Problem(relative, step.line, "error", _failed("this step", exc)))
     return problems
+
+
+def _check_step(
+    relative: str, scenario: Any, step: Any, library: StepLibrary, saved: set[str]
+) -> list[Problem]:
+    problems = []
+    for text in [step.name, *(_table_cells(step)), step.text or ""]:
+        for name in _REFERENCE.findall(text):
+            if name not in saved:
+                known = ", ".join(sorted(saved - set(BUILTINS))) or "none"
+                message = f"${{{name}}} is used before any step saves it (known here: {known})"
+                problems.append(Problem(relative, step.line, "error", message))
+    text = step.name
+    found = library.matches(text)
+    if not found:
+        near = library.suggestions(text)
+        hint = f"; did you mean: {' / '.join(near)}" if near else ""
+        problems.append(
+            Problem(relative, step.line, "error",
+                    f"undefined step: {text!r}{_unfilled(text, scenario)}{hint}")
+        )  # fmt: skip
+        return problems
+    if len(found) > 1:
+        patterns = " / ".join(m.pattern for m in found)
+        problems.append(
+            Problem(relative, step.line, "error", f"ambiguous step: matches {patterns}")
+        )
+    func = found[0].func
+    match = found[0].match(text)
+    if isinstance(match, MatchWithError):
+        said, todo = refused(match, _definition(found[0]))
+        said = f"{said}; {todo}" if todo else said
+        problems.append(Problem(relative, step.line, "error", said))
+        return problems
+    problems += _check_inputs(relative, step, func)
+    parameter = getattr(func, SAVES, None)
+    if parameter and match is not None:
+        for argument in match.arguments or ():
+            if argument.name == parameter:
+                saved.add(str(argument.value))
+    return problems
+
+
+def refused(match: Any, definition: str) -> tuple[str, str | None]:
+    """What a step parameter's type said when it refused the step's value (behave's
+    ``MatchWithError``), and what to do: the type's own words for a refused value, else
+    the ``definition`` whose parameter type failed."""
+    error = getattr(match, "stored_error", None)
+    if isinstance(error, InterlockError):
+        return error.message, error.hint
+    return (
+        f"the step definition {definition} could not read this step's parameters:"
+        f" {type(error).__name__}: {error}",
+        "this is a defect of its parameter type, not of the feature: tell whoever maintains"
+        " the steps",
+    )
+
+
+def _unfilled(text: str, scenario: Any) -> str:
+    """For an Outline's row: the ``<placeholders>`` no Examples column filled."""
+    row = getattr(scenario, "_row", None)
+    if row is None:
+        return ""
+    left = [p for p in re.findall(r"<([^<>]+)>", text) if p not in row.headings]
+    if not left:
+        return ""
+    columns = ", ".join(row.headings)
+    return f" (no Examples column is named {', '.join(left)}; the columns: {columns})"
+
+
+def _failed(what: str, exc: Exception) -> str:
+    return (
+        f"lint could not check {what}: {type(exc).__name__}: {exc}"
+        " (a defect of interlock or of a step definition: please report it with this line)"
+    )
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
 
 
 def _check_inputs(relative: str, step: Any, func: Any) -> list[Problem]:
@@ -283,27 +590,13 @@ def _json_problem(text: str) -> tuple[int, str] | None:
         json.loads(filled)
     except json.JSONDecodeError as exc:
         return exc.lineno, f"{exc.msg} (column {exc.colno})"
+    except RecursionError:
+        return 1, "nested too deeply to read"
     return None
 
 
 def _placeholder(match: re.Match[str]) -> str:
     return match.group(0) if match.group(0).startswith('"') else "0"
-
-
-def _outline_columns(scenario: Any) -> dict[str, str]:
-    """For an Outline, each Examples column with its first value (steps are checked once)."""
-    examples = getattr(scenario, "examples", None) or []
-    for example in examples:
-        table = getattr(example, "table", None)
-        if table is not None and table.rows:
-            return dict(zip(table.headings, table.rows[0].cells, strict=False))
-    return {}
-
-
-def _with_examples(text: str, columns: dict[str, str]) -> str:
-    for name, value in columns.items():
-        text = text.replace(f"<{name}>", value)
-    return text
 
 
 def _table_cells(step: Any) -> list[str]:

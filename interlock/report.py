@@ -30,10 +30,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from interlock.allure_files import CATEGORIES
 from interlock.allure_formatter import LOCATION_LABEL
 from interlock.config import Config
+from interlock.environment.processes import stop_process
 from interlock.errors import InterlockError
-from interlock.processes import stop_process
 from interlock.quarantine import Quarantine, from_tags
 from interlock.selection import ScenarioRef
 
@@ -44,6 +45,8 @@ SINGLE, SITE = "single", "site"  # the two Allure plugin instances (and site's f
 MESSAGE_LINES = 12  # of each failure's message in the summary
 NO_RESULT_LABEL = "no_result"  # on a result interlock wrote for a scenario that sent none
 NO_RESULT = "no result"  # the start of such a result's message (allure_files.CATEGORIES)
+# The report's tree: layer (Interface / Integration), feature, rule; not folders.
+TREE_GROUPS = ("epic", "feature", "story")
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class Outcome:
     flaky: bool = False
     path: Path | None = None  # the result file
     missing: bool = False  # selected, but no result came back (see record_missing)
+    uuid: str = ""  # the result's own id (its page in the HTML report: report_page)
 
     @property
     def key(self) -> str:
@@ -211,9 +215,18 @@ def read_results(results_dir: Path) -> Summary:
                 flaky=bool(details.get("flaky")),
                 path=path,
                 missing=NO_RESULT_LABEL in named,
+                uuid=str(data.get("uuid") or ""),
             )
         )
     return Summary(tuple(outcomes))
+
+
+def report_page(outcome: Outcome) -> str:
+    """The fragment that opens a result's page in the HTML report (single-file and
+    site alike): ``#`` and Allure 3's id of a test result, the md5 of its uuid."""
+    if not outcome.uuid:
+        return ""
+    return "#" + hashlib.md5(outcome.uuid.encode(), usedforsecurity=False).hexdigest()
 
 
 def record_missing(
@@ -292,27 +305,38 @@ def build_html(config: Config, results_dir: Path, report_dir: Path) -> tuple[boo
     history = config.reports_dir / "history" / "history.jsonl"
     history.parent.mkdir(parents=True, exist_ok=True)
     report_dir.parent.mkdir(parents=True, exist_ok=True)
-    building = Path(tempfile.mkdtemp(prefix=".allure-report-", dir=report_dir.parent))
-    rc_file = building.with_suffix(".json")
-    rc_file.write_text(
-        json.dumps(
-            {
-                "name": config.report_name,
-                "output": str(building),
-                "historyPath": str(history),
-                "plugins": {
-                    name: {
-                        "import": "@allurereport/plugin-awesome",
-                        "options": {"singleFile": single, "reportName": config.report_name},
-                    }
-                    for name, single in ((SINGLE, True), (SITE, False))
-                },
-            }
-        )
-    )
-    log = config.reports_dir / "logs" / "allure.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
+    # The temporary folder is made with signals held and filled inside the try, so that a
+    # Ctrl-C at any moment leaves no half-built report behind (its finally removes it).
+    with _signals_held() as held_at_start:
+        building = Path(tempfile.mkdtemp(prefix=".allure-report-", dir=report_dir.parent))
+        rc_file = building.with_suffix(".json")
     try:
+        if held_at_start:
+            raise KeyboardInterrupt
+        rc_file.write_text(
+            json.dumps(
+                {
+                    "name": config.report_name,
+                    "output": str(building),
+                    "historyPath": str(history),
+                    # Allure 3 reads the categories from here, Allure 2 from the results.
+                    "categories": CATEGORIES,
+                    "plugins": {
+                        name: {
+                            "import": "@allurereport/plugin-awesome",
+                            "options": {
+                                "singleFile": single,
+                                "reportName": config.report_name,
+                                "groupBy": list(TREE_GROUPS),
+                            },
+                        }
+                        for name, single in ((SINGLE, True), (SITE, False))
+                    },
+                }
+            )
+        )
+        log = config.reports_dir / "logs" / "allure.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "w") as out:
             # Its own process group: on Ctrl-C or a timeout the CLI and anything it
             # started go together, not just the first process. A signal while it is
@@ -339,6 +363,7 @@ def build_html(config: Config, results_dir: Path, report_dir: Path) -> tuple[boo
         if returncode != 0 or not single_page.is_file():
             return False, f"the Allure CLI failed (exit {returncode}); see {log}"
         single_page.replace(building / "index.html")  # over Allure's page linking the two
+        _open_first_level(building / "index.html", building / SITE)
         shutil.rmtree(building / SINGLE)
         if report_dir.exists():
             shutil.rmtree(report_dir)
@@ -348,9 +373,33 @@ def build_html(config: Config, results_dir: Path, report_dir: Path) -> tuple[boo
     except subprocess.TimeoutExpired:
         return False, f"the Allure CLI took longer than {ALLURE_TIMEOUT} s; see {log}"
     finally:
-        rc_file.unlink(missing_ok=True)
-        if building.exists():
-            shutil.rmtree(building, ignore_errors=True)
+        with _signals_held() as held_at_end:  # a Ctrl-C now waits until the folder is gone
+            rc_file.unlink(missing_ok=True)
+            if building.exists():
+                shutil.rmtree(building, ignore_errors=True)
+        if held_at_end:
+            raise KeyboardInterrupt
+
+
+def _open_first_level(single_page: Path, site: Path) -> None:
+    """Open the tree's first level (the layers) when the report opens: Allure 3 opens
+    only groups with failures, and keeps what a reader opened in the browser's
+    ``expandedTrees``, which a small script fills before the report's own starts."""
+    try:
+        tree = json.loads((site / "widgets" / "default" / "tree.json").read_text("utf-8"))
+        first = [str(node) for node in tree["root"]["groups"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # a report that opens collapsed is still a report
+    script = (
+        "<script>(function(){try{var k='expandedTrees',o=JSON.parse("
+        "localStorage.getItem(k)||'[]');" + json.dumps(first) + ".forEach(function(i){"
+        "if(o.indexOf(i)<0)o.push(i)});localStorage.setItem(k,JSON.stringify(o))}"
+        "catch(e){}})();</script>"
+    )
+    for page in (single_page, site / "index.html"):
+        if page.is_file():
+            text = page.read_text(encoding="utf-8")
+            page.write_text(text.replace("<head>", "<head>" + script, 1), encoding="utf-8")
 
 
 @contextlib.contextmanager

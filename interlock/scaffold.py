@@ -1,9 +1,10 @@
 """``interlock init DIR``: a new suite for a team's own services, ready to run.
 
 It lays out ``features/`` (interface, integration, data), ``steps/`` importing the
-generic vocabulary, ``environment.py``, ``config/`` (default, local, ci), ``reports/``,
-behave's settings and a README. The first scenario checks a service's health as
-soon as its URL is in ``config/default.yaml`` (or ``MY_SERVICE_URL``).
+generic vocabulary, ``environment.py``, ``config/`` (default, local, ci, and the JSON
+Schema they name), ``reports/``, behave's settings and a README. The first scenario
+checks a service's health as soon as its URL is in ``config/default.yaml`` (or
+``MY_SERVICE_URL``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import shutil
 from importlib import resources
 from pathlib import Path
 
+from interlock import config_schema
 from interlock.errors import InterlockError
 
 RENAMES = {"gitignore": ".gitignore"}  # kept plain in the package: git would obey it
@@ -34,4 +36,7 @@ def init(target: Path) -> list[Path]:
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, destination)
         written.append(destination)
+    schema = target / "config" / config_schema.FILE  # what the config files' first line names
+    schema.write_text(config_schema.render(), encoding="utf-8")
+    written.append(schema)
     return written

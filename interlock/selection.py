@@ -22,6 +22,7 @@ from interlock.errors import InterlockError
 
 SERIAL_TAG = "serial"
 FLAKY_TAG = "flaky"
+MANUAL_TAG = "manual"  # a check a person does: never run by behave (see interlock.manual)
 DEFAULT_DURATION = 1.0  # seconds, for a scenario never timed before
 
 
@@ -48,6 +49,10 @@ class ScenarioRef:
     def serial(self) -> bool:
         return SERIAL_TAG in self.tags
 
+    @property
+    def manual(self) -> bool:
+        return MANUAL_TAG in self.tags
+
 
 class SelectionError(InterlockError):
     """A path, tag expression or split option that cannot be used."""
@@ -59,21 +64,7 @@ def discover(
     """Every scenario under ``paths`` (default: the features folder) matching ``tags``."""
     expression = make_tag_expression(list(tags)) if tags else None
     wanted_lines: dict[Path, set[int]] = {}
-    files: list[Path] = []
-    for raw in paths or [str(features_dir)]:
-        target, line = _split_location(raw)
-        path = (root / target).resolve()
-        if path.is_dir():
-            files += sorted(p for p in path.rglob("*.feature") if p.is_file())
-        elif path.is_file():
-            files.append(path)
-            if line is not None:
-                wanted_lines.setdefault(path, set()).add(line)
-        else:
-            raise SelectionError(
-                f"{raw}: no such feature file or folder",
-                hint=f"paths are relative to {root}",
-            )
+    files = feature_files(root, paths, features_dir, wanted_lines)
     found: list[ScenarioRef] = []
     seen: set[tuple[str, int]] = set()
     for path in dict.fromkeys(files):  # unique, in order
@@ -87,6 +78,50 @@ def discover(
                 seen.add((ref.file, ref.line))
                 found.append(ref)
     return found
+
+
+def automated(scenarios: Sequence[ScenarioRef]) -> list[ScenarioRef]:
+    """The scenarios behave runs: every one but the ``@manual`` checks, whose outcome is
+    a person's record (:mod:`interlock.manual`)."""
+    return [s for s in scenarios if not s.manual]
+
+
+def scenario_title(scenario: Any) -> str:
+    """A scenario's name as reports show it. An Outline's row is named by its example
+    values (``Ordering 4 of 3 desk lamps — quantity=4``), not by behave's ``-- @1.1``."""
+    name = str(scenario.name).strip()
+    row = getattr(scenario, "_row", None)
+    if row is None:
+        return name
+    name = name.rsplit(" -- @", 1)[0].strip()
+    values = ", ".join(f"{h}={v}" for h, v in zip(row.headings, row.cells, strict=False))
+    return f"{name} — {values}" if values else name
+
+
+def feature_files(
+    root: Path,
+    paths: Sequence[str],
+    features_dir: Path,
+    wanted_lines: dict[Path, set[int]] | None = None,
+) -> list[Path]:
+    """The feature files under ``paths`` (default: the features folder), none parsed;
+    ``wanted_lines`` receives the lines of ``file:line`` paths."""
+    files: list[Path] = []
+    for raw in paths or [str(features_dir)]:
+        target, line = _split_location(raw)
+        path = (root / target).resolve()
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*.feature") if p.is_file())
+        elif path.is_file():
+            files.append(path)
+            if line is not None and wanted_lines is not None:
+                wanted_lines.setdefault(path, set()).add(line)
+        else:
+            raise SelectionError(
+                f"{raw}: no such feature file or folder",
+                hint=f"paths are relative to {root}",
+            )
+    return files
 
 
 def _split_location(raw: str) -> tuple[str, int | None]:
@@ -164,7 +199,7 @@ def _ref(relative: str, scenario: Any) -> ScenarioRef:
     return ScenarioRef(
         file=relative,
         line=int(scenario.location.line),
-        name=str(scenario.name).strip(),
+        name=scenario_title(scenario),
         tags=frozenset(str(t) for t in scenario.effective_tags),
         outline_line=int(parent.location.line) if from_outline and parent else None,
     )

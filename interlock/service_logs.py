@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from interlock.runtime import Runtime
+from interlock.environment.runtime import Runtime
 
 MAX_LINES = 300
 

@@ -35,12 +35,12 @@ from typing import Any
 
 from interlock import bodies, contracts
 from interlock.config import StandInConfig
+from interlock.environment.ports import free_port
 from interlock.errors import EnvironmentStartError, ScenarioInputError
 from interlock.evidence import attach_text
 from interlock.exchange import cut
 from interlock.masking import Masker
 from interlock.matching import MISSING
-from interlock.ports import free_port
 
 BIND_ATTEMPTS = 5
 SETTLE_SECONDS = 2.0  # how long the end of a scenario waits for requests still being answered

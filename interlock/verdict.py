@@ -20,9 +20,13 @@ from typing import Protocol
 RULE_FORMS = (
     "rules read: 'no failures', 'no failures in <folder>', 'all @<tag> scenarios pass',"
     " 'no expired quarantine', 'pass rate at least <n>%', 'every requirement tested',"
-    " 'at least <n> scenarios'"
+    " 'at least <n> scenarios', 'the whole suite ran' (or 'partial runs allowed'),"
+    " 'no uncommitted changes' (or 'uncommitted changes allowed'),"
+    " 'every requirement tag is in the catalog', 'no expired waivers', 'no pending manual checks'"
 )
 DEFAULT_VERDICT = ("no failures", "no expired quarantine")
+MANUAL_RULE = "no pending manual checks"  # judged in every pack (signoff.with_manual_rule)
+MANUAL_TAG = "manual"  # as interlock.selection.MANUAL_TAG (this module stays pure)
 
 
 class Result(Protocol):
@@ -46,6 +50,14 @@ class Facts:
     failing: Sequence[Result]  # failures that count (quarantined ones excluded)
     expired: Sequence[Result]  # scenarios whose quarantine has expired
     untested_requirements: Sequence[str]
+    # -- scope, catalog and waivers (see interlock.scope, requirements, waivers) --
+    suite_size: int = 0  # scenarios in the whole suite (for this environment)
+    not_run: Sequence[str] = ()  # locations of the suite's scenarios without a result
+    uncommitted: Sequence[str] | None = None  # changed suite files; None: not checked
+    uncommitted_note: str = ""  # why they were not checked
+    unknown_requirements: Sequence[str] = ()  # tags naming no requirement of the catalog
+    waived: Sequence[Result] = ()  # failures a valid waiver accepts (not in ``failing``)
+    expired_waivers: Sequence[str] = ()  # "<scenario>: waived by X until D" (now failures)
 
 
 @dataclass(frozen=True)
@@ -83,7 +95,8 @@ def _no_failures_in(folder: str) -> Callable[[Facts], str | None]:
 def _all_tagged_pass(tag: str) -> Callable[[Facts], str | None]:
     def check(facts: Facts) -> str | None:
         tagged = [r for r in facts.results if tag in r.tags]
-        failed = [r for r in tagged if r.status != "passed"]
+        waived = {r.location for r in facts.waived}
+        failed = [r for r in tagged if r.status != "passed" and r.location not in waived]
         if failed:
             return f"{len(failed)} @{tag} scenario(s) did not pass: {names(failed)}"
         return None
@@ -124,6 +137,83 @@ def _at_least(count: int) -> Callable[[Facts], str | None]:
     return check
 
 
+# -- scope, catalog and waivers: on unless the config says otherwise --------------------
+
+WHOLE_SUITE, PARTIAL_ALLOWED = "the whole suite ran", "partial runs allowed"
+COMMITTED, UNCOMMITTED_ALLOWED = "no uncommitted changes", "uncommitted changes allowed"
+CATALOG_TAGS = "every requirement tag is in the catalog"
+NO_EXPIRED_WAIVERS = "no expired waivers"
+
+
+def _whole_suite(facts: Facts) -> str | None:
+    if facts.not_run:
+        ran = facts.suite_size - len(facts.not_run)
+        shown = ", ".join(facts.not_run[:3])
+        more = f" and {len(facts.not_run) - 3} more" if len(facts.not_run) > 3 else ""
+        return (
+            f"partial run: {ran} of {facts.suite_size} scenarios (not run: {shown}{more});"
+            " run the whole suite, or merge its shards (interlock merge)"
+        )
+    return None
+
+
+def _committed(facts: Facts) -> str | None:
+    if facts.uncommitted:
+        shown = ", ".join(facts.uncommitted[:5])
+        more = f" and {len(facts.uncommitted) - 5} more" if len(facts.uncommitted) > 5 else ""
+        return (
+            f"uncommitted changes to the suite: {shown}{more}; what ran is not what the"
+            " commit holds: commit them and run again"
+        )
+    return None
+
+
+def _catalog_tags(facts: Facts) -> str | None:
+    if facts.unknown_requirements:
+        return (
+            "requirement tags the catalog does not list: "
+            + ", ".join(facts.unknown_requirements)
+            + " (add them to requirements.yaml, or fix the tags)"
+        )
+    return None
+
+
+def _no_expired_waivers(facts: Facts) -> str | None:
+    if facts.expired_waivers:
+        return "expired waivers (their failures count): " + "; ".join(facts.expired_waivers)
+    return None
+
+
+def _allowed(facts: Facts) -> str | None:
+    return None
+
+
+def implied(rules: Sequence[Rule], catalog: bool, waivers: bool) -> list[Rule]:
+    """The configured rules and the ones a sign-off always has unless the config turns
+    them off: the whole suite ran, no uncommitted changes, every requirement tag in
+    the catalog (when there is one), no expired waivers (when there are waivers)."""
+    texts = {r.text for r in rules}
+    added = []
+    if WHOLE_SUITE not in texts and PARTIAL_ALLOWED not in texts:
+        added.append(parse_rule(WHOLE_SUITE))
+    if COMMITTED not in texts and UNCOMMITTED_ALLOWED not in texts:
+        added.append(parse_rule(COMMITTED))
+    if catalog and CATALOG_TAGS not in texts:
+        added.append(parse_rule(CATALOG_TAGS))
+    if waivers and NO_EXPIRED_WAIVERS not in texts:
+        added.append(parse_rule(NO_EXPIRED_WAIVERS))
+    return [*rules, *added]
+
+
+def no_pending_manual(facts: Facts) -> str | None:
+    """A ``@manual`` scenario whose result is skipped has no record for its current text."""
+    pending = [r for r in facts.results if MANUAL_TAG in r.tags and r.status == "skipped"]
+    if pending:
+        checks = "manual checks" if len(pending) != 1 else "manual check"
+        return f"{len(pending)} {checks} pending: {names(pending)}"
+    return None
+
+
 _FORMS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], Callable[[Facts], str | None]]]] = [
     (re.compile(r"no failures"), lambda m: _no_failures),
     (re.compile(r"no failures in (\S+)"), lambda m: _no_failures_in(m.group(1))),
@@ -132,6 +222,13 @@ _FORMS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], Callable[[Facts], 
     (re.compile(r"pass rate at least (\d+(?:\.\d+)?)\s*%"), lambda m: _pass_rate(float(m[1]))),
     (re.compile(r"every requirement tested"), lambda m: _every_requirement),
     (re.compile(r"at least (\d+) scenarios?"), lambda m: _at_least(int(m.group(1)))),
+    (re.compile(WHOLE_SUITE), lambda m: _whole_suite),
+    (re.compile(PARTIAL_ALLOWED), lambda m: _allowed),
+    (re.compile(COMMITTED), lambda m: _committed),
+    (re.compile(UNCOMMITTED_ALLOWED), lambda m: _allowed),
+    (re.compile(CATALOG_TAGS), lambda m: _catalog_tags),
+    (re.compile(NO_EXPIRED_WAIVERS), lambda m: _no_expired_waivers),
+    (re.compile(r"no pending manual checks?"), lambda m: no_pending_manual),
 ]
 
 

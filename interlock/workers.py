@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -23,6 +23,7 @@ from typing import IO
 
 from interlock.allure_formatter import KEEP_RESULTS
 from interlock.learned_secrets import LEARNED_SECRETS_KEY
+from interlock.lifeline import PARENT_ENV, killed_with_parent
 from interlock.selection import ScenarioRef
 
 WORKER_ENV = "INTERLOCK_WORKER"
@@ -65,10 +66,14 @@ class BehaveCommand:
 @dataclass
 class Supervisor:
     """Starts workers and stops them on a signal: the first one asks every worker to
-    stop gracefully (SIGINT: after-hooks and cleanups run), a second kills them."""
+    stop gracefully (SIGINT: after-hooks and cleanups run), a second kills them.
+
+    Each worker dies with this process (see :mod:`interlock.lifeline`); ``on_start``
+    hears of each one as it starts (the run records them in its lock file)."""
 
     children: list[subprocess.Popen[bytes]] = field(default_factory=list)
     signal: int | None = None
+    on_start: Callable[[int], None] | None = None
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
     def __call__(self, signum: int, frame: FrameType | None) -> None:
@@ -89,8 +94,10 @@ class Supervisor:
                 return None
             # Unbuffered, so a worker's log can be followed while it runs.
             env = {**os.environ, WORKER_ENV: worker, "PYTHONUNBUFFERED": "1"}
+            env[PARENT_ENV] = str(os.getpid())
             # Its own session: a terminal's Ctrl-C reaches only the parent, which
-            # forwards it once.
+            # forwards it once. The kernel's parent-death signal follows the thread
+            # that starts it: that thread waits for it (run_batches).
             child = subprocess.Popen(
                 command,
                 cwd=root,
@@ -99,8 +106,11 @@ class Supervisor:
                 stderr=subprocess.STDOUT if output is not None else None,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
+                preexec_fn=killed_with_parent(os.getpid()),
             )
             self.children.append(child)
+            if self.on_start is not None:
+                self.on_start(child.pid)
             return child
 
     def forget(self) -> None:

@@ -2,10 +2,18 @@
 
 from behave import step
 
-from interlock import db_checks, seeding
-from interlock.gherkin import data_file, table_rows, table_sources
-from interlock.lint import saves_variable, table_headers, takes_table, writes_data
-from interlock.step_types import register
+from interlock.api import (
+    data_file,
+    db_checks,
+    register,
+    saves_variable,
+    seeding,
+    table_headers,
+    table_rows,
+    table_sources,
+    takes_table,
+    writes_data,
+)
 
 register()
 

@@ -2,11 +2,19 @@
 
 from behave import step
 
-from interlock import http_checks
-from interlock.gherkin import data_file, doc_json, json_argument, name_value_rows
-from interlock.lint import json_doc_string, saves_variable, table_headers
-from interlock.payloads import json_file, shown
-from interlock.step_types import register
+from interlock.api import (
+    data_file,
+    doc_json,
+    http_checks,
+    json_argument,
+    json_doc_string,
+    json_file,
+    name_value_rows,
+    register,
+    saves_variable,
+    shown,
+    table_headers,
+)
 
 register()
 

@@ -3,11 +3,14 @@ check what the system under test sent it."""
 
 from behave import step
 
-from interlock import standin_checks
-from interlock.gherkin import doc_json, step_location
-from interlock.lint import json_doc_string
-from interlock.matching import MISSING
-from interlock.step_types import register
+from interlock.api import (
+    MISSING,
+    doc_json,
+    json_doc_string,
+    register,
+    standin_checks,
+    step_location,
+)
 
 register()
 

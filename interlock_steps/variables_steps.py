@@ -2,8 +2,7 @@
 
 from behave import step
 
-from interlock.lint import saves_variable
-from interlock.step_types import register
+from interlock.api import register, saves_variable
 
 register()
 

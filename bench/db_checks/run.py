@@ -31,11 +31,12 @@ import allure_commons
 import pymysql
 
 from bench.scale.measure import wait_quiet
-from interlock import db_checks, mariadb
+from interlock import db_checks
 from interlock.config import DatabaseConfig, MariaDBSettings
 from interlock.db import Database, missing_rows
+from interlock.environment import mariadb
+from interlock.environment.runtime import DatabaseEndpoint
 from interlock.masking import Masker
-from interlock.runtime import DatabaseEndpoint
 
 ORDERS = """
 CREATE TABLE `{table}` (
@@ -93,7 +94,7 @@ class Sizing:
 
 def settings() -> DatabaseConfig:
     return DatabaseConfig(
-        name="bench", host="127.0.0.1", port=0, user=USER, password=PASSWORD,
+        name="bench", host="127.0.0.1", port=3306, user=USER, password=PASSWORD,
         database=DATABASE, embedded=True, disposable=True, schema=(), connect_timeout=5,
         read_timeout=600,
     )  # fmt: skip
@@ -340,7 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         (base / "run").mkdir()
         server = mariadb.start_server(
-            MariaDBSettings(None, base / "cache", 60, args.buffer_pool),
+            MariaDBSettings(cache_dir=base / "cache", buffer_pool_size=args.buffer_pool),
             base / "state",
             base / "run",
         )

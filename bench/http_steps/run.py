@@ -27,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 
-from interlock import stack  # noqa: E402
+from interlock import environment  # noqa: E402
 from interlock.config import load_config  # noqa: E402
 
 SIDES = ("interlock", "plain")
@@ -75,7 +75,7 @@ def main() -> None:
         work = Path(tmp)
         state = work / "state"
         config = load_config(ROOT, env="local", overrides=[f"paths.state={state}"])
-        acquired = stack.acquire(config)
+        acquired = environment.acquire(config)
         try:
             env = {
                 **os.environ,
@@ -95,7 +95,7 @@ def main() -> None:
                     )
             attachments = len(list((work / "results-interlock").glob("*-attachment*")))
         finally:
-            stack.release(acquired, config)
+            environment.release(acquired, config)
     per = {side: statistics.median(times[side]) for side in SIDES}
     for side in SIDES:
         samples = times[side]

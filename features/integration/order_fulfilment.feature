@@ -29,3 +29,20 @@ Feature: Ordering from the shop
     Given the shop does not sell oak desks
     When Ben orders 1 oak desk
     Then Ben's order is refused because the shop does not sell it
+
+  @REQ-10 @manual
+  Scenario: A printed packing slip lists every ordered item
+    Given Ana has ordered 2 desk lamps and 1 mug
+    When the warehouse prints the packing slip for her order
+    Then the slip lists every ordered item with its quantity:
+      | item      | quantity |
+      | desk lamp | 2        |
+      | mug       | 1        |
+    And the slip shows the order number and Ana's delivery address
+
+  @REQ-30 @manual
+  Scenario: The confirmation e-mail reads well on a phone
+    Given Ana has ordered 1 desk lamp
+    When she opens the confirmation e-mail on a phone
+    Then the order number, the items and the total fit the screen without scrolling sideways
+    And the text is large enough to read without zooming

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from interlock.processes import pid_alive
+from interlock.environment.processes import pid_alive
+from interlock.selection import discover
 from tests.conftest import REPO, interlock
 
 pytestmark = pytest.mark.e2e
@@ -47,13 +48,9 @@ def test_the_html_report_lists_every_scenario_and_opens_from_disk(project: Path)
     assert f"report: {report}" in result.stdout
     html = report.read_text()
     embedded = re.findall(r'd\("data/test-results/[0-9a-f]+\.json","([^"]+)"\)', html)
-    names = {json.loads(base64.b64decode(item))["name"] for item in embedded}
-    expected = {
-        line.split("Scenario:", 1)[1].strip()
-        for feature in (project / "features").rglob("*.feature")
-        for line in feature.read_text().splitlines()
-        if "Scenario:" in line
-    }
+    names = {json.loads(base64.b64decode(item))["name"].strip() for item in embedded}
+    # As behave names them: an Outline's rows included ("<title> -- @1.1 ").
+    expected = {ref.name for ref in discover(project, [], project / "features")}
     assert names == expected
     assert len(expected) >= 12
 
@@ -231,3 +228,16 @@ def test_doctor_checks_every_service_contract_and_database(project: Path) -> Non
         broken.stdout
     )
     assert broken.stdout.splitlines()[-1].startswith("doctor: 7 ok, 1 failing")
+
+
+def test_plain_behave_skips_manual_checks(project: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "behave", "features/integration/order_fulfilment.feature"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "4 scenarios passed, 0 failed, 2 skipped" in result.stdout  # the 2 @manual ones

@@ -12,8 +12,8 @@ from typing import Any
 import pymysql
 import pytest
 
-from interlock import mariadb
 from interlock.config import MariaDBSettings
+from interlock.environment import mariadb
 from tests.conftest import REPO, connect_shop, interlock, start_run, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -112,8 +112,11 @@ def test_a_run_killed_with_sigkill_is_swept_by_the_next_run(running: Path) -> No
     process = start_run(running, "--no-report", feature)
     wait_until_seeded(running)
     family = [process.pid] + [c.pid for c in psutil.Process(process.pid).children(recursive=True)]
-    for pid in family:  # no chance to clean up: the row stays
-        os.kill(pid, signal.SIGKILL)
+    # No chance to clean up, so the row stays: all frozen first, since a worker whose
+    # run dies stops in order (interlock.lifeline) if it gets the time to.
+    for sig in (signal.SIGSTOP, signal.SIGKILL):
+        for pid in family:
+            os.kill(pid, sig)
     process.wait()
     assert snapshot(running) != before
     nothing = write_feature(running, "next.feature", '    Given the "orders" service\n')
@@ -154,7 +157,7 @@ def shared_server(
     base = tmp_path_factory.mktemp("shared-db")
     (base / "run").mkdir()
     server = mariadb.start_server(
-        MariaDBSettings(None, template_cache, 30, "16M"), base / "state", base / "run"
+        MariaDBSettings(cache_dir=template_cache), base / "state", base / "run"
     )
     try:
         schema = [REPO / "demo" / "schema" / "shop.sql"]

@@ -12,7 +12,7 @@ import pytest
 
 from interlock import auth
 from interlock.config import Credentials, HttpSettings, LoginSpec, OAuth2Spec
-from interlock.errors import ScenarioInputError
+from interlock.errors import Reason, ScenarioInputError, UnreachableFailure
 from interlock.http import HttpClient, ServiceTarget
 from interlock.masking import MASK, Masker
 from tests.e2e.local_server import Reply, Seen, serve
@@ -60,7 +60,7 @@ LOGIN = LoginSpec(
 
 
 def test_a_login_token_is_fetched_once_and_sent_as_bearer() -> None:
-    admin = Credentials("admin", login=LOGIN)
+    admin = Credentials(name="admin", login=LOGIN)
     with serve(login_answer) as accounts, serve(api_answer) as api:
         masker = Masker()
         for _ in range(3):  # three scenarios
@@ -75,7 +75,9 @@ def test_a_login_token_is_fetched_once_and_sent_as_bearer() -> None:
 
 
 def test_a_failed_login_names_the_profile_and_the_config_key() -> None:
-    wrong = Credentials("admin", login=LoginSpec("accounts", "/login", json={"user": "x"}))
+    wrong = Credentials(
+        name="admin", login=LoginSpec(service="accounts", path="/login", json={"user": "x"})
+    )
     with serve(login_answer) as accounts, serve(api_answer) as api:
         with pytest.raises(ScenarioInputError) as error:
             scenario(api.url, wrong, accounts.url).send("GET", "/orders")
@@ -86,7 +88,9 @@ def test_a_failed_login_names_the_profile_and_the_config_key() -> None:
 
 
 def test_a_login_answer_without_the_token_says_what_it_has() -> None:
-    admin = Credentials("admin", login=LoginSpec("accounts", "/login", token_field="token"))
+    admin = Credentials(
+        name="admin", login=LoginSpec(service="accounts", path="/login", token_field="token")
+    )
     with (
         serve(lambda _: Reply(200, {"jwt": "x"})) as accounts,
         serve(api_answer) as api,
@@ -115,8 +119,14 @@ def oauth2_server(expires_in: float | None = None):
 
 
 def robot(token_url: str, client_auth: str = "basic") -> Credentials:
-    spec = OAuth2Spec(token_url, "robot", "robot-secret-1", "orders:write", client_auth)
-    return Credentials("robot", oauth2=spec)
+    spec = OAuth2Spec(
+        token_url=token_url,
+        client_id="robot",
+        client_secret="robot-secret-1",
+        scope="orders:write",
+        client_auth=client_auth,
+    )
+    return Credentials(name="robot", oauth2=spec)
 
 
 @pytest.mark.parametrize("client_auth", ["basic", "body"])
@@ -148,7 +158,12 @@ def test_an_oauth2_token_about_to_expire_is_fetched_again() -> None:
 
 def test_a_refused_client_is_named_and_its_secret_not_shown() -> None:
     with oauth2_server() as tokens, serve(api_answer) as api:
-        bad = Credentials("robot", oauth2=OAuth2Spec(f"{tokens.url}/t", "robot", "wrong-secret-9"))
+        bad = Credentials(
+            name="robot",
+            oauth2=OAuth2Spec(
+                token_url=f"{tokens.url}/t", client_id="robot", client_secret="wrong-secret-9"
+            ),
+        )
         masker = Masker(["wrong-secret-9"])
         with pytest.raises(ScenarioInputError) as error:
             scenario(api.url, bad, masker=masker).send("GET", "/x")
@@ -161,5 +176,7 @@ def test_a_token_server_that_is_down_is_a_clear_error() -> None:
     with serve(api_answer) as down:
         url = down.url
     refused = r"credentials 'robot': the oauth2 call POST .* failed"
-    with serve(api_answer) as api, pytest.raises(ScenarioInputError, match=refused):
+    with serve(api_answer) as api, pytest.raises(UnreachableFailure, match=refused) as error:
         scenario(api.url, robot(f"{url}/t")).send("GET", "/x")
+    assert error.value.unreachable.reason is Reason.REFUSED  # filed as unreachable, by type
+    assert "its address: credentials.robot.oauth2.token_url" in str(error.value)

@@ -13,15 +13,16 @@ import time
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import pytest
 import requests
+from allure_commons.utils import format_exception
 
-from interlock import allure_files, auth, http_checks, stack, standin_checks
+from interlock import allure_files, auth, http_checks, standin_checks
 from interlock.config import Credentials, HttpSettings, LoginSpec, StandInConfig
+from interlock.environment import health
 from interlock.errors import ScenarioInputError
 from interlock.http import HttpClient, ServiceTarget
 from interlock.masking import Masker
@@ -43,9 +44,11 @@ def client(url: str, settings: HttpSettings = SETTINGS) -> HttpClient:
     return HttpClient(settings, {"svc": ServiceTarget("svc", url, {}, None)}, Masker())
 
 
-def category(message: str, status: str = "failed") -> str:
-    """The Allure category a result with this message falls into: the first whose
-    statuses include it and whose regex matches the whole message, as Allure decides."""
+def category(failure: BaseException | str, status: str = "failed") -> str:
+    """The Allure category a result failed by this exception (or with this message, as
+    written in the result) falls into: the first whose statuses include it and whose regex
+    matches the whole message, as Allure decides."""
+    message = failure if isinstance(failure, str) else format_exception(type(failure), failure)
     for entry in allure_files.CATEGORIES:
         regex = entry.get("messageRegex")
         if status in entry["matchedStatuses"] and (
@@ -147,7 +150,7 @@ def test_a_gzip_bomb_stops_at_the_limit_without_inflating_fully() -> None:
 
 
 def test_the_limit_is_configurable_and_counts_decoded_bytes() -> None:
-    small = replace(SETTINGS, max_body_bytes=1000)
+    small = SETTINGS.model_copy(update={"max_body_bytes": 1000})
     body = b'"' + b"y" * 998 + b'"'  # exactly 1000 bytes of JSON
 
     def answer(seen: Seen) -> Reply:
@@ -167,7 +170,7 @@ def test_the_limit_is_configurable_and_counts_decoded_bytes() -> None:
 
 def test_a_token_call_that_answers_without_end_is_a_named_error() -> None:
     with serve(lambda _: Reply(raw=endless)) as accounts, serve(lambda _: Reply()) as api:
-        credentials = Credentials("admin", login=LoginSpec("accounts", "/login"))
+        credentials = Credentials(name="admin", login=LoginSpec(service="accounts", path="/login"))
         targets = {
             "api": ServiceTarget("api", api.url, {}, credentials),
             "accounts": ServiceTarget("accounts", accounts.url, {}, None),
@@ -191,7 +194,9 @@ def test_health_checks_read_no_body_they_do_not_need() -> None:
         http = client(server.url)
         error, took, grown = _timed(lambda: http_checks.reachable(http, target, "/health"))
         assert error is None and took < TIME_BOUND and grown < MEMORY_BOUND, (error, took, grown)
-        error, took, grown = _timed(lambda: stack.get_within(f"{server.url}/health", 10))
+        error, took, grown = _timed(
+            lambda: health.probe("service svc", f"{server.url}/health", SETTINGS, {}, "test")
+        )
         assert error is None and took < TIME_BOUND and grown < MEMORY_BOUND, (error, took, grown)
 
 
@@ -294,11 +299,11 @@ def test_a_service_that_is_down_or_hangs_up_mid_answer_is_still_unreachable() ->
         assert "could not connect: ChunkedEncodingError: Response ended prematurely" in str(
             error.value
         )
-        assert category(str(error.value)) == "Environment unreachable"
+        assert category(error.value) == "Environment unreachable"
         url = server.url
     with pytest.raises(AssertionError) as error:
         client(url).send("GET", "/gone")
-    assert category(str(error.value)) == "Environment unreachable"
+    assert category(error.value) == "Environment unreachable"
 
 
 # -- what a stand-in receives ------------------------------------------------------------
@@ -306,7 +311,7 @@ def test_a_service_that_is_down_or_hangs_up_mid_answer_is_still_unreachable() ->
 
 @pytest.fixture
 def standins() -> Iterator[StandIns]:
-    doubles = StandIns({"loose": StandInConfig("loose", None)}, Masker())
+    doubles = StandIns({"loose": StandInConfig(name="loose")}, Masker())
     doubles.max_body_bytes = 1000  # what the hooks pass from http.max_body_bytes
     yield doubles
     doubles.close()

@@ -7,12 +7,11 @@ import base64
 import shutil
 import subprocess
 from collections.abc import Mapping
-from dataclasses import replace
 
 import pytest
 
 from interlock import http_checks
-from interlock.config import Credentials, HttpSettings
+from interlock.config import BasicAuth, Credentials, HeaderAuth, HttpSettings
 from interlock.http import HttpClient, ServiceTarget
 from interlock.masking import MASK, Masker
 from tests.e2e.local_server import Reply, Seen, serve
@@ -39,7 +38,7 @@ def ok(_: Seen) -> Reply:
 
 def test_a_request_carries_headers_query_and_a_json_body() -> None:
     with serve(ok) as server:
-        http = client(server.url, Credentials("clerk", bearer="tok-1"))
+        http = client(server.url, Credentials(name="clerk", bearer="tok-1"))
         http.add_headers([("X-Trace", "t-1")])
         http.add_query([("tag", "a"), ("tag", "b b")])
         http.send("POST", "/orders?customer=ana", json_body={"q": "ä"})
@@ -68,8 +67,8 @@ def test_a_null_json_body_is_sent_as_null() -> None:
 
 
 def test_credentials_profiles_and_their_absence() -> None:
-    basic = Credentials("b", basic=("ana", "pw-123"))
-    key = Credentials("k", header=("X-Api-Key", "key-123"))
+    basic = Credentials(name="b", basic=BasicAuth(username="ana", password="pw-123"))
+    key = Credentials(name="k", header=HeaderAuth(name="X-Api-Key", value="key-123"))
     with serve(ok) as server:
         http = client(server.url, basic)
         http.send("GET", "/1")
@@ -89,15 +88,18 @@ def test_credentials_profiles_and_their_absence() -> None:
 
 def test_an_unknown_profile_lists_the_known_ones() -> None:
     with pytest.raises(Exception, match=r"unknown credentials profile 'clrek'") as error:
-        client("http://127.0.0.1:9").use_credentials("clrek", {"clerk": Credentials("clerk")})
+        client("http://127.0.0.1:9").use_credentials("clrek", {"clerk": Credentials(name="clerk")})
     assert "profiles in the config (credentials.NAME): clerk" in str(error.value)
 
 
 def test_a_slow_answer_times_out_naming_the_config_keys() -> None:
-    settings = replace(SETTINGS, read_timeout=0.2)
+    settings = SETTINGS.model_copy(update={"read_timeout": 0.2})
     with serve(lambda _: Reply(delay=1.0)) as server:
         http = client(
-            server.url, Credentials("c", bearer="tok-slow"), settings, masker=Masker(["tok-slow"])
+            server.url,
+            Credentials(name="c", bearer="tok-slow"),
+            settings,
+            masker=Masker(["tok-slow"]),
         )
         with pytest.raises(AssertionError) as error:
             http.send("GET", "/slow")
@@ -135,9 +137,11 @@ def test_tls_is_verified_by_default(certificate: tuple[str, str]) -> None:
     with serve(ok, tls=certificate) as server:
         with pytest.raises(AssertionError, match=r"failed TLS verification: .*http\.verify"):
             client(server.url).send("GET", "/secure")
-        trusting = client(server.url, settings=replace(SETTINGS, verify=certificate[0]))
+        trusting = client(
+            server.url, settings=SETTINGS.model_copy(update={"verify": certificate[0]})
+        )
         assert trusting.send("GET", "/secure").status == 200
-        unverified = client(server.url, settings=replace(SETTINGS, verify=False))
+        unverified = client(server.url, settings=SETTINGS.model_copy(update={"verify": False}))
         assert unverified.send("GET", "/secure").status == 200
 
 

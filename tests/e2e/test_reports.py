@@ -49,10 +49,11 @@ def test_a_full_run_leaves_every_artefact_and_no_secret(project: Path) -> None:
     for name in ("environment.properties", "executor.json", "categories.json"):
         assert (reports / "allure-results" / name).is_file()
     environment = (reports / "allure-results" / "environment.properties").read_text()
-    assert "environment=local" in environment and "service.orders=http://127.0.0.1:" in environment
+    assert "Environment=local" in environment and "orders\\ service=http://127.0.0.1:" in environment
     labels = {(lab["name"], lab["value"]) for r in results(project) for lab in r["labels"]}
     assert ("epic", "Interface") in labels and ("epic", "Integration") in labels
-    assert ("requirement", "REQ-10") in labels
+    title = "A confirmed order reserves its items in the inventory"  # from requirements.yaml
+    assert ("requirement", f"REQ-10: {title}") in labels
     assert (
         "story",
         "Orders that cannot be fulfilled are refused and leave nothing behind",
@@ -97,3 +98,99 @@ def test_a_secret_written_anywhere_under_reports_fails_the_run(project: Path) ->
     assert "SECRET LEAK" in run.stderr
     assert "debug.txt: a secret (to...) in Base64" in run.stderr
     assert TOKEN not in run.stdout + run.stderr
+
+
+LAMPS = """@integration
+Feature: Ordering desk lamps
+  @REQ-7
+  Scenario Outline: Ordering <quantity> of 3 desk lamps
+    Given the shop has 3 desk lamps in stock
+    When Ana orders <quantity> desk lamps
+    Then Ana's order is refused because the shop does not have enough in stock
+
+    Examples:
+      | quantity |
+      | 4        |
+      | 5        |
+"""
+SLIP = "features/integration/order_fulfilment.feature:34"
+
+
+def test_manual_checks_from_their_records_to_the_verdict(project: Path) -> None:
+    """The demo's two @manual checks are recorded: the run writes them as Allure and
+    JUnit results, evidence attached, counts them as reported, and is ACCEPTED; once
+    one is edited it is pending again and the pack is NOT ACCEPTED, naming it."""
+    (project / "node_modules").symlink_to(REPO / "node_modules")
+    (project / "features" / "integration" / "lamps.feature").write_text(LAMPS)
+    # Only the integration layer runs here: a partial run, which this suite allows.
+    local = project / "config" / "local.yaml"
+    local.write_text(
+        local.read_text() + "report:\n  verdict: [no failures, all @critical scenarios pass,"
+        " no expired quarantine, partial runs allowed]\n"
+    )
+    listed = interlock(project, "manual")
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    assert "2 manual check(s): 2 recorded, 0 pending" in listed.stdout
+
+    run = interlock(project, "run", "features/integration/")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "sign-off: ACCEPTED" in run.stdout and "MISSING" not in run.stdout
+    written = {r["name"]: r for r in results(project)}
+    slip = written["A printed packing slip lists every ordered item"]
+    phone = written["The confirmation e-mail reads well on a phone"]
+    for result in (slip, phone):
+        assert result["status"] == "passed"
+        assert {"name": "manual", "value": "true"} in result["labels"]
+        assert "by Ana Analyst, QA" in result["statusDetails"]["message"]
+    (evidence,) = phone["attachments"]
+    folder = project / "reports" / "allure-results"
+    assert (folder / evidence["source"]).read_bytes()[:4] == b"\x89PNG"
+    # An Outline's rows are named by their example values, not "-- @1.1".
+    assert written["Ordering 4 of 3 desk lamps — quantity=4"]["status"] == "passed"
+    assert "Ordering 5 of 3 desk lamps — quantity=5" in written
+    assert not [name for name in written if "-- @" in name]
+    junit = (project / "reports" / "junit" / "junit.xml").read_text()
+    assert 'name="A printed packing slip lists every ordered item" status="passed"' in junit
+    # The report opens on layer / feature / rule, and the pack links into it.
+    report = project / "reports" / "allure-report"
+    page = (report / "index.html").read_text()
+    assert '"groupBy":["epic","feature","story"]' in page
+    tree = json.loads((report / "site" / "widgets" / "default" / "tree.json").read_text())
+    layers = json.dumps(tree["root"]["groups"])  # opened when the report opens
+    assert f"localStorage.getItem(k)||'[]');{layers}.forEach" in page
+    pack = json.loads((project / "reports" / "signoff" / "signoff.json").read_text())
+    links = [s["report"] for s in pack["requirements"]["REQ-10"]["scenarios"]]
+    assert len(links) == 2 and all(link.startswith("../allure-report/index.html#") for link in links)
+    for link in links:
+        page = link.split("#", 1)[1]
+        assert (report / "site" / "data" / "test-results" / f"{page}.json").is_file(), page
+
+    feature = project / "features" / "integration" / "order_fulfilment.feature"
+    edited = feature.read_text().replace("2 desk lamps and 1 mug", "2 desk lamps and 2 mugs")
+    feature.write_text(edited)
+    listed = interlock(project, "manual")
+    assert listed.returncode == 1
+    assert f"PENDING  {SLIP}  A printed packing slip lists every ordered item (edited" in (
+        listed.stdout
+    )
+    run = interlock(project, "run", "--no-report", "features/integration/order_fulfilment.feature")
+    assert run.returncode == 0, run.stdout + run.stderr  # every automated check passed
+    assert "sign-off: NOT ACCEPTED" in run.stdout
+    signoff = interlock(project, "signoff")
+    assert signoff.returncode == 1
+    assert f"1 manual check pending: {SLIP} (A printed packing slip" in signoff.stdout
+    pack = json.loads((project / "reports" / "signoff" / "signoff.json").read_text())
+    (pending,) = [m for m in pack["manual_checks"] if m["status"] == "skipped"]
+    assert "made for an earlier version of this scenario" in pending["record"]
+
+    recorded = interlock(
+        project, "manual", "record", SLIP, "--failed", "--by", "Ben Buyer", "--note", "no mug"
+    )
+    assert recorded.returncode == 0, recorded.stderr
+    run = interlock(project, "run", "--no-report", "features/integration/order_fulfilment.feature")
+    assert run.returncode == 1  # a manual check that failed fails the run
+    assert f"FAILED  {SLIP}" in run.stdout and "by Ben Buyer" in run.stdout
+    unknown = interlock(project, "manual", "record", "features/integration/lamps.feature:4",
+                        "--passed", "--by", "Ana")  # fmt: skip
+    assert unknown.returncode == 2
+    assert "is not tagged @manual" in unknown.stderr and "Traceback" not in unknown.stderr

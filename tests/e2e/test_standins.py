@@ -15,13 +15,13 @@ import pytest
 import requests
 
 from interlock.config import StandInConfig, load_config
+from interlock.environment.processes import pid_alive
+from interlock.environment.runtime import Runtime, worker_processes
+from interlock.environment.worker_services import WorkerServices
 from interlock.errors import ScenarioInputError
 from interlock.masking import Masker
-from interlock.processes import pid_alive
-from interlock.runtime import Runtime, worker_processes
 from interlock.standin_checks import contract_report
 from interlock.standins import StandIns
-from interlock.worker_services import WorkerServices
 from tests.conftest import REPO, interlock
 
 pytestmark = pytest.mark.e2e
@@ -36,8 +36,8 @@ FULFILMENT = "features/integration/order_fulfilment.feature"
 def standins() -> Iterator[StandIns]:
     doubles = StandIns(
         {
-            "inventory": StandInConfig("inventory", CONTRACT),
-            "loose": StandInConfig("loose", None, unmatched_status=418),
+            "inventory": StandInConfig(name="inventory", contract=CONTRACT),
+            "loose": StandInConfig(name="loose", unmatched_status=418),
         },
         Masker(),
     )
@@ -168,7 +168,7 @@ def test_a_chunked_request_body_is_received_whole(standins: StandIns) -> None:
 
 
 def test_a_stand_in_may_be_told_not_to_check_requests() -> None:
-    config = StandInConfig("inventory", CONTRACT, check_requests=False)
+    config = StandInConfig(name="inventory", contract=CONTRACT, check_requests=False)
     doubles = StandIns({"inventory": config}, Masker())
     try:
         url = doubles.replace("inventory").url

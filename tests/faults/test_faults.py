@@ -88,6 +88,7 @@ def test_a_service_that_accepts_and_never_answers_times_out(
         project, "run", "--no-report", "--no-lint", path,
         "--set", "services.inventory.embedded=false",
         "--set", f"services.inventory.url=http://127.0.0.1:{silent_port}",
+        "--set", "http.read_timeout=5",  # the check waits as long as any request does
     )  # fmt: skip
     # The environment check itself finds it unhealthy: could not run, quickly.
     assert result.returncode == 2, result.stdout + result.stderr

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from interlock.processes import pid_alive
+from interlock.environment.processes import pid_alive
 from tests.conftest import (
     REPO,
     connect_shop,

@@ -14,14 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from interlock import db_checks, mariadb, seeding
+from interlock import db_checks, seeding
 from interlock.cells import cell_mismatch
 from interlock.cleanup import CleanupRegistry
 from interlock.config import DatabaseConfig, MariaDBSettings
 from interlock.db import Database
+from interlock.environment import mariadb
+from interlock.environment.runtime import DatabaseEndpoint
 from interlock.errors import ScenarioInputError, SqlScriptError
 from interlock.masking import Masker
-from interlock.runtime import DatabaseEndpoint
 from interlock.variables import Variables
 
 pytestmark = pytest.mark.mariadb
@@ -38,7 +39,7 @@ CREATE TABLE loose (a INT NULL, b VARCHAR(10) NULL);
 
 def settings(disposable: bool = True, read_timeout: float = 30) -> DatabaseConfig:
     return DatabaseConfig(
-        name="app", host="127.0.0.1", port=0, user="app", password="pw-app", database="app",
+        name="app", host="127.0.0.1", port=3306, user="app", password="pw-app", database="app",
         embedded=True, disposable=disposable, schema=(), connect_timeout=2,
         read_timeout=read_timeout,
     )  # fmt: skip
@@ -51,7 +52,7 @@ def server(
     base = tmp_path_factory.mktemp("db")
     (base / "run").mkdir()
     running = mariadb.start_server(
-        MariaDBSettings(None, template_cache, 30, "16M"), base / "state", base / "run"
+        MariaDBSettings(cache_dir=template_cache), base / "state", base / "run"
     )
     schema = base / "schema.sql"
     schema.write_text(SCHEMA)

@@ -22,13 +22,14 @@ from typing import Any
 
 import pytest
 
-from interlock import db_checks, mariadb
+from interlock import db_checks
 from interlock.cells import display, row_mismatches
 from interlock.config import DatabaseConfig, MariaDBSettings
 from interlock.db import Database, missing_rows, unexpected_rows
+from interlock.environment import mariadb
+from interlock.environment.runtime import DatabaseEndpoint
 from interlock.errors import ScenarioInputError
 from interlock.masking import Masker
-from interlock.runtime import DatabaseEndpoint
 
 pytestmark = pytest.mark.mariadb
 
@@ -100,7 +101,7 @@ COLUMNS = list(COLUMN_VALUES)
 
 def settings() -> DatabaseConfig:
     return DatabaseConfig(
-        name="app", host="127.0.0.1", port=0, user="app", password="pw-app", database="app",
+        name="app", host="127.0.0.1", port=3306, user="app", password="pw-app", database="app",
         embedded=True, disposable=True, schema=(), connect_timeout=2, read_timeout=30,
     )  # fmt: skip
 
@@ -112,7 +113,7 @@ def server(
     base = tmp_path_factory.mktemp("db")
     (base / "run").mkdir()
     running = mariadb.start_server(
-        MariaDBSettings(None, template_cache, 30, "16M"), base / "state", base / "run"
+        MariaDBSettings(cache_dir=template_cache), base / "state", base / "run"
     )
     schema = base / "schema.sql"
     schema.write_text(SCHEMA)

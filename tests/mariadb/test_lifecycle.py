@@ -11,11 +11,11 @@ from pathlib import Path
 import pymysql
 import pytest
 
-from interlock import mariadb, stack
 from interlock.config import Config, MariaDBSettings, load_config
+from interlock.environment import mariadb, stack
+from interlock.environment.processes import pid_alive
+from interlock.environment.runtime import read_runtime, write_runtime
 from interlock.errors import MariaDBNotFound, SqlScriptError
-from interlock.processes import pid_alive
-from interlock.runtime import read_runtime, write_runtime
 
 pytestmark = pytest.mark.mariadb
 
@@ -167,7 +167,7 @@ def test_a_run_killed_mid_start_leaves_nothing_the_next_run_does_not_clean(
         [
             sys.executable,
             "-c",
-            "import os, sys; from pathlib import Path; from interlock import stack;"
+            "import os, sys; from pathlib import Path; from interlock.environment import stack;"
             "from interlock.config import load_config;"
             "c = load_config(Path(sys.argv[1]), env='local', environ={});"
             "r = stack.start(c, owner_pid=os.getpid());"

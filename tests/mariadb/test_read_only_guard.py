@@ -12,13 +12,14 @@ from pathlib import Path
 import pymysql
 import pytest
 
-from interlock import db_checks, doctor, mariadb, seeding
+from interlock import db_checks, doctor, seeding
 from interlock.cleanup import CleanupRegistry
 from interlock.config import DatabaseConfig, MariaDBSettings
 from interlock.db import Database
+from interlock.environment import mariadb
+from interlock.environment.runtime import DatabaseEndpoint
 from interlock.errors import ScenarioInputError
 from interlock.masking import Masker
-from interlock.runtime import DatabaseEndpoint
 from interlock.variables import Variables
 
 pytestmark = pytest.mark.mariadb
@@ -68,7 +69,7 @@ EVERY_KIND = {**WRITES, **OTHERS}
 
 def settings(disposable: bool) -> DatabaseConfig:
     return DatabaseConfig(
-        name="app", host="127.0.0.1", port=0, user="app", password="pw-app", database="app",
+        name="app", host="127.0.0.1", port=3306, user="app", password="pw-app", database="app",
         embedded=True, disposable=disposable, schema=(), connect_timeout=2, read_timeout=30,
     )  # fmt: skip
 
@@ -80,7 +81,7 @@ def server(
     base = tmp_path_factory.mktemp("guard")
     (base / "run").mkdir()
     running = mariadb.start_server(
-        MariaDBSettings(None, template_cache, 30, "16M"), base / "state", base / "run"
+        MariaDBSettings(cache_dir=template_cache), base / "state", base / "run"
     )
     try:  # stopped even when the setup below fails
         schema = base / "schema.sql"

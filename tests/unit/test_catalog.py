@@ -35,3 +35,26 @@ def test_snippets_turn_parameters_into_tab_stops() -> None:
     snippets = json.loads(catalog.snippets(entries))
     body = snippets["HTTP: the response status should be <status>"]["body"]
     assert body == "the response status should be ${1:status}"
+
+
+def test_a_domain_parameter_lists_its_values_and_a_check_what_it_reads() -> None:
+    library = StepLibrary.load(REPO / "steps")
+    entries = catalog.collect(library, [], REPO)
+    text = catalog.markdown(entries)
+    refused = text.split("### `<customer>'s order is refused because <reason>`", 1)[1]
+    refused = refused.split("###", 1)[0]
+    assert (
+        "`reason` (why the shop refuses an order, one of: `the shop does not have enough in"
+        " stock`, `the shop does not sell it`)" in refused
+    )
+    assert "Reads: the API and the database." in refused
+    left = text.split("### `the shop has <count> <product> left`", 1)[1].split("###", 1)[0]
+    assert (
+        "`product` (a product of the shop, singular or plural" in left
+        and "`desk lamp`, `mug`, `oak desk`" in left
+    )
+    assert "Reads: the database." in left
+    assert "one of desk lamp, mug, oak desk. Reads the database." in catalog.page(entries)
+    snippets = json.loads(catalog.snippets(entries))
+    body = snippets["Shop (domain steps): the shop has <count> <product> left"]["body"]
+    assert body == "the shop has ${1:count} ${2|desk lamp,mug,oak desk|} left"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from interlock.config import load_config
-from interlock.errors import ConfigError
+from interlock.errors import ConfigError, ExitCode
 
 DEFAULT = """
 project: {name: shop}
@@ -281,3 +281,183 @@ def test_a_broken_profile_is_named_with_what_is_wrong(
         load_config(root, environ={})
     assert problem in str(error.value)
     assert "config/local.yaml" in str(error.value)
+
+
+# -- one declaration per key: lines, types from ${VAR} and overrides, bad files ----------
+
+
+def problems(root: Path, **kwargs: object) -> str:
+    with pytest.raises(ConfigError) as error:
+        load_config(root, **{"environ": {}, **kwargs})  # type: ignore[arg-type]
+    assert error.value.exit_code == ExitCode.COULD_NOT_RUN
+    return str(error.value)
+
+
+def test_a_problem_names_the_file_line_and_key(tmp_path: Path) -> None:
+    local = (
+        "# a comment\nhttp:\n  connect_timeout: 3\n  read_timout: 3\nrun:\n  flaky_retries: '2.5'\n"
+    )
+    message = problems(make_project(tmp_path, local=local))
+    assert "config/local.yaml:4: unknown key 'http.read_timout'" in message
+    assert (
+        "config/local.yaml:6: run.flaky_retries must be a whole number, not text '2.5'" in message
+    )
+
+
+def test_a_text_in_a_number_key_is_named_not_a_crash(tmp_path: Path) -> None:
+    # It passed the old check, then float()/int() raised a bare ValueError in every command.
+    message = problems(make_project(tmp_path, local="run: {flaky_retries: '2.5'}\n"))
+    assert "run.flaky_retries must be a whole number" in message
+
+
+def test_a_variable_is_parsed_by_the_keys_type(tmp_path: Path) -> None:
+    local = "databases:\n  shop:\n    port: ${DB_PORT:-3306}\n    embedded: ${EMBED:-false}\n"
+    root = make_project(tmp_path, local=local)
+    config = load_config(root, environ={"EMBED": "true"})
+    assert config.databases["shop"].port == 3306
+    assert config.databases["shop"].embedded is True
+    assert load_config(root, environ={"DB_PORT": "3307"}).databases["shop"].port == 3307
+    message = problems(root, environ={"DB_PORT": "three"})
+    assert (
+        "config/local.yaml:3: databases.shop.port must be a port, but ${DB_PORT:-3306} gives 'three'"
+        in message
+    )
+    message = problems(root, environ={"DB_PORT": "0"})
+    assert "config/local.yaml:3: databases.shop.port must be a port (1-65535), not 0" in message
+    assert "(from ${DB_PORT:-3306})" in message
+
+
+def test_a_quoted_number_written_in_yaml_is_text(tmp_path: Path) -> None:
+    message = problems(make_project(tmp_path, local="databases: {shop: {port: '3306'}}\n"))
+    assert "databases.shop.port must be a port, not text '3306'" in message
+
+
+def test_an_override_is_parsed_by_the_keys_type(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    config = load_config(
+        root, overrides=["project.name=123", "run.flaky_retries=3", "http.verify=false"], environ={}
+    )
+    assert config.project_name == "123"
+    assert config.run.flaky_retries == 3
+    assert config.http.verify is False
+    message = problems(root, overrides=["run.flaky_retries=2.5", "http.read_timeout=-1"])
+    assert "override 'run.flaky_retries=2.5': run.flaky_retries must be a whole number" in message
+    assert "override 'http.read_timeout=-1': http.read_timeout must be more than 0" in message
+
+
+@pytest.mark.parametrize(
+    "local",
+    [
+        "http: {read_timeout: 0}",
+        "http: {poll_timeout: -1}",
+        "http: {evidence_body_limit: 0}",
+        "http: {connect_timeout: .inf}",
+        "run: {scenarios_per_process: 0}",
+        "run: {flaky_retries: -1}",
+        "mariadb: {startup_timeout: 0}",
+        "databases: {shop: {read_timeout: 0}}",
+        "services: {orders: {startup_timeout: -5}}",
+    ],
+)
+def test_timeouts_and_limits_must_be_positive(tmp_path: Path, local: str) -> None:
+    message = problems(make_project(tmp_path, local=local + "\n"))
+    assert "config/local.yaml:1:" in message
+    assert "must be more than 0" in message or "or more" in message or "finite" in message
+
+
+def test_every_problem_of_every_kind_is_reported_at_once(tmp_path: Path) -> None:
+    local = (
+        "http:\n  read_timeout: soon\n"
+        "services:\n  orders:\n    url: ${ORDERS_URL}\n    prot: 1\n"
+        "databases:\n  shop:\n    port: ${PORT}\n"
+    )
+    message = problems(make_project(tmp_path, local=local), environ={"PORT": "x"})
+    assert "4 problems" in message
+    for line, text in [
+        (2, "http.read_timeout must be a number of seconds, not text 'soon'"),
+        (5, "services.orders.url uses ${ORDERS_URL}, but the environment variable"),
+        (6, "unknown key 'services.orders.prot'; did you mean 'services.orders.port'?"),
+        (9, "databases.shop.port must be a port, but ${PORT} gives 'x'"),
+    ]:
+        assert f"config/local.yaml:{line}: {text}" in message
+
+
+def test_a_secret_looking_value_is_never_repeated(tmp_path: Path) -> None:
+    local = (
+        "databases: {shop: {password: 73519246}}\n"
+        "credentials: {clerk: {bearer: 88127733}, k: {header: {name: X-Key, value: 55102938}}}\n"
+        "services: {orders: {env: {DB_PASSWORD: 44710396}, headers: {Authorization: 66120457}}}\n"
+    )
+    message = problems(make_project(tmp_path, local=local))
+    assert "5 problems" in message
+    assert "databases.shop.password must be text, not the value given (a number)" in message
+    for secret in ("73519246", "88127733", "55102938", "44710396", "66120457"):
+        assert secret not in message
+
+
+def test_a_secret_given_by_an_override_is_never_repeated(tmp_path: Path) -> None:
+    root = make_project(tmp_path, local="credentials: {clerk: {bearer: '${TOKEN}'}}\n")
+    message = problems(
+        root, environ={"TOKEN": "tok-1"}, overrides=["credentials.clerk.basic=s3cr3t-value"]
+    )
+    assert "override 'credentials.clerk.basic=*****': credentials.clerk.basic must be" in message
+    assert "s3cr3t-value" not in message
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"http:\n  read_timeout: 3\n\x00\x01\x02", "config/local.yaml:3: a binary file"),
+        (b"project:\n  name: caf\xe9\n", "config/local.yaml:2: not UTF-8 text (byte 0xe9)"),
+        (b"http:\n  read_timeout: [5\n", "config/local.yaml:3: not valid YAML"),
+        (b"http: {a: 1}\n---\nb: 2\n", "config/local.yaml:2: not valid YAML"),
+        (b"- http\n", "config/local.yaml:1: the top level must be a mapping of keys, not a list"),
+        (b"a: &x {b: *x}\n", "config/local.yaml:1: a.b refers to itself"),
+        (b"http: !!python/object:os.system {}\n", "config/local.yaml:1: http: the tag"),
+    ],
+)
+def test_a_file_that_is_not_yaml_text_is_named_with_its_line(
+    tmp_path: Path, content: bytes, problem: str
+) -> None:
+    root = make_project(tmp_path)
+    (root / "config" / "local.yaml").write_bytes(content)
+    assert problem in problems(root)
+
+
+def test_an_empty_default_file_is_named_but_an_empty_environment_is_fine(tmp_path: Path) -> None:
+    root = make_project(tmp_path, default="# nothing yet\n", local="")
+    assert "config/default.yaml:1: the file is empty" in problems(root)
+    (root / "config" / "default.yaml").write_text(DEFAULT)
+    assert load_config(root, environ={}).env == "local"
+
+
+def test_a_utf8_file_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    (root / "config" / "local.yaml").write_bytes("\ufeffproject: {name: café}\n".encode())
+    assert load_config(root, environ={}).project_name == "café"
+
+
+def test_an_entry_cannot_rename_itself(tmp_path: Path) -> None:
+    message = problems(make_project(tmp_path, local="databases: {shop: {name: other}}\n"))
+    assert "unknown key 'databases.shop.name'" in message
+
+
+def test_anchors_and_merge_keys_are_read_and_not_shared(tmp_path: Path) -> None:
+    root = make_project(tmp_path, local="services: {a: {env: {C: '3'}}}\n")
+    (root / "config" / "default.yaml").write_text(
+        "services:\n"
+        "  a: {url: 'http://a', env: &env {A: '1'}}\n"
+        "  b:\n    url: http://b\n    env:\n      <<: *env\n      B: '2'\n"
+    )
+    config = load_config(root, environ={})
+    assert dict(config.services["a"].env) == {"A": "1", "C": "3"}
+    assert dict(config.services["b"].env) == {"A": "1", "B": "2"}
+
+
+def test_paths_are_under_the_project_root_whether_written_or_default(tmp_path: Path) -> None:
+    root = make_project(tmp_path, local="paths: {reports: out}\nmariadb: {cache_dir: cache}\n")
+    config = load_config(root, environ={})
+    root = root.resolve()
+    assert (config.features_dir, config.state_dir) == (root / "features", root / ".interlock")
+    assert (config.reports_dir, config.mariadb.cache_dir) == (root / "out", root / "cache")
+    assert config.mariadb.bin_dir is None

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from interlock.environment.runtime import DatabaseEndpoint
 from interlock.journal import Here, Journal, Target, decide, open_entries, sweep
-from interlock.runtime import DatabaseEndpoint
 
 SHOP = DatabaseEndpoint("db.example", 3306, "shop", "pw", "shop")
 DEAD = 999999999  # a pid no process has

@@ -178,15 +178,19 @@ def test_config_errors_never_show_a_secret_looking_value(tmp_path: Path) -> None
     (tmp_path / "config" / "local.yaml").write_text("")
     for override in (
         "databases.shop.pasword=Typo-Pass-71",  # mistyped: not a known secret key
-        "databases.shop.password=12345678",  # a number where text is expected
+        "credentials.x.basic=12345678",  # text where a mapping is expected
         "databases.shop.passwrd=[Typo-Pass-71]",
-        "credentials.x.bearer={a: Typo-Pass-71}",
+        "credentials.x.header=Typo-Pass-71",
     ):
         with pytest.raises(ConfigError) as error:
             load_config(tmp_path, env="local", overrides=[override], environ={})
         text = str(error.value)
         assert "Typo-Pass-71" not in text and "12345678" not in text, text
         assert "databases" in text or "credentials" in text
+    # A value given with --set is parsed by its key's type: digits are a password too.
+    config = load_config(tmp_path, overrides=["databases.shop.password=12345678"], environ={})
+    assert config.databases["shop"].password == "12345678"
+    assert "12345678" in config.secrets
     with pytest.raises(ConfigError, match=r"did you mean 'databases\.shop\.password'") as error:
         load_config(tmp_path, env="local", overrides=["databases.shop.pasword=x1"], environ={})
     assert "x1" not in str(error.value)

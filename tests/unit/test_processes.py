@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from interlock.processes import _group_members, pid_alive, stop_process
+from interlock.environment.processes import _group_members, pid_alive, stop_process
 
 STUBBORN = (
     "import pathlib, signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN);"

@@ -12,10 +12,10 @@ import pytest
 
 from interlock import contracts
 from interlock.config import load_config
+from interlock.environment.runtime import Runtime
+from interlock.environment.stack import resolve_placeholders
 from interlock.errors import ConfigError
 from interlock.masking import MASK, Masker
-from interlock.runtime import Runtime
-from interlock.stack import resolve_placeholders
 from interlock.standin_checks import check_received, closest, contract_report, unmatched_report
 from interlock.standins import Answer, Received, Traffic
 from tests.unit.test_config import DEFAULT, make_project

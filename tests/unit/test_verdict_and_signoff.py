@@ -74,7 +74,7 @@ def test_a_malformed_rule_names_the_rule_and_the_config_file(tmp_path: Path) -> 
     (tmp_path / "config" / "local.yaml").write_text("report: {verdict: [most things pass]}\n")
     with pytest.raises(ConfigError) as error:
         load_config(tmp_path, environ={})
-    assert "config/local.yaml: report.verdict: the rule 'most things pass'" in str(error.value)
+    assert "config/local.yaml:1: report.verdict: the rule 'most things pass'" in str(error.value)
     assert "all @<tag> scenarios pass" in str(error.value)
 
 
@@ -82,8 +82,10 @@ def test_a_malformed_rule_names_the_rule_and_the_config_file(tmp_path: Path) -> 
 def config(tmp_path: Path):  # type: ignore[no-untyped-def]
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "default.yaml").write_text(
-        "report:\n  requirements: [REQ-1, REQ-2, REQ-3, REQ-4]\n"
-        "  verdict: [no failures, all @critical scenarios pass]\n"
+        "report:\n  verdict: [no failures, all @critical scenarios pass]\n"
+    )
+    (tmp_path / "requirements.yaml").write_text(
+        "".join(f"- {{id: REQ-{n}, title: Requirement {n}}}\n" for n in range(1, 5))
     )
     (tmp_path / "config" / "local.yaml").write_text("")
     return load_config(tmp_path, environ={})

@@ -10,10 +10,10 @@ from pathlib import Path
 from mirakuru import HTTPExecutor
 from mirakuru.exceptions import AlreadyRunning, ProcessExitedWithError, TimeoutExpired
 
+from interlock.environment.ports import free_port
+from interlock.environment.processes import Detachable, tail
 from interlock.errors import ServiceStartError
 from interlock.masking import Masker
-from interlock.ports import free_port
-from interlock.processes import Detachable, tail
 
 PORT_ATTEMPTS = 5
 

@@ -21,9 +21,9 @@ from mirakuru import Executor
 from mirakuru.exceptions import ProcessExitedWithError, TimeoutExpired
 
 from interlock.config import MariaDBSettings
+from interlock.environment.ports import free_port
+from interlock.environment.processes import Detachable, stop_process, tail
 from interlock.errors import EnvironmentStartError, MariaDBNotFound
-from interlock.ports import free_port
-from interlock.processes import Detachable, stop_process, tail
 from interlock.sql_script import run_script
 
 SEARCH_DIRS = ("/usr/sbin", "/usr/local/sbin", "/usr/local/mysql/bin", "/usr/libexec")

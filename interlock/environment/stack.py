@@ -14,21 +14,15 @@ import re
 import secrets
 import shutil
 import sys
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import pymysql
-import requests
-
-from interlock import mariadb
 from interlock.config import Config, ServiceConfig
-from interlock.errors import ConfigError, EnvironmentStartError
-from interlock.masking import Masker
-from interlock.processes import cmdline, pid_alive, stop_process
-from interlock.runtime import (
+from interlock.environment import health, mariadb
+from interlock.environment.processes import cmdline, pid_alive, stop_process
+from interlock.environment.runtime import (
     DatabaseEndpoint,
     Runtime,
     ServiceEndpoint,
@@ -39,7 +33,9 @@ from interlock.runtime import (
     worker_processes,
     write_runtime,
 )
-from interlock.services import RunningService, start_service
+from interlock.environment.services import RunningService, start_service
+from interlock.errors import ConfigError, EnvironmentStartError, EnvironmentUnreachable
+from interlock.masking import Masker
 
 DETACHED = 0  # owner_pid of an environment started by `interlock up`: it outlives its starter
 _PLACEHOLDER = re.compile(r"\{([a-z_][\w.]*)\}")
@@ -86,25 +82,26 @@ def acquire(
                     f" and this run asks for {config.env!r}",
                     hint=f"stop it with `interlock down`, or run with --env {current.env}",
                 )
-            problems = health_problems(current, config)
-            if problems:
-                raise EnvironmentStartError(
-                    "the running environment is unhealthy:\n  - " + "\n  - ".join(problems),
-                    hint="restart it: `interlock down`, then run again",
-                )
+            health.require_reachable(
+                config,
+                current,
+                "the running environment is unhealthy",
+                hint="restart it (`interlock down`, then run again), or fix what is named",
+            )
             return Acquired(current, owned=False)
         if current is not None:
             report(f"cleaning up a stale environment left by pid {current.owner_pid}")
             stop(current, state_dir)
         sweep_orphans(state_dir, report)
         runtime = start(config, owner, report)
-    problems = health_problems(runtime, config) if check_health else []
+    problems = health.check(config, runtime) if check_health else []
     if problems:
         if runtime.owner_pid == owner:
             release(Acquired(runtime, owned=True), config)
-        raise EnvironmentStartError(
-            f"the {config.env!r} environment is not reachable:\n  - " + "\n  - ".join(problems),
-            hint="check the URLs and database settings of this environment, or that it is up",
+        raise EnvironmentUnreachable(
+            f"the {config.env!r} environment is not reachable",
+            problems,
+            hint="check the addresses named above (and http.verify for TLS), or that it is up",
         )
     return Acquired(runtime, owned=True)
 
@@ -181,10 +178,12 @@ def _start_databases(config: Config, runtime: Runtime, run_dir: Path, report: Re
             )
             # Checked before any service starts: services that need it would only
             # wait for their health checks to time out.
-            problem = database_problem(db.name, endpoint)
+            problem = health.database_problem(config, db.name, endpoint)
             if problem and any(s.embedded for s in config.services.values()):
-                raise EnvironmentStartError(
-                    problem, hint=f"start it, or check databases.{db.name} in the config"
+                raise EnvironmentUnreachable(
+                    "a database the services need is not reachable",
+                    [problem],
+                    hint=f"start it, or check databases.{db.name} in the config",
                 )
             runtime.databases[db.name] = endpoint
 
@@ -363,74 +362,3 @@ def sweep_orphans(state_dir: Path, report: Report = _quiet) -> None:
                 report(f"stopping an orphaned MariaDB (pid {pid}) from {folder.name}")
                 stop_process(pid)
         shutil.rmtree(folder, ignore_errors=True)
-
-
-HEALTH_DEADLINE = 10  # seconds for a whole health check, however the answer trickles in
-
-
-def get_within(url: str, seconds: float) -> requests.Response:
-    """GET with a deadline for the whole exchange (requests' timeouts are per read, so a
-    server sending a byte a second never trips them); TimeoutError past it."""
-    outcome: list[requests.Response | BaseException] = []
-
-    def call() -> None:
-        try:
-            response = requests.get(url, timeout=(2, 5), stream=True)
-            response.close()  # only the status counts: the body, however long, is not read
-            outcome.append(response)
-        except BaseException as exc:  # handed to the caller's thread
-            outcome.append(exc)
-
-    worker = threading.Thread(target=call, daemon=True)
-    worker.start()
-    worker.join(seconds)
-    if not outcome:
-        raise TimeoutError(url)
-    if isinstance(outcome[0], BaseException):
-        raise outcome[0]
-    return outcome[0]
-
-
-def health_problems(runtime: Runtime, config: Config) -> list[str]:
-    """What is wrong with an environment: dead processes, unhealthy services, no DB."""
-    problems: list[str] = []
-    for name, service in runtime.services.items():
-        if service.pid and not pid_alive(service.pid):
-            problems.append(f"service {name}: its process (pid {service.pid}) is gone")
-            continue
-        health = config.services[name].health if name in config.services else "/health"
-        url = service.url + health
-        try:
-            response = get_within(url, HEALTH_DEADLINE)
-        except requests.RequestException as exc:
-            problems.append(f"service {name}: GET {url} failed: {type(exc).__name__}")
-            continue
-        except TimeoutError:
-            problems.append(f"service {name}: GET {url} did not finish within {HEALTH_DEADLINE} s")
-            continue
-        if not response.ok:
-            problems.append(f"service {name}: GET {url} answered {response.status_code}")
-    for name, db in runtime.databases.items():
-        problem = database_problem(name, db)
-        if problem:
-            problems.append(problem)
-    return problems
-
-
-def database_problem(name: str, db: DatabaseEndpoint) -> str | None:
-    """Why the database cannot be used, or None when a connection succeeds."""
-    try:
-        pymysql.connect(
-            host=db.host,
-            port=db.port,
-            user=db.user,
-            password=db.password,
-            database=db.database,
-            connect_timeout=3,
-            read_timeout=5,
-            write_timeout=5,
-            ssl_disabled=db.host in ("127.0.0.1", "localhost"),
-        ).close()
-    except pymysql.MySQLError as exc:
-        return f"database {name}: cannot connect to {db.host}:{db.port}: {exc}"
-    return None

@@ -88,6 +88,26 @@ def stop_process(pid: int, timeout: float = 10.0, group: bool = True) -> bool:
     return True
 
 
+def start_time(pid: int) -> int | None:
+    """When a process started (clock ticks since boot, from /proc): with its pid, it names
+    one process, where a pid alone may have been reused since."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()
+        return int(fields[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def end_group(pgid: int) -> None:
+    """SIGKILL a process group, and wait (briefly) until its members are gone."""
+    _end_group(pgid)
+
+
+def group_members(pgid: int) -> list[int]:
+    """The live processes of a process group."""
+    return _group_members(pgid)
+
+
 def _leads_group(pid: int) -> bool:
     try:
         return os.getpgid(pid) == pid

@@ -19,22 +19,23 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from interlock import stack
 from interlock.config import Config, ServiceConfig
-from interlock.errors import ScenarioInputError
-from interlock.http import ServiceTarget, target_for
-from interlock.processes import cmdline, pid_alive, stop_process
-from interlock.runtime import (
+from interlock.environment import stack
+from interlock.environment.processes import cmdline, pid_alive, stop_process
+from interlock.environment.runtime import (
     Runtime,
     WorkerProcess,
     forget_worker_process,
     record_worker_process,
 )
+from interlock.errors import ScenarioInputError
+from interlock.http import ServiceTarget, target_for
 from interlock.standins import StandIns
 from interlock.workers import WORKER_ENV
 
@@ -118,6 +119,13 @@ class WorkerServices:
         for instance in list(self._running.values()):
             stop_process(instance.pid, timeout=5)
             self._forget(instance)
+
+    def kill_all(self) -> None:
+        """SIGKILL every instance (each leads its own session) and its group, at once: for
+        a worker about to be killed (its run died, see :mod:`interlock.lifeline`)."""
+        for instance in list(self._running.values()):
+            with contextlib.suppress(OSError):
+                os.killpg(instance.pid, signal.SIGKILL)
 
     def _forget(self, instance: Instance) -> None:
         self._running.pop(instance.name, None)

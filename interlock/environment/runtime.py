@@ -19,8 +19,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from interlock.environment.processes import pid_alive
 from interlock.folders import writable_folder
-from interlock.processes import pid_alive
 
 RUNTIME_FILE = "environment.json"
 LOCK_FILE = "environment.lock"
@@ -131,7 +131,7 @@ def environment_lock(state_dir: Path) -> Iterator[None]:
 
 
 # -- processes a worker started itself ----------------------------------------------------
-# A per-worker service (see interlock.worker_services) belongs to one behave worker,
+# A per-worker service (see interlock.environment.worker_services) belongs to one behave worker,
 # which stops it when it ends. Each is also recorded in the environment's run folder,
 # so that whoever stops the environment stops it too when its worker was killed.
 
