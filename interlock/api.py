@@ -13,8 +13,8 @@ behind it are internal and may move or change. Like ``pytest`` in front of ``_py
 What is here:
 
 - step-marking decorators that ``interlock lint`` (and the run) read:
-  :func:`saves_variable`, :func:`writes_data`, :func:`reads` (the interfaces a check
-  reads, for the step catalog); a step that reads a doc string or a table
+  :func:`saves_variable`, :func:`writes_data`, :func:`needs_serial`, :func:`reads` (the
+  interfaces a check reads, for the step catalog); a step that reads a doc string or a table
   says so with :func:`takes_doc_string` / :func:`json_doc_string` or :func:`takes_table` /
   :func:`table_headers` (any other step refuses one);
 - the parameter types, interlock's and a project's own (with their allowed values):
@@ -22,8 +22,9 @@ What is here:
 - the step's own inputs (doc string, table, data files): :func:`doc_json`,
   :func:`table_rows`, :func:`name_value_rows`, :func:`data_file`, :func:`step_location`...;
 - assertions, grouped by what they check: :class:`http_checks`, :class:`db_checks`,
-  :class:`standin_checks`; test data that is removed after the scenario:
-  :class:`seeding`; JSON files: :func:`json_file`, :func:`shown`;
+  :class:`standin_checks`, :class:`contract_checks` (contract coverage, probing); test
+  data that is removed after the scenario: :class:`seeding`; JSON files: :func:`json_file`,
+  :func:`shown`;
 - what a step may raise: :class:`ScenarioInputError` (a mistake in the scenario);
   a failed check is a plain ``AssertionError``; :data:`MISSING` (no value given).
 
@@ -58,6 +59,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from interlock import contract_checks as _contract_checks
 from interlock import db_checks as _db_checks
 from interlock import http_checks as _http_checks
 from interlock import seeding as _seeding
@@ -76,6 +78,7 @@ from interlock.gherkin import doc_string as _doc_string
 from interlock.gherkin import json_argument as _json_argument
 from interlock.lint import (
     json_doc_string,
+    needs_serial,
     reads,
     saves_variable,
     table_headers,
@@ -99,6 +102,7 @@ __all__ = [  # grouped by kind in the sections below; a new name goes in both
     "MISSING",
     "InterlockError",
     "ScenarioInputError",
+    "contract_checks",
     "data_file",
     "data_folder",
     "db_checks",
@@ -109,6 +113,7 @@ __all__ = [  # grouped by kind in the sections below; a new name goes in both
     "json_doc_string",
     "json_file",
     "name_value_rows",
+    "needs_serial",
     "reads",
     "register",
     "register_cleanup",
@@ -128,10 +133,11 @@ __all__ = [  # grouped by kind in the sections below; a new name goes in both
 ]
 
 # -- step-marking decorators -------------------------------------------------------------------
-# saves_variable, writes_data, reads, takes_doc_string, takes_table, json_doc_string (which
-# implies takes_doc_string) and table_headers (which implies takes_table) are imported above
-# from interlock.lint as they are (each carries its docstring). A new step-marking decorator in
-# interlock.lint is re-exported beside them and added to __all__ (a test checks every one is).
+# saves_variable, writes_data, needs_serial, reads, takes_doc_string, takes_table,
+# json_doc_string (which implies takes_doc_string) and table_headers (which implies
+# takes_table) are imported above from interlock.lint as they are (each carries its
+# docstring). A new step-marking decorator in interlock.lint is re-exported beside them and
+# added to __all__ (a test checks every one is).
 
 
 # -- parameter types ---------------------------------------------------------------------------
@@ -367,6 +373,54 @@ class db_checks:  # a namespace, lower case like the module names step bodies ca
         """The value of ``column`` in the one row matching ``where``; none or several rows
         fail."""
         return _db_checks.column_value(db, table, column, where)
+
+
+class contract_checks:  # a namespace, lower case like the module names step bodies call
+    """A service's OpenAPI document as a whole: every documented response seen in this run
+    (contract coverage, read from every worker), every operation kept for generated
+    requests (probing). Both take behave's ``context``: they use the run's config, the
+    scenario's HTTP client, databases and cleanups."""
+
+    @staticmethod
+    def all_responses_seen(
+        context: Any, service: str, excused: Sequence[tuple[str, str]] = ()
+    ) -> None:
+        """Every (operation, status) the document of ``service`` documents was answered to
+        interlock's HTTP client in this run so far, but the ``excused`` pairs (``*`` for
+        any operation or status); a failure lists those never seen and the contract gaps
+        (statuses answered that the document does not describe)."""
+        target = context.http.select(service)
+        _contract_checks.all_responses_seen(context.interlock.config, target, excused)
+
+    @staticmethod
+    def keeps_contract(
+        context: Any, service: str, operation: str | None = None, examples: int | None = None
+    ) -> None:
+        """Requests generated from the document of ``service`` (every operation, or the one
+        ``METHOD /path``; config ``probing.examples`` of each kind, or ``examples``) are all
+        answered as documented: no 5xx, no undocumented status, bodies and headers as the
+        schema says, invalid requests refused. A failure shows, per operation, the smallest
+        failing request as a curl line, the answer and the rules broken; the seed is
+        printed. Rows the service wrote in its ``writes_to`` databases are deleted after
+        the scenario."""
+        suite = context.interlock
+        target = context.http.select(service)
+
+        def record(exchange: Exchange) -> None:
+            suite.coverage.note(
+                target.name, target.openapi, exchange.method, exchange.url, exchange.status
+            )
+
+        _contract_checks.keeps_contract(
+            suite.config,
+            context.http,
+            context.db,
+            context.cleanup,
+            target,
+            record,
+            (operation,) if operation else (),
+            examples,
+        )
 
 
 class standin_checks:  # a namespace, lower case like the module names step bodies call

@@ -28,6 +28,7 @@ AREAS = {  # step module -> heading, in catalog order; others follow by module n
     "http_steps": "HTTP",
     "db_steps": "Database",
     "standin_steps": "Stand-ins",
+    "contract_steps": "Contracts",
     "shop_steps": "Shop (domain steps)",
 }
 KINDS = {  # parameter types as an analyst reads them

@@ -22,6 +22,7 @@ from typing import Any
 from interlock import (
     allure_files,
     catalog,
+    contract_coverage,
     doctor,
     environment,
     folders,
@@ -552,6 +553,12 @@ def _finish(
         junit_file.write_text(masker.mask(junit_file.read_text(encoding="utf-8")), "utf-8")
     text = masker.mask(summary.text())
     print(text, flush=True)
+    documents = {name: s.openapi for name, s in config.services.items() if s.openapi}
+    coverage = contract_coverage.summary(documents, results)  # "" when nothing was recorded
+    for line in coverage.splitlines():
+        if line.startswith("contract coverage of"):
+            print(line, flush=True)  # the tables are in the summary file
+    text += f"\n{coverage}" if coverage else ""
     (config.reports_dir / SUMMARY).write_text(masker.mask(text + "\n" + summary.headline() + "\n"))
     crashed = [code for code in codes if code not in (0, 1)]
     pack = signoff.build(config, summary, dict(os.environ), scope)

@@ -248,6 +248,32 @@ class RunSettings(Settings):
     )
 
 
+class ProbingSettings(Settings):
+    """The probing step: requests generated from a service's OpenAPI document."""
+
+    examples: int = Field(
+        20, ge=1, description="generated requests per operation, for valid and for invalid"
+        " requests each, at most"
+    )  # fmt: skip
+    seconds: Seconds = Field(60, description="seconds one probing step may take in all")
+    seed: int | None = Field(
+        None, ge=0, description="the seed every probe starts from; empty: a new one each run"
+        " (printed, so that a probe can be repeated)"
+    )  # fmt: skip
+    negative: bool = Field(
+        True, description="also send requests the document calls invalid (each must be refused)"
+    )
+    allow_undeclared_writes: bool = Field(
+        False,
+        description="probe a service that does not declare writes_to (the rows it creates"
+        " are then left behind)",
+    )
+    allow_shared_writes: bool = Field(
+        False,
+        description="probe a service that writes to a database that is not disposable",
+    )
+
+
 class ReportSettings(Settings):
     """The report, requirements and the acceptance verdict."""
 
@@ -309,6 +335,11 @@ class ServiceConfig(Named):
         False,
         description="started by each worker process the first time a scenario selects it"
         " (pointed at that worker's stand-ins), and never shared",
+    )
+    writes_to: Annotated[tuple[str, ...] | None, BeforeValidator(_as_tuple)] = Field(
+        None,
+        description="the databases (databases.NAME) it writes to: the probing step deletes the"
+        " rows it made them create; [] for none; unset: probing it is refused",
     )
 
     def standins_used(self) -> list[str]:
@@ -440,6 +471,7 @@ class ConfigFile(Settings):
     run: RunSettings = Field(default_factory=RunSettings.model_construct)
     report: ReportSettings = Field(default_factory=ReportSettings.model_construct)
     mariadb: MariaDBSettings = Field(default_factory=MariaDBSettings.model_construct)
+    probing: ProbingSettings = Field(default_factory=ProbingSettings.model_construct)
     services: Services = Field(
         default_factory=_empty_map, description="the services under test, by name"
     )

@@ -39,6 +39,8 @@ from behave.model_core import Status
 from interlock import environment, lifeline, run_lock, standin_checks
 from interlock.cleanup import CleanupRegistry
 from interlock.config import Config, config_from_userdata
+from interlock.contract_checks import coverage_folder
+from interlock.contract_coverage import Recorder
 from interlock.db import Databases
 from interlock.environment.worker_services import WorkerServices
 from interlock.evidence import attach_text
@@ -71,6 +73,7 @@ class Suite:
     time_limit: TimeLimit = field(init=False)
     standins: StandIns = field(init=False)
     worker_services: WorkerServices = field(init=False)
+    coverage: Recorder = field(init=False)  # every exchange, for contract coverage
 
     def __post_init__(self) -> None:
         self.time_limit = TimeLimit(self.config.run.scenario_timeout)
@@ -80,6 +83,7 @@ class Suite:
         self.worker_services = WorkerServices(
             self.config, self.acquired.runtime, self.standins, _say
         )
+        self.coverage = Recorder(coverage_folder(self.config))
 
 
 def _say(message: str) -> None:
@@ -162,10 +166,28 @@ def before_scenario(context: Any, scenario: Any) -> None:
         on_demand={name: functools.partial(workers.target, name) for name in workers.names()},
         after_send=[suite.standins.attach_new],
     )
+    suite.coverage.scenario = (
+        f"{scenario.location.filename}:{scenario.location.line} {scenario.name}"
+    )
+    context.http.after_send.append(functools.partial(_note_coverage, suite, context.http))
     context.db = Databases.from_config(suite.config, runtime, suite.masker)
     context.service_logs = LogMarks.take(runtime, workers.logs())
     suite.time_limit.start()
     suite.interruption.safe_point(context)
+
+
+def _note_coverage(suite: Suite, client: HttpClient) -> None:
+    target = client.last_target
+    # A stand-in's answers are the scenario's, not the service's: they cover nothing.
+    if (
+        client.last is not None
+        and target is not None
+        and not target.address_key.startswith("the stand-in")
+    ):
+        exchange = client.last
+        suite.coverage.note(
+            target.name, target.openapi, exchange.method, exchange.url, exchange.status
+        )
 
 
 def before_step(context: Any, step: Any) -> None:

@@ -37,7 +37,7 @@ from behave.step_registry import registry
 
 from interlock.errors import InterlockError
 from interlock.requirements import Catalog
-from interlock.selection import MANUAL_TAG, parsed_feature
+from interlock.selection import MANUAL_TAG, SERIAL_TAG, parsed_feature
 from interlock.suggest import closest
 from interlock.variables import BUILTINS
 
@@ -50,6 +50,7 @@ TAKES_DOC = "_interlock_takes_doc_string"
 TAKES_TABLE = "_interlock_takes_table"
 READS = "_interlock_reads"
 INTERFACES = ("API", "database", "page", "stand-in", "file", "log")  # what a check may read
+SERIAL = "_interlock_needs_serial"
 _REFERENCE = re.compile(r"(?<!\\)\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}")
 _QUOTED = re.compile(r'"[^"]*"')
 _FIELD = re.compile(r"\{([^}:]*)(?::[^}]*)?\}")
@@ -69,6 +70,13 @@ def saves_variable(parameter: str) -> Callable[[F], F]:
 def writes_data(func: F) -> F:
     """Mark a step function that writes test data (lint warns if it stands under Then)."""
     setattr(func, WRITES, True)
+    return func
+
+
+def needs_serial(func: F) -> F:
+    """Mark a step function that must stand in a ``@serial`` scenario (it reads what the
+    whole run did, or writes what parallel scenarios must not see): lint says so."""
+    setattr(func, SERIAL, True)
     return func
 
 
@@ -493,6 +501,12 @@ def _check_step(
         problems.append(Problem(relative, step.line, "error", said))
         return problems
     problems += _check_inputs(relative, step, func)
+    if getattr(func, SERIAL, False) and SERIAL_TAG not in scenario.effective_tags:
+        problems.append(
+            Problem(relative, step.line, "error",
+                    "this step must stand in a @serial scenario (those run after the"
+                    " parallel part, one at a time): tag the scenario @serial")
+        )  # fmt: skip
     parameter = getattr(func, SAVES, None)
     if parameter and match is not None:
         for argument in match.arguments or ():

@@ -5,4 +5,10 @@ behave registers a step when its module is imported; importing them here is all
 this project needs. Domain steps live in their own modules beside this one.
 """
 
-from interlock_steps import db_steps, http_steps, standin_steps, variables_steps  # noqa: F401
+from interlock_steps import (  # noqa: F401
+    contract_steps,
+    db_steps,
+    http_steps,
+    standin_steps,
+    variables_steps,
+)

@@ -43,8 +43,9 @@ import pymysql.cursors
 HOST = "127.0.0.1"
 MAX_INT = 2_147_483_647
 """Largest value an ``INT`` column holds; the upper bound for stock and quantities."""
-MAX_ID = 18_446_744_073_709_551_615
-"""Largest ``BIGINT UNSIGNED``: ids above it cannot exist."""
+MAX_ID = 9_223_372_036_854_775_807
+"""Largest id the contracts allow (``format: int64``); the ``BIGINT UNSIGNED`` columns
+never reach it, and a larger number is refused as no id at all."""
 MAX_BODY_BYTES = 1_048_576
 POLL_BATCH = 100
 """How many rows a polling job handles per call at most."""
@@ -272,8 +273,8 @@ def _reject_constant(name: str) -> Any:
 
 
 def parse_id(text: str) -> int | None:
-    """A database id (1 .. BIGINT UNSIGNED max) from decimal digits, else ``None``."""
-    if not re.fullmatch(r"[0-9]{1,20}", text):
+    """A database id (1 .. int64 max) from decimal digits, else ``None``."""
+    if not re.fullmatch(r"[0-9]{1,19}", text):
         return None
     value = int(text)
     return value if 1 <= value <= MAX_ID else None

@@ -1,0 +1,154 @@
+"""Contract steps as a user runs them (interlock run): probing the real demo services
+keeps green, probing a local server with a deliberate defect fails with the smallest
+failing request as a curl line that reproduces it by hand, and the coverage step lists
+the documented responses no scenario saw."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import connect_shop, interlock
+from tests.e2e.local_server import Reply, Seen, serve
+from tests.e2e.test_http_scenarios import failure_of
+
+pytestmark = pytest.mark.e2e
+
+# The broken service's contract: an item's id is a number, and so is its stock.
+BROKEN_CONTRACT = """\
+openapi: 3.0.3
+info: {title: broken, version: '1'}
+paths:
+  /health:
+    get:
+      responses:
+        '200': {description: up}
+  /items/{id}:
+    get:
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: integer, minimum: 1}}
+      responses:
+        '200':
+          description: the item
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [id, stock]
+                properties:
+                  id: {type: integer}
+                  stock: {type: integer}
+        '404':
+          description: no such item
+          content:
+            application/json:
+              schema: {type: object}
+"""
+
+
+def broken_answer(request: Seen) -> Reply:
+    """Items 1..100 exist; from 1000 on the service fails (the deliberate defect)."""
+    if request.path == "/health":
+        return Reply(200, {"status": "ok"})
+    match = re.fullmatch(r"/items/(-?[0-9]+)", request.path)
+    if match is None:
+        return Reply(404, {"error": "unknown"})
+    item = int(match.group(1))
+    if item >= 1000:
+        return Reply(500, {"error": "overflow"})
+    if 1 <= item <= 100:
+        return Reply(200, {"id": item, "stock": 3})
+    return Reply(404, {"error": "unknown"})
+
+
+PROBES = """\
+@REQ-900
+Feature: Probing
+  @serial
+  Scenario: The broken service is probed
+    Then the operation "GET /items/{id}" of the "broken" API should keep its contract for 40 generated requests
+
+  @serial
+  Scenario: Only the health of the notifications was asked for
+    Given the "notifications" service
+    When I send a GET request to "/health"
+    Then every documented response of the "notifications" API should have been seen
+"""
+
+
+def test_probing_fails_on_the_defect_with_a_curl_line_that_reproduces_it(project: Path) -> None:
+    with serve(broken_answer) as server:
+        (project / "broken.yaml").write_text(BROKEN_CONTRACT)
+        local = project / "config" / "local.yaml"
+        local.write_text(
+            local.read_text().rstrip()
+            + f"\n  broken:\n    url: {server.url}\n    openapi: broken.yaml\n"
+            "    writes_to: []\n"
+        )
+        (project / "features" / "interface" / "probing.feature").write_text(PROBES)
+        result = interlock(
+            project, "run", "--no-report", "--set", "probing.seed=4711",
+            "features/interface/probing.feature",
+        )  # fmt: skip
+        output = result.stdout + result.stderr
+        assert result.returncode == 1, output
+
+        probe = failure_of(output, "The broken service is probed")
+        assert "seed 4711: repeat with --set probing.seed=4711" in probe, probe
+        assert "GET /items/{id} (positive requests) broke its contract: 5xx" in probe, probe
+        # hypothesis shrinks to the smallest id that fails: the defect's boundary
+        line = next(x for x in probe.splitlines() if "reproduce: curl" in x)
+        command = line.split("reproduce: ", 1)[1].strip()
+        assert shlex.split(command)[4] == f"{server.url}/items/1000", command
+        assert "schemathesis" not in command.lower()
+        assert "Traceback" not in output
+
+        by_hand = subprocess.run(
+            [*shlex.split(command), "-s", "-o", "/dev/null", "-w", "%{http_code}"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert by_hand.stdout.strip() == "500", by_hand
+
+    coverage = failure_of(output, "Only the health of the notifications was asked for")
+    assert "contract coverage of notifications" in coverage, coverage
+    assert "never seen in this run" in coverage
+    assert "- GET /notifications 200" in coverage
+    assert "- GET /health 503" in coverage
+    assert "- GET /health 200" not in coverage
+
+
+def test_the_demo_services_keep_their_contracts_and_leave_no_rows(running: Path) -> None:
+    tables = ("products", "reservations", "orders", "outbox", "notifications")
+
+    def counts() -> dict[str, int]:
+        connection = connect_shop(running)
+        try:
+            with connection.cursor() as cursor:
+                found = {}
+                for table in tables:
+                    cursor.execute(f"SELECT COUNT(*) FROM {table}")
+                    found[table] = cursor.fetchone()[0]
+                return found
+        finally:
+            connection.close()
+
+    before = counts()
+    result = interlock(
+        running, "run", "--no-report", "--set", "probing.examples=5",
+        "features/interface/contracts.feature",
+    )  # fmt: skip
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "4 scenarios: 4 passed" in output
+    assert "contract coverage of notifications" in output
+    # probing created products (201 answers): the cleanup removed each of them
+    assert counts() == before
+    summary = (running / "reports" / "summary.txt").read_text()
+    assert "GET /notifications                   400     seen" in summary
