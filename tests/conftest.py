@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pymysql
 import pytest
+from allure_commons.utils import format_exception
+
+from interlock import allure_files
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT_PARTS = (
@@ -66,6 +72,51 @@ def running(project: Path) -> Iterator[Path]:
         yield project
     finally:
         interlock(project, "down")
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that accepts connections and never answers."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(16)
+        accepted: list[socket.socket] = []
+        stop = threading.Event()
+
+        def accept() -> None:
+            server.settimeout(0.2)
+            while not stop.is_set():
+                try:
+                    accepted.append(server.accept()[0])
+                except OSError:
+                    continue
+
+        thread = threading.Thread(target=accept, daemon=True)
+        thread.start()
+        yield server.getsockname()[1]
+        stop.set()
+        thread.join()
+        for conn in accepted:
+            conn.close()
+
+
+def allure_category(failure: BaseException | str) -> str:
+    """The Allure category a result falls into, from the message allure-behave writes for
+    the exception that failed its step (or that message, as written in a result): the
+    first category whose statuses include the result's (an assertion, or a message,
+    fails; any other exception breaks) and whose regex matches the whole message."""
+    if isinstance(failure, str):
+        message, status = failure, "failed"
+    else:
+        message = format_exception(type(failure), failure)
+        status = "failed" if isinstance(failure, AssertionError) else "broken"
+    for entry in allure_files.CATEGORIES:
+        regex = entry.get("messageRegex")
+        if status in entry["matchedStatuses"] and (
+            regex is None or re.fullmatch(str(regex), message)
+        ):
+            return str(entry["name"])
+    return "(none)"
 
 
 def connect_shop(project: Path) -> pymysql.connections.Connection:
