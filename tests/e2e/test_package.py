@@ -25,8 +25,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from interlock.config_models import MariaDBSettings
-from interlock.environment import mariadb
+from tests.mariadb.app_db import add_reader, app_server
 
 pytestmark = pytest.mark.e2e
 
@@ -68,33 +67,21 @@ def service() -> Iterator[str]:
 def staging_db(tmp_path: Path, template_cache: Path) -> Iterator[dict[str, str]]:
     """A MariaDB server standing for staging's external MySQL: the database `app` with
     the team's schema, and a user granted SELECT only."""
-    base = tmp_path / "staging-db"
-    (base / "run").mkdir(parents=True)
-    running = mariadb.start_server(
-        MariaDBSettings(cache_dir=template_cache), base / "state", base / "run"
+    schema = (
+        "CREATE TABLE customers (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,"
+        " email VARCHAR(200) NOT NULL UNIQUE, name VARCHAR(100) NOT NULL,"
+        " active BOOLEAN NOT NULL DEFAULT TRUE,"
+        " created_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP);\n"
     )
-    try:
-        schema = base / "schema.sql"
-        schema.write_text(
-            "CREATE TABLE customers (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,"
-            " email VARCHAR(200) NOT NULL UNIQUE, name VARCHAR(100) NOT NULL,"
-            " active BOOLEAN NOT NULL DEFAULT TRUE,"
-            " created_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP);\n"
-        )
-        mariadb.prepare_database(running.port, "app", "owner", "pw-owner", [schema])
-        admin = mariadb.connect_admin("127.0.0.1", running.port)
-        with admin.cursor() as cur:
-            cur.execute("CREATE USER 'reader'@'%' IDENTIFIED BY 'pw-reader-1'")
-            cur.execute("GRANT SELECT ON `app`.* TO 'reader'@'%'")
-        admin.close()
+    base = tmp_path / "staging-db"
+    with app_server(base, template_cache, schema, "owner", "pw-owner") as running:
+        add_reader(running.port, "reader", "pw-reader-1")
         yield {
             "STAGING_DB_HOST": "127.0.0.1",
             "STAGING_DB_PORT": str(running.port),
             "STAGING_DB_USER": "reader",
             "STAGING_DB_PASSWORD": "pw-reader-1",
         }
-    finally:
-        mariadb.stop_server(running.pid)
 
 
 def build_wheel(tmp_path: Path) -> Path:

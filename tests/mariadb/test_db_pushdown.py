@@ -24,12 +24,11 @@ import pytest
 
 from interlock import db_checks
 from interlock.cells import display, row_mismatches
-from interlock.config import DatabaseConfig, MariaDBSettings
 from interlock.db import Database, missing_rows, unexpected_rows
 from interlock.environment import mariadb
-from interlock.environment.runtime import DatabaseEndpoint
 from interlock.errors import ScenarioInputError
 from interlock.masking import Masker
+from tests.mariadb.app_db import app_database, app_server, settings
 
 pytestmark = pytest.mark.mariadb
 
@@ -99,33 +98,17 @@ COLUMN_VALUES: dict[str, Callable[[random.Random], Any]] = {
 COLUMNS = list(COLUMN_VALUES)
 
 
-def settings() -> DatabaseConfig:
-    return DatabaseConfig(
-        name="app", host="127.0.0.1", port=3306, user="app", password="pw-app", database="app",
-        embedded=True, disposable=True, schema=(), connect_timeout=2, read_timeout=30,
-    )  # fmt: skip
-
-
 @pytest.fixture(scope="module")
 def server(
     tmp_path_factory: pytest.TempPathFactory, template_cache: Path
 ) -> Iterator[mariadb.RunningServer]:
-    base = tmp_path_factory.mktemp("db")
-    (base / "run").mkdir()
-    running = mariadb.start_server(
-        MariaDBSettings(cache_dir=template_cache), base / "state", base / "run"
-    )
-    schema = base / "schema.sql"
-    schema.write_text(SCHEMA)
-    mariadb.prepare_database(running.port, "app", "app", "pw-app", [schema])
-    yield running
-    mariadb.stop_server(running.pid)
+    with app_server(tmp_path_factory.mktemp("db"), template_cache, SCHEMA) as running:
+        yield running
 
 
 @pytest.fixture
 def db(server: mariadb.RunningServer) -> Iterator[Database]:
-    endpoint = DatabaseEndpoint("127.0.0.1", server.port, "app", "pw-app", "app")
-    database = Database("app", endpoint, settings(), Masker(["pw-app"]))
+    database = app_database(server)
     yield database
     for table in ("mixed", "plain"):
         database.execute(f"TRUNCATE TABLE {table}")
