@@ -200,6 +200,21 @@ def expected_rows(
     return rows
 
 
+def random_cases(
+    db: Database, rng: random.Random, fills: int, rows: int, cases: int, widest: int
+) -> Iterator[tuple[list[dict[str, Any]], list[str], list[dict[str, str]]]]:
+    """``fills`` times, the table ``mixed`` refilled with up to ``rows`` random rows; after
+    each, ``cases`` times: all its rows, 1 to ``widest`` of its columns, and expected rows
+    over those columns (some in the table, some not)."""
+    for _ in range(fills):
+        db.execute("TRUNCATE TABLE mixed")
+        fill(db, rng, rng.randint(0, rows))
+        everything = db.select("mixed", ["id", *COLUMNS])
+        for _ in range(cases):
+            columns = rng.sample(COLUMNS, rng.randint(1, widest))
+            yield everything, columns, expected_rows(everything, rng, columns)
+
+
 def outcome(check: Callable[[Database, str, list[dict[str, str]]], None], *args: Any) -> str | None:
     try:
         check(*args)
@@ -212,23 +227,16 @@ def test_the_candidate_rows_hold_every_row_the_full_read_matches(db: Database) -
     seed = seed_from_environment(20260)
     rng = random.Random(seed)
     checks = 0
-    for _ in range(6):
-        db.execute("TRUNCATE TABLE mixed")
-        fill(db, rng, rng.randint(0, 80))
-        everything = db.select("mixed", ["id", *COLUMNS])
-        for _ in range(120):
-            columns = rng.sample(COLUMNS, rng.randint(1, 4))
-            expected = expected_rows(everything, rng, columns)
-            query = db_checks.CandidateQuery.build(db, "mixed", expected, with_key=True)
-            candidates = query.candidates()
-            for row in expected:
-                wanted = {r["id"] for r in everything if not row_mismatches(row, r)}
-                got = {r["id"] for r in candidates if not row_mismatches(row, r)}
-                assert got == wanted, (
-                    f"seed {seed}: the narrow query {query.where} missed rows {wanted - got}"
-                    f" for {row}"
-                )
-            checks += 1
+    for everything, _, expected in random_cases(db, rng, fills=6, rows=80, cases=120, widest=4):
+        query = db_checks.CandidateQuery.build(db, "mixed", expected, with_key=True)
+        candidates = query.candidates()
+        for row in expected:
+            wanted = {r["id"] for r in everything if not row_mismatches(row, r)}
+            got = {r["id"] for r in candidates if not row_mismatches(row, r)}
+            assert got == wanted, (
+                f"seed {seed}: the narrow query {query.where} missed rows {wanted - got} for {row}"
+            )
+        checks += 1
     assert checks == 720
 
 
@@ -236,21 +244,15 @@ def test_contains_and_lacks_fail_as_the_full_read_did(db: Database) -> None:
     seed = seed_from_environment(31337)
     rng = random.Random(seed)
     failures = 0
-    for _ in range(5):
-        db.execute("TRUNCATE TABLE mixed")
-        fill(db, rng, rng.randint(0, 60))
-        everything = db.select("mixed", ["id", *COLUMNS])
-        for _ in range(80):
-            columns = rng.sample(COLUMNS, rng.randint(1, 3))
-            expected = expected_rows(everything, rng, columns)
-            full = db.select("mixed", columns)
-            old = missing_rows(expected, full, "mixed")
-            new = outcome(db_checks.contains_rows, db, "mixed", expected)
-            assert new == old, f"seed {seed}: contains {expected}"
-            old = unexpected_rows(expected, full, "mixed")
-            new = outcome(db_checks.lacks_rows, db, "mixed", expected)
-            assert new == old, f"seed {seed}: lacks {expected}"
-            failures += old is not None
+    for _, columns, expected in random_cases(db, rng, fills=5, rows=60, cases=80, widest=3):
+        full = db.select("mixed", columns)
+        old = missing_rows(expected, full, "mixed")
+        new = outcome(db_checks.contains_rows, db, "mixed", expected)
+        assert new == old, f"seed {seed}: contains {expected}"
+        old = unexpected_rows(expected, full, "mixed")
+        new = outcome(db_checks.lacks_rows, db, "mixed", expected)
+        assert new == old, f"seed {seed}: lacks {expected}"
+        failures += old is not None
     assert failures > 20  # the random rows both pass and fail
 
 
