@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from interlock.environment.processes import pid_alive
+from interlock.environment.processes import group_members, pid_alive
 from tests.conftest import interlock, processes_under, start_run, wait_until
 from tests.e2e.test_database_cleanup import snapshot
 from tests.faults.test_signals import sleeping
@@ -53,16 +53,7 @@ def behave_workers(project: Path) -> list[int]:
 def group_alive(pgid: int) -> bool:
     """Whether a live (not zombie) process is in the group (``killpg(pgid, 0)`` counts
     zombies, which an init that does not reap leaves)."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[-1].split()
-        except OSError:
-            continue
-        if fields[0] != "Z" and int(fields[2]) == pgid:
-            return True
-    return False
+    return bool(group_members(pgid))
 
 
 def test_a_second_run_in_the_same_checkout_stops_and_the_first_passes_intact(
