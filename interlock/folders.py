@@ -17,6 +17,14 @@ from pathlib import Path
 from interlock.errors import InterlockError
 
 
+def shown_path(path: str) -> str:
+    """A file as a user reads it: relative to the working folder when it lies inside."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return path
+
+
 def inside(folder: Path, name: str) -> Path | None:
     """``name``, relative to ``folder``, as the real path it leads to (every symlink
     resolved); None when that lies outside ``folder`` (an absolute path, ``..``, a
