@@ -180,6 +180,21 @@ def interlock(
     )
 
 
+def behave(
+    root: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run plain behave in ``root``, as a team that does not use the interlock command does."""
+    return subprocess.run(
+        [sys.executable, "-m", "behave", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, **(env or {})},
+    )
+
+
 def start_run(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     """Start ``interlock run`` in ``root`` in the background (for signals and kills)."""
     return subprocess.Popen(

@@ -11,20 +11,19 @@ from the lock `interlock init` wrote (npm's cache, likewise). About a minute in 
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.e2e.local_server import Reply, Seen, serve
 from tests.mariadb.app_db import add_reader, app_server
 
 pytestmark = pytest.mark.e2e
@@ -35,32 +34,20 @@ SOURCES = ("pyproject.toml", "README.md", "interlock", "interlock_steps")
 BLOCK = re.compile(r"^```(\w+)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 
 
-class TeamService(http.server.BaseHTTPRequestHandler):
+def team_service(request: Seen) -> Reply:
     """The team's own service: a health check and one customer."""
-
-    def do_GET(self) -> None:
-        answers = {
-            "/health": {"status": "ok"},
-            "/customers/ana": {"email": "ana@example.com", "name": "Ana", "tags": ["new"]},
-        }
-        body = answers.get(self.path)
-        self.send_response(200 if body else 404)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(json.dumps(body or {"error": "not_found"}).encode())
-
-    def log_message(self, *args: object) -> None:
-        pass
+    answers = {
+        "/health": {"status": "ok"},
+        "/customers/ana": {"email": "ana@example.com", "name": "Ana", "tags": ["new"]},
+    }
+    body = answers.get(request.path)
+    return Reply(200 if body else 404, body or {"error": "not_found"})
 
 
 @pytest.fixture
 def service() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), TeamService)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serve(team_service) as server:
+        yield server.url
 
 
 @pytest.fixture

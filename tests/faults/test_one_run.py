@@ -10,15 +10,13 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from interlock.environment.processes import group_members, pid_alive
-from tests.conftest import interlock, processes_under, start_run, wait_until
+from tests.conftest import behave, interlock, processes_under, start_run, wait_until
 from tests.e2e.test_database_cleanup import snapshot
 from tests.faults.test_signals import sleeping
 
@@ -160,25 +158,13 @@ def seeded(project: Path) -> bool:
     return any(row[0].startswith("K-") for row in rows)
 
 
-def behave(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "behave", *args],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "INTERLOCK_ENV": "local"},
-    )
-
-
 def test_plain_behave_is_a_run_too_and_still_attaches_to_interlock_up(running: Path) -> None:
     (running / "features" / "data" / "sql" / "slow.sql").write_text("SELECT SLEEP(5);\n")
     slow = running / "features" / "interface" / "slow.feature"
     slow.write_text(SLOW)
     quick = running / "features" / "interface" / "quick.feature"
     quick.write_text(QUICK)
-    attached = behave(running, str(quick.relative_to(running)))
+    attached = behave(running, str(quick.relative_to(running)), env={"INTERLOCK_ENV": "local"})
     assert attached.returncode == 0, attached.stdout + attached.stderr
     assert "MariaDB up" not in attached.stderr  # the environment of `interlock up`
     assert results(running) == [("Answers its health check", "passed")]
@@ -187,7 +173,7 @@ def test_plain_behave_is_a_run_too_and_still_attaches_to_interlock_up(running: P
     wait_until(lambda: sleeping(running), first, "the run's slow step", 60, 0.05)
     marker = running / "reports" / "allure-results" / "first-run.marker"
     marker.write_text("")
-    refused = behave(running, str(quick.relative_to(running)))
+    refused = behave(running, str(quick.relative_to(running)), env={"INTERLOCK_ENV": "local"})
     assert refused.returncode == 2, refused.stdout + refused.stderr
     assert f"another run (pid {first.pid}) is using this checkout" in refused.stderr
     assert marker.exists(), "plain behave emptied the run's results"
