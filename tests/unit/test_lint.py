@@ -26,19 +26,50 @@ def check(tmp_path: Path, library: StepLibrary, text: str, tag: str | None = Non
     return [str(p) for p in lint(tmp_path, [path], library, pattern)]
 
 
-def test_a_clean_feature_has_no_problem(tmp_path: Path, library: StepLibrary) -> None:
-    assert (
-        check(
-            tmp_path,
-            library,
+@pytest.mark.parametrize(
+    ("text", "tag"),
+    [
+        pytest.param(
             "Feature: F\n  @REQ-1\n  Scenario: S\n"
             '    Given the "shop" database\n'
             '    And I save the column "id" of the table "orders" where "ref" is "x" as "order_id"\n'
             '    Then the table "orders" should have 1 row where "id" is "${order_id}"\n',
             r"REQ-\d+",
-        )
-        == []
-    )
+            id="a_clean_feature_has_no_problem",
+        ),
+        pytest.param(
+            'Feature: F\n  Background:\n    Given the variable "sku" is "A"\n'
+            '  Scenario: S\n    Then the table "products" should have 1 row where "sku" is "${sku}"\n',
+            None,
+            id="background_variables_count_for_every_scenario",
+        ),
+        pytest.param(
+            "Feature: F\n  Scenario Outline: S <n>\n    Then the response status should be <status>\n"
+            "    Examples:\n      | n | status |\n      | 1 | 200    |\n",
+            None,
+            id="outline_placeholders_are_filled_from_the_examples",
+        ),
+        pytest.param(
+            'Feature: F\n  Scenario: S\n    Given the "inventory" service\n'
+            '    When I send a POST request to "/products" with JSON:\n'
+            '      """\n      {"sku": "A"}\n      """\n'
+            '    Then the table "products" should contain:\n      | sku |\n      | A   |\n',
+            None,
+            id="steps_that_take_a_doc_string_or_table_accept_one",
+        ),
+        pytest.param(
+            "Feature: F\n  Scenario: S\n"
+            "    Given the shop has 5 desk lamps in stock\n    When Ben orders 1 mug\n"
+            "    Then Ben's order is refused because the shop does not have enough in stock\n",
+            None,
+            id="plural_products_and_known_reasons_are_accepted",
+        ),
+    ],
+)
+def test_a_feature_lint_accepts_has_no_problem(
+    tmp_path: Path, library: StepLibrary, text: str, tag: str | None
+) -> None:
+    assert check(tmp_path, library, text, tag) == []
 
 
 def test_an_undefined_step_gets_the_closest_phrasings(tmp_path: Path, library: StepLibrary) -> None:
@@ -58,34 +89,6 @@ def test_a_variable_used_before_it_is_saved(tmp_path: Path, library: StepLibrary
         '    And the table "orders" should have 1 row where "ref" is "${unique}"\n',
     )
     assert "features/x.feature:3: error: ${order_id} is used before any step saves it" in problem
-
-
-def test_background_variables_count_for_every_scenario(
-    tmp_path: Path, library: StepLibrary
-) -> None:
-    assert (
-        check(
-            tmp_path,
-            library,
-            'Feature: F\n  Background:\n    Given the variable "sku" is "A"\n'
-            '  Scenario: S\n    Then the table "products" should have 1 row where "sku" is "${sku}"\n',
-        )
-        == []
-    )
-
-
-def test_outline_placeholders_are_filled_from_the_examples(
-    tmp_path: Path, library: StepLibrary
-) -> None:
-    assert (
-        check(
-            tmp_path,
-            library,
-            "Feature: F\n  Scenario Outline: S <n>\n    Then the response status should be <status>\n"
-            "    Examples:\n      | n | status |\n      | 1 | 200    |\n",
-        )
-        == []
-    )
 
 
 def test_missing_requirement_tags_and_duplicate_titles(
@@ -202,22 +205,6 @@ def test_a_doc_string_left_open_at_the_end_of_the_file(
     )
 
 
-def test_steps_that_take_a_doc_string_or_table_accept_one(
-    tmp_path: Path, library: StepLibrary
-) -> None:
-    assert (
-        check(
-            tmp_path,
-            library,
-            'Feature: F\n  Scenario: S\n    Given the "inventory" service\n'
-            '    When I send a POST request to "/products" with JSON:\n'
-            '      """\n      {"sku": "A"}\n      """\n'
-            '    Then the table "products" should contain:\n      | sku |\n      | A   |\n',
-        )
-        == []
-    )
-
-
 READS = {
     TAKES_DOC: ("context.text", "doc_string(", "doc_json("),
     TAKES_TABLE: ("context.table", "table_rows(", "name_value_rows(", "table_sources("),
@@ -277,20 +264,6 @@ def test_a_misspelled_product_or_reason_gets_the_closest_known_one(
     assert problems[1].startswith(
         "features/x.feature:4: error: 'the shop does not sel it' is not a reason;"
         " did you mean 'the shop does not sell it'? Known reasons:"
-    )
-
-
-def test_plural_products_and_known_reasons_are_accepted(
-    tmp_path: Path, library: StepLibrary
-) -> None:
-    assert (
-        check(
-            tmp_path,
-            library,
-            SHOP + "    Given the shop has 5 desk lamps in stock\n    When Ben orders 1 mug\n"
-            "    Then Ben's order is refused because the shop does not have enough in stock\n",
-        )
-        == []
     )
 
 
