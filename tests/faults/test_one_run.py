@@ -18,7 +18,7 @@ import pytest
 from interlock.environment.processes import group_members, pid_alive
 from tests.conftest import behave, interlock, processes_under, start_run, wait_until
 from tests.e2e.test_database_cleanup import snapshot
-from tests.faults.test_signals import sleeping
+from tests.faults.test_signals import sleeping, slow_to_clean_up, worker_service
 
 pytestmark = pytest.mark.e2e
 
@@ -106,32 +106,17 @@ def test_down_and_up_wait_their_turn_too(running: Path) -> None:
 def test_a_killed_run_takes_its_workers_with_it_and_the_next_reports_only_its_own(
     running: Path,
 ) -> None:
-    sql = running / "features" / "data" / "sql"
-    (sql / "slow.sql").write_text("SELECT 1;\n")
-    # Its cleanup takes a while: the worker outlives the run by that much, and must
+    # Its cleanup takes a while (2 s): the worker outlives the run by that much, and must
     # be waited for before the next run clears its results.
-    (sql / "slow.cleanup.sql").write_text("SELECT SLEEP(2);\n")
-    killed = running / "features" / "interface" / "killed.feature"
-    killed.write_text(
-        "Feature: Killed\n  Scenario: Its run is killed\n"
-        '    Given these rows exist in the table "products":\n'
-        "      | sku         | name | price | stock |\n"
-        "      | K-${unique} | k    | 1.00  | 1     |\n"
-        '    And the "inventory" service is replaced by a stand-in\n'
-        '    And the "orders_isolated" service\n'
-        '    When I run the SQL script "sql/slow.sql"\n'
-        '    Then within 60 seconds the table "orders" should contain:\n'
-        "      | customer |\n      | nobody   |\n"
-    )
+    killed = slow_to_clean_up(
+        running, "killed.feature", "Feature: Killed\n  Scenario: Its run is killed\n", "K", 2,
+        '    When I run the SQL script "sql/slow.sql"\n',
+    )  # fmt: skip
     quick = running / "features" / "interface" / "quick.feature"
     quick.write_text(QUICK)
     before = snapshot(running)
     run = start_run(running, "--no-report", str(killed.relative_to(running)))
-    run_dir = Path(json.loads((running / ".interlock" / "environment.json").read_text())["run_dir"])
-    records = run_dir / "worker-processes"
-    wait_until(lambda: list(records.glob("*.json")), run, "the worker's own service", 60, 0.05)
-    (record,) = records.glob("*.json")
-    service = json.loads(record.read_text())["pid"]
+    service = worker_service(running, run)
     wait_until(lambda: seeded(running), run, "the scenario's row", 30, 0.05)
     (worker,) = behave_workers(running)
     assert os.getpgid(worker) == worker  # it leads its own group
