@@ -169,29 +169,29 @@ def interlock(
     root: Path, *args: str, timeout: float = 180, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run the interlock command in ``root`` as a user would."""
-    return subprocess.run(
-        [sys.executable, "-m", "interlock.cli", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        env={**os.environ, "INTERLOCK_ENV": "local", **(env or {})},
-    )
+    environment = {**os.environ, "INTERLOCK_ENV": "local", **(env or {})}
+    return _run(["-m", "interlock.cli", *args], root, timeout, environment)
 
 
 def behave(
     root: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run plain behave in ``root``, as a team that does not use the interlock command does."""
+    return _run(["-m", "behave", *args], root, 120, {**os.environ, **(env or {})})
+
+
+def _run(
+    args: list[str], root: Path, timeout: float, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """This Python with ``args`` in ``root``, its output captured."""
     return subprocess.run(
-        [sys.executable, "-m", "behave", *args],
+        [sys.executable, *args],
         cwd=root,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
         check=False,
-        env={**os.environ, **(env or {})},
+        env=env,
     )
 
 

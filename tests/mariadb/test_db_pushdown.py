@@ -223,6 +223,19 @@ def outcome(check: Callable[[Database, str, list[dict[str, str]]], None], *args:
     return None
 
 
+def record_queries(db: Database, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The SQL ``db`` issues from now on (through ``query``), in order."""
+    issued: list[str] = []
+    query = db.query
+
+    def recording(sql: str, params: Any = (), evidence: bool = True) -> list[dict[str, Any]]:
+        issued.append(sql)
+        return query(sql, params, evidence)
+
+    monkeypatch.setattr(db, "query", recording)
+    return issued
+
+
 def test_the_candidate_rows_hold_every_row_the_full_read_matches(db: Database) -> None:
     seed = seed_from_environment(20260)
     rng = random.Random(seed)
@@ -263,14 +276,7 @@ def test_a_check_asks_for_its_candidates_only_and_polls_repeat_the_narrow_query(
     db.execute(
         "INSERT INTO mixed (ci, m, at, f) VALUES ('Bob', 9.9, '2026-01-31 10:00:00.5', 19.9)"
     )
-    issued: list[str] = []
-    query = db.query
-
-    def recording(sql: str, params: Any = (), evidence: bool = True) -> list[dict[str, Any]]:
-        issued.append(sql)
-        return query(sql, params, evidence)
-
-    monkeypatch.setattr(db, "query", recording)
+    issued = record_queries(db, monkeypatch)
     expected = {"ci": "Bob", "m": "9.90", "at": "2026-01-31T10:00:00.5", "f": "19.9"}
     db_checks.contains_rows(db, "mixed", [expected])
     db_checks.lacks_rows(db, "mixed", [{**expected, "ci": "carol"}])
@@ -317,14 +323,7 @@ def test_on_a_big_table_the_closest_rows_come_from_a_bounded_read_and_say_so(
     db.execute("INSERT INTO mixed (ci, n, m) VALUES ('zed-777', 5, 1.5)")  # the newest row
     everything = db.select("mixed", ["ci", "n", "m"])
     wanted = [{"ci": "zed-777", "n": "6", "m": "1.50"}, {"ci": "zed-777", "n": "5", "m": "1.500"}]
-    issued: list[str] = []
-    query = db.query
-
-    def recording(sql: str, params: Any = (), evidence: bool = True) -> list[dict[str, Any]]:
-        issued.append(sql)
-        return query(sql, params, evidence)
-
-    monkeypatch.setattr(db, "query", recording)
+    issued = record_queries(db, monkeypatch)
     with pytest.raises(AssertionError) as failure:
         db_checks.contains_rows(db, "mixed", wanted)
     message = str(failure.value)

@@ -143,17 +143,39 @@ def test_a_doc_string_that_is_not_json_is_named_at_its_line(
     assert problems[2].startswith("features/x.feature:6: error: the doc string is not JSON:")
 
 
-def test_a_table_whose_header_does_not_fit_the_step(tmp_path: Path, library: StepLibrary) -> None:
-    (problem,) = check(
-        tmp_path,
-        library,
-        "Feature: F\n  Scenario: S\n    Given the request headers:\n"
-        "      | header | value |\n      | X-Trace | 1 |\n",
-    )
-    assert problem == (
-        "features/x.feature:4: error: the table's header is | header | value |;"
-        " this step needs | name | value |"
-    )
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "Feature: F\n  Scenario: S\n    Given the request headers:\n"
+            "      | header | value |\n      | X-Trace | 1 |\n",
+            "features/x.feature:4: error: the table's header is | header | value |;"
+            " this step needs | name | value |",
+            id="a_table_whose_header_does_not_fit_the_step",
+        ),
+        # behave drops it, and every scenario below its opening quotes, without a word.
+        pytest.param(
+            'Feature: F\nScenario: S\nGiven the "inventory" service\n"""\n'
+            "Scenario: Swallowed\nThen the response status should be 599\n",
+            "features/x.feature:4: error: not valid Gherkin: the doc string that opens at line 4"
+            " is never closed: every line below it, scenarios included, is swallowed and never"
+            ' runs; close it with """',
+            id="a_doc_string_left_open_at_the_end_of_the_file",
+        ),
+        pytest.param(
+            'Feature: F\n  Scenario Outline: S\n    Given the "<name>" service\n'
+            "    Examples:\n      | name |\n",
+            "features/x.feature:2: warning: this Scenario Outline has no Examples rows,"
+            " so it never runs",
+            id="an_outline_without_rows_never_runs",
+        ),
+    ],
+)
+def test_a_feature_with_one_problem_names_it(
+    tmp_path: Path, library: StepLibrary, text: str, expected: str
+) -> None:
+    (problem,) = check(tmp_path, library, text)
+    assert problem == expected
 
 
 def test_a_doc_string_under_a_step_that_takes_none_is_named_at_its_line(
@@ -185,23 +207,6 @@ def test_a_table_under_a_step_that_takes_none(tmp_path: Path, library: StepLibra
     )
     assert problem.startswith(
         "features/x.feature:4: error: this step takes no table, yet one starts at line 4"
-    )
-
-
-def test_a_doc_string_left_open_at_the_end_of_the_file(
-    tmp_path: Path, library: StepLibrary
-) -> None:
-    """behave drops it, and every scenario below its opening quotes, without a word."""
-    (problem,) = check(
-        tmp_path,
-        library,
-        'Feature: F\nScenario: S\nGiven the "inventory" service\n"""\n'
-        "Scenario: Swallowed\nThen the response status should be 599\n",
-    )
-    assert problem == (
-        "features/x.feature:4: error: not valid Gherkin: the doc string that opens at line 4"
-        " is never closed: every line below it, scenarios included, is swallowed and never"
-        ' runs; close it with """'
     )
 
 
@@ -329,18 +334,6 @@ def test_an_outline_row_with_an_unknown_product_is_named(
     )
     assert problem.startswith("features/x.feature:3: error: 'office chair' is not a product.")
     assert problem.endswith("(with the Examples row at line 7)")
-
-
-def test_an_outline_without_rows_never_runs(tmp_path: Path, library: StepLibrary) -> None:
-    (problem,) = check(
-        tmp_path,
-        library,
-        'Feature: F\n  Scenario Outline: S\n    Given the "<name>" service\n'
-        "    Examples:\n      | name |\n",
-    )
-    assert problem == (
-        "features/x.feature:2: warning: this Scenario Outline has no Examples rows, so it never runs"
-    )
 
 
 def test_a_placeholder_no_column_fills_is_named(tmp_path: Path, library: StepLibrary) -> None:
