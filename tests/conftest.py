@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pymysql
@@ -74,30 +75,42 @@ def running(project: Path) -> Iterator[Path]:
         interlock(project, "down")
 
 
+@contextmanager
+def listening(
+    serve: Callable[[socket.socket, threading.Event], None], backlog: int
+) -> Iterator[int]:
+    """A port on 127.0.0.1 whose connections ``serve(server, stop)`` handles, in a thread,
+    until ``stop`` is set on the way out."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(backlog)
+        stop = threading.Event()
+        thread = threading.Thread(target=serve, args=(server, stop), daemon=True)
+        thread.start()
+        try:
+            yield server.getsockname()[1]
+        finally:
+            stop.set()
+            thread.join()
+
+
 @pytest.fixture
 def silent_port() -> Iterator[int]:
     """A port that accepts connections and never answers."""
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen(16)
-        accepted: list[socket.socket] = []
-        stop = threading.Event()
+    accepted: list[socket.socket] = []
 
-        def accept() -> None:
-            server.settimeout(0.2)
-            while not stop.is_set():
-                try:
-                    accepted.append(server.accept()[0])
-                except OSError:
-                    continue
+    def accept(server: socket.socket, stop: threading.Event) -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except OSError:
+                continue
 
-        thread = threading.Thread(target=accept, daemon=True)
-        thread.start()
-        yield server.getsockname()[1]
-        stop.set()
-        thread.join()
-        for conn in accepted:
-            conn.close()
+    with listening(accept, 16) as port:
+        yield port
+    for conn in accepted:
+        conn.close()
 
 
 def allure_category(failure: BaseException | str) -> str:
