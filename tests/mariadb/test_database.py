@@ -23,7 +23,7 @@ from interlock.environment.runtime import DatabaseEndpoint
 from interlock.errors import ScenarioInputError, SqlScriptError
 from interlock.masking import Masker
 from interlock.variables import Variables
-from tests.mariadb.app_db import app_database, app_server, settings
+from tests.mariadb.app_db import app_database, settings
 
 pytestmark = pytest.mark.mariadb
 
@@ -35,14 +35,6 @@ CREATE TABLE child (id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY, sku VARCHAR(3
   CONSTRAINT fk_child_parent FOREIGN KEY (sku) REFERENCES parent (sku));
 CREATE TABLE loose (a INT NULL, b VARCHAR(10) NULL);
 """
-
-
-@pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory, template_cache: Path
-) -> Iterator[mariadb.RunningServer]:
-    with app_server(tmp_path_factory.mktemp("db"), template_cache, SCHEMA) as running:
-        yield running
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ import random
 import threading
 from collections.abc import Callable, Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,7 +27,7 @@ from interlock.db import Database, missing_rows, unexpected_rows
 from interlock.environment import mariadb
 from interlock.errors import ScenarioInputError
 from interlock.masking import Masker
-from tests.mariadb.app_db import app_database, app_server, settings
+from tests.mariadb.app_db import app_database, settings
 
 pytestmark = pytest.mark.mariadb
 
@@ -96,14 +95,6 @@ COLUMN_VALUES: dict[str, Callable[[random.Random], Any]] = {
     "code": lambda r: f"Key-{r.randrange(10**6)}",  # made unique by fill
 }
 COLUMNS = list(COLUMN_VALUES)
-
-
-@pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory, template_cache: Path
-) -> Iterator[mariadb.RunningServer]:
-    with app_server(tmp_path_factory.mktemp("db"), template_cache, SCHEMA) as running:
-        yield running
 
 
 @pytest.fixture
