@@ -25,6 +25,7 @@ AREAS = {  # step module -> heading, in catalog order; others follow by module n
     "http_steps": "HTTP",
     "db_steps": "Database",
     "standin_steps": "Stand-ins",
+    "browser_steps": "Web pages",
     "shop_steps": "Shop (domain steps)",
 }
 KINDS = {  # parameter types as an analyst reads them

@@ -310,7 +310,8 @@ def stop_worker_processes(runtime: Runtime, orphans_only: bool = True) -> dict[s
             continue
         if pid_alive(process.pid) and cmdline(process.pid) == process.cmdline:
             killed = stop_process(process.pid, timeout=5)
-            stopped[f"service {process.name} (pid {process.pid})"] = killed
+            what = "browser" if process.name == "browser" else f"service {process.name}"
+            stopped[f"{what} (pid {process.pid})"] = killed
         forget_worker_process(Path(runtime.run_dir), process.pid)
     return stopped
 
