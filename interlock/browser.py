@@ -68,21 +68,29 @@ ADD_JS = """const out = [];
     t = (t || '').replace(/\\s+/g, ' ').trim();
     if (t && t.length < 100) out.push(t);
   };"""
-LABELS_JS = """() => {
-  """ + ADD_JS + """
+LABELS_JS = (
+    """() => {
+  """
+    + ADD_JS
+    + """
   document.querySelectorAll('label').forEach(e => add(e.innerText));
   document.querySelectorAll('[aria-label]').forEach(e => add(e.getAttribute('aria-label')));
   document.querySelectorAll('[placeholder]').forEach(e => add(e.getAttribute('placeholder')));
   document.querySelectorAll('dt, th').forEach(e => add(e.innerText));
   return out;
 }"""
-CLICKABLE_JS = """() => {
-  """ + ADD_JS + """
+)
+CLICKABLE_JS = (
+    """() => {
+  """
+    + ADD_JS
+    + """
   document.querySelectorAll('button, a[href], [role=button], [role=link]')
     .forEach(e => add(e.innerText || e.getAttribute('aria-label')));
   document.querySelectorAll('input[type=submit], input[type=button]').forEach(e => add(e.value));
   return out;
 }"""
+)
 TEXTS_JS = """() => (document.body ? document.body.innerText : '').split('\\n')
   .map(t => t.replace(/\\s+/g, ' ').trim()).filter(t => t && t.length < 200)"""
 TABLE_JS = """table => {
@@ -423,17 +431,15 @@ class Screen:
     def field(self, label: str) -> Locator:
         """The one field a person finds by ``label`` (its label, aria-label or placeholder)."""
         page = self.page
-        exact = page.get_by_label(label, exact=True).or_(
-            page.get_by_placeholder(label, exact=True)
-        )
-        return self._one(exact, f"a field labelled {label!r}", label, LABELS_JS)
+        exact = page.get_by_label(label, exact=True).or_(page.get_by_placeholder(label, exact=True))
+        return self._one(exact, f"field labelled {label!r}", label, LABELS_JS)
 
     def clickable(self, text: str) -> Locator:
         page = self.page
         found = page.get_by_role("button", name=text, exact=True).or_(
             page.get_by_role("link", name=text, exact=True)
         )
-        return self._one(found, f"a button or link {text!r}", text, CLICKABLE_JS)
+        return self._one(found, f"button or link {text!r}", text, CLICKABLE_JS)
 
     def _one(self, locator: Locator, what: str, wanted: str, candidates_js: str) -> Locator:
         """Wait (up to browser.timeout) for ``locator``; exactly one match, else a failure
@@ -448,13 +454,12 @@ class Screen:
                 f"no {what} on the page {self.page.url}"
                 f" within {self.settings.timeout:g} s\n  {closest(wanted, there)}"
             ) from None
-        visible = [
-            locator.nth(i) for i in range(locator.count()) if locator.nth(i).is_visible()
-        ]
+        visible = [locator.nth(i) for i in range(locator.count()) if locator.nth(i).is_visible()]
         if len(visible) > 1:
             described = "\n  - ".join(_describe(item) for item in visible)
             raise PageFailure(
-                f"{len(visible)} elements match {what}, and a step acts on one:\n  - {described}"
+                f"{len(visible)} elements on the page are a {what}, and a step acts on one:"
+                f"\n  - {described}"
                 "\n  name one by a text only it has (or use the CSS escape hatch of a"
                 " domain step)"
             )
@@ -583,8 +588,7 @@ class Screen:
             except PlaywrightTimeout:
                 there = self._texts(LABELS_JS)
                 raise PageFailure(
-                    f"nothing labelled {label!r} on the page {page.url}\n"
-                    f"  {closest(label, there)}"
+                    f"nothing labelled {label!r} on the page {page.url}\n  {closest(label, there)}"
                 ) from None
             if labelled.count():
                 element = labelled.first
@@ -612,7 +616,7 @@ def closest(wanted: str, there: Sequence[str]) -> str:
     near += [t for k, t in lowered.items() if wanted.lower() in k and t not in near]
     if near:
         return "closest on the page: " + ", ".join(repr(t) for t in near[:SUGGESTIONS])
-    return "on the page: " + ", ".join(repr(t) for t in unique[:SUGGESTIONS * 2])
+    return "on the page: " + ", ".join(repr(t) for t in unique[: SUGGESTIONS * 2])
 
 
 def table_problems(
