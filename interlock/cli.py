@@ -108,6 +108,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--no-report", action="store_true", help="skip the HTML report")
     run.add_argument("--no-lint", action="store_true", help="skip the checks before the run")
+    run.add_argument(
+        "--headed",
+        action="store_true",
+        help="show the browser of web page steps (browser.headless=false)",
+    )
     run.add_argument("paths", nargs="*", help="feature files, folders or FILE:LINE")
     catalog_cmd = with_env(commands.add_parser("steps", help="write the step catalog (docs/)"))
     catalog_cmd.add_argument(
@@ -257,6 +262,8 @@ def _forget_learned_secrets() -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     started = time.monotonic()
+    if args.headed:  # passed to the workers with the other overrides
+        args.set = [*args.set, "browser.headless=false"]
     config = load_config(env=args.env, overrides=args.set)
     if args.workers < 1:
         raise SelectionError(
