@@ -269,3 +269,30 @@ def test_the_storefront_feature_passes_in_two_workers_with_a_screenshot_per_brow
     assert 'Then the table "Your orders" should show:' in hinted, hinted
     for attachment in folder.glob("*-attachment.txt"):
         assert "demo-clerk-token" not in attachment.read_text(errors="replace")
+
+
+TIME_LIMIT = """Feature: Time limit on a page
+  Scenario: Waits too long
+    Given the "storefront" page "/shop"
+    Then within 60 seconds I should see "never shown anywhere"
+
+  Scenario: The next one still works
+    Given the "storefront" page "/shop"
+    Then I should see "Place an order"
+"""
+
+
+def test_the_time_limit_cuts_a_browser_step_and_the_next_scenario_gets_a_working_page(
+    project: Path,
+) -> None:
+    feature = project / "features" / "interface" / "limit.feature"
+    feature.write_text(TIME_LIMIT)
+    run = interlock(
+        project, "run", "--no-report", "--set", "run.scenario_timeout=8",
+        str(feature.relative_to(project)), timeout=300,
+    )  # fmt: skip
+    # (8 s: the second scenario's page must fit in it too, on a loaded machine)
+    assert run.stdout.splitlines()[-1] == "scenarios: 1 passed, 1 failed", run.stdout + run.stderr
+    assert "ran past its time limit of 8 s (run.scenario_timeout), in the step Then within 60" in (
+        run.stdout
+    )
