@@ -368,21 +368,28 @@ class Screen:
         say ``what`` was being done; evidence is attached after it."""
         from playwright.sync_api import Error
 
-        failed = True
         try:
             try:
                 yield self.page
             except Error as exc:
                 raise PageFailure(self.masker.mask(f"{what}: {_first_line(exc)}")) from None
-            failed = False
-        finally:
-            if self._page is not None and (failed or self.settings.screenshots == "each_step"):
-                with contextlib.suppress(Exception):
-                    state = "failed: " if failed else "after "
-                    self.attach_screenshot(f"screenshot {state}{what}")
-            if failed and self._page is not None:
-                with contextlib.suppress(Exception):
-                    self._attach_failure_evidence()
+        except (KeyboardInterrupt, SystemExit):
+            raise  # stopping: no evidence to wait for
+        except BaseException:
+            self._evidence(what, failed=True)
+            raise
+        self._evidence(what, failed=False)
+
+    def _evidence(self, what: str, failed: bool) -> None:
+        if self._page is None:
+            return
+        if failed or self.settings.screenshots == "each_step":
+            with contextlib.suppress(Exception):
+                state = "failed: " if failed else "after "
+                self.attach_screenshot(f"screenshot {state}{what}")
+        if failed:
+            with contextlib.suppress(Exception):
+                self._attach_failure_evidence()
 
     def screenshot(self) -> bytes:
         """A PNG of the page, with password fields and fields filled from a secret
