@@ -284,6 +284,35 @@ class ProbingSettings(Settings):
     )
 
 
+class BrowserSettings(Settings):
+    """The real browser that web page steps drive (one per worker, a fresh context per
+    scenario)."""
+
+    headless: bool = Field(
+        True, description="no window; false (or `interlock run --headed`) to watch it work"
+    )
+    timeout: Seconds = Field(
+        10, description="seconds a step waits for what it needs on the page (then fails)"
+    )
+    screenshots: Literal["each_step", "failures"] = Field(
+        "each_step",
+        description="a screenshot attached to every web page step, or to failed ones only",
+    )
+    executable: OptionalPath = Field(
+        None,
+        description="the Chromium to drive; empty: Debian's (/usr/lib/chromium/chromium)"
+        " or chromium on PATH",
+    )
+    settle: Seconds = Field(
+        0.3,
+        description="seconds without a request or a change of the page before it counts as"
+        " settled (for a step that checks a text is not shown)",
+    )
+    viewport: str = Field(
+        "1280x800", pattern=r"^[1-9][0-9]{2,3}x[1-9][0-9]{2,3}$", description="WIDTHxHEIGHT"
+    )
+
+
 class ReportSettings(Settings):
     """The report, requirements and the acceptance verdict."""
 
@@ -491,6 +520,7 @@ class ConfigFile(Settings):
     report: ReportSettings = Field(default_factory=ReportSettings.model_construct)
     mariadb: MariaDBSettings = Field(default_factory=MariaDBSettings.model_construct)
     probing: ProbingSettings = Field(default_factory=ProbingSettings.model_construct)
+    browser: BrowserSettings = Field(default_factory=BrowserSettings.model_construct)
     services: Services = Field(
         default_factory=_empty_map, description="the services under test, by name"
     )

@@ -115,6 +115,10 @@ class HttpClient:
         if self.service is not None and self.service.name == name:
             self.service = target
 
+    def target(self, name: str) -> ServiceTarget:
+        """Where the service ``name`` answers in this scenario, without selecting it."""
+        return self._target(name)
+
     def _target(self, name: str) -> ServiceTarget:
         if name not in self.targets and name in self.on_demand:
             self.targets = {**self.targets, name: self.on_demand[name]()}
