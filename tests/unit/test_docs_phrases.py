@@ -37,7 +37,7 @@ INLINE_COUNTER = {
 
 _FENCE = re.compile(r"^```gherkin[ \t]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 _ANY_FENCE = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
-_INLINE = re.compile(rf"`({KEYWORD}[^`\n]+)`|\"({KEYWORD}[^\"\n]+)\"")
+_INLINE = re.compile(rf"`({KEYWORD}[^`]+)`|\"({KEYWORD}[^\"\n]+)\"")  # `...` may wrap
 _HEADER = re.compile(r"^\s*(Feature|Scenario|Scenario Outline|Example|Rule|Background)\s*:", re.M)
 
 
@@ -72,7 +72,7 @@ def inline_steps() -> list[tuple[str, str]]:
             continue  # their notation (<n>, <json>) is checked by test_step_phrases
         prose = _ANY_FENCE.sub("", path.read_text(encoding="utf-8"))
         for match in _INLINE.finditer(prose):
-            step = match.group(1) or match.group(2)
+            step = " ".join((match.group(1) or match.group(2)).split())
             found.append((relative, step.rstrip(":").rstrip()))
     return sorted(set(found))
 
