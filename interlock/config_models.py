@@ -544,6 +544,13 @@ class ConfigFile(Settings):
         return data
 
 
+def _leaves(prefix: str, tree: Any) -> list[tuple[str, Any]]:
+    """Every value under ``tree`` with its dotted key (as ``Config.origins`` names it)."""
+    if isinstance(tree, Mapping):
+        return [pair for k, v in tree.items() for pair in _leaves(f"{prefix}.{k}", v)]
+    return [(prefix, tree)]
+
+
 SECTIONS = tuple(name for name in ConfigFile.model_fields if name != "extends")
 MAPS = ("services", "standins", "credentials", "databases")  # maps of user-chosen names
 
@@ -567,7 +574,9 @@ class Config(ConfigFile):
 
     def secret_variables(self) -> dict[str, str]:
         """Each credential written as one ``${VAR}`` (or ``${VAR:-default}``), and that
-        variable's name: a failure's curl line shows ``$VAR`` in its place."""
+        variable's name: a failure's curl line shows ``$VAR`` in its place. The values a
+        login body or an OAuth2 client sends are included, for the command that fetches
+        the token again (:mod:`interlock.replay`)."""
         found: dict[str, str] = {}
         for name, profile in self.credentials.items():
             for key, value in (
@@ -579,6 +588,16 @@ class Config(ConfigFile):
                 written = _WHOLE_VARIABLE.search(origin)
                 if value and written:
                     found[value] = written.group(1)
+            # What fetches a token: the command that fetches it again says $VAR too.
+            fetched = [
+                (f"oauth2.{key}", getattr(profile.oauth2, key))
+                for key in ("client_id", "client_secret")
+                if profile.oauth2
+            ] + (_leaves("login.json", profile.login.json) if profile.login else [])
+            for key, leaf in fetched:
+                written = _WHOLE_VARIABLE.search(self.origins.get(f"credentials.{name}.{key}", ""))
+                if isinstance(leaf, str) and leaf and written:
+                    found[leaf] = written.group(1)
         return found
 
     @property
