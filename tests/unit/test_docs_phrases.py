@@ -33,6 +33,7 @@ FRAGMENT_ONLY = ("is used before any step saves it",)
 # Partial or wrong steps the prose shows on purpose, by file: what it says to type.
 INLINE_COUNTER = {
     "docs/editor.md": {"When I se"},  # what you type before completion finishes it
+    "docs/reliability.md": {"When Ana orders 1 office chair"},  # the fault it names
 }
 
 _FENCE = re.compile(r"^```gherkin[ \t]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
