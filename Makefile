@@ -1,8 +1,8 @@
 # interlock: the two commands a user needs, and what they set up.
 #   make demo   run every scenario against the embedded demo shop, build the report
 #   make test   interlock's own test suite, then the scenario suite (what CI runs)
-# Both install what is missing first (.venv, the Allure CLI, MariaDB; for make test also
-# Chromium, for the report's screenshot test) and reuse it after.
+# Both install what is missing first (.venv, the Allure CLI, MariaDB, Chromium for the
+# web page steps) and reuse it after.
 
 SHELL := /bin/bash
 VENV := .venv
@@ -13,7 +13,7 @@ APT_PACKAGES := mariadb-server-core mariadb-client-core
 
 .PHONY: demo test setup mariadb browser lint unit down clean
 
-demo: setup
+demo: setup browser
 	$(INTERLOCK) run
 
 test: setup browser lint
@@ -44,16 +44,18 @@ mariadb:
 		exit 2; \
 	fi
 
-# Headless Chromium renders the report for its screenshot test and prints the sign-off
+# Chromium: the web page steps drive it (through Playwright, which cannot download a
+# browser here), the report's screenshot test renders with it and it prints the sign-off
 # page as a PDF; pdftoppm (poppler-utils) renders that PDF's first page in its test.
 browser:
-	@if command -v chromium >/dev/null && command -v pdftoppm >/dev/null; then exit 0; fi; \
+	@if { test -x /usr/lib/chromium/chromium || command -v chromium >/dev/null; } && command -v pdftoppm >/dev/null; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then \
 		echo "installing Chromium and poppler-utils: apt-get install -y chromium poppler-utils"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium poppler-utils >/dev/null; \
 	else \
-		echo "Chromium or pdftoppm is not installed, so the screenshot and PDF tests are skipped; to run them:"; \
-		echo "  sudo apt-get install -y chromium poppler-utils"; \
+		echo "Chromium is not installed, and the web page steps need it. Run this, then make again:"; \
+		echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends chromium poppler-utils"; \
+		exit 2; \
 	fi
 
 lint: $(VENV)/.installed

@@ -22,8 +22,9 @@ What is here:
 - the step's own inputs (doc string, table, data files): :func:`doc_json`,
   :func:`table_rows`, :func:`name_value_rows`, :func:`data_file`, :func:`step_location`...;
 - assertions, grouped by what they check: :class:`http_checks`, :class:`db_checks`,
-  :class:`standin_checks`, :class:`contract_checks` (contract coverage, probing); test
-  data that is removed after the scenario: :class:`seeding`; JSON files: :func:`json_file`,
+  :class:`standin_checks`, :class:`contract_checks` (contract coverage, probing); web
+  pages in a real browser: :class:`pages`; test data that is removed after the scenario:
+  :class:`seeding`; JSON files: :func:`json_file`,
   :func:`shown`;
 - what a step may raise: :class:`ScenarioInputError` (a mistake in the scenario);
   a failed check is a plain ``AssertionError``; :data:`MISSING` (no value given).
@@ -41,6 +42,8 @@ use them directly (steps add none of their own):
 - ``context.variables``: the scenario variables: ``substitute(text)`` (fills in
   ``${name}``), ``set(name, value)``, ``get(name)``, ``whole_number(text, what)``,
   ``split_for_sql(sql)``;
+- ``context.browser``: the scenario's web page in a real browser (opened by its first
+  web page step, in a fresh browser context); steps drive it through :class:`pages`;
 - ``context.cleanup``: what runs after the scenario, newest first, whatever its
   outcome: ``add(description, action)`` (or :func:`register_cleanup`);
 - ``context.interlock.config`` (:func:`run_config`): the run's frozen config, e.g.
@@ -91,6 +94,7 @@ from interlock.matching import MISSING as _MISSING
 from interlock.payloads import json_file, shown
 
 if TYPE_CHECKING:
+    from interlock.browser import Screen
     from interlock.cleanup import CleanupRegistry
     from interlock.config import Config
     from interlock.db import Database
@@ -115,6 +119,7 @@ __all__ = [  # grouped by kind in the sections below; a new name goes in both
     "json_file",
     "name_value_rows",
     "needs_serial",
+    "pages",
     "reads",
     "register",
     "register_cleanup",
@@ -441,6 +446,81 @@ class standin_checks:  # a namespace, lower case like the module names step bodi
         ``expected`` when given (markers allowed, unexpected keys fail). A failure lists
         everything it received."""
         _standin_checks.check_received(name, traffic, method, path, count, expected)
+
+
+class pages:  # a namespace, lower case like the module names step bodies call
+    """Web pages in a real browser (``screen`` is ``context.browser``). Things are found by
+    what a person reads: a field by its label, a button or link by its text, a table by
+    its caption. Each call waits up to ``browser.timeout`` for what it needs (never a
+    fixed sleep) and attaches a screenshot to the step (``browser.screenshots``); a
+    failure names what was looked for, the closest things the page has instead, and
+    attaches the page's HTML, console and failed requests, secrets masked."""
+
+    @staticmethod
+    def open(screen: Screen, service: str, path: str) -> None:
+        """Open ``path`` of the configured service ``service``; a page that does not load
+        within the limit fails, naming the URL."""
+        screen.open(service, path)
+
+    @staticmethod
+    def fill(screen: Screen, label: str, value: str) -> None:
+        """Type ``value`` into the one field labelled ``label``. A value that is a secret
+        is painted over in every screenshot."""
+        screen.fill(label, value)
+
+    @staticmethod
+    def choose(screen: Screen, option: str, label: str) -> None:
+        """Choose the option reading ``option`` in the list labelled ``label``."""
+        screen.choose(option, label)
+
+    @staticmethod
+    def click(screen: Screen, text: str) -> None:
+        """Click the one button or link reading ``text``; several fail, listed."""
+        screen.click(text)
+
+    @staticmethod
+    def sees(screen: Screen, text: str, seconds: float | None = None) -> None:
+        """``text`` is shown (anywhere, any number of times) within ``seconds``
+        (default ``browser.timeout``)."""
+        screen.sees(text, seconds)
+
+    @staticmethod
+    def does_not_see(screen: Screen, text: str) -> None:
+        """Once the page has settled (no request pending, no change for
+        ``browser.settle`` seconds), ``text`` is not shown; fails as soon as it is."""
+        screen.does_not_see(text)
+
+    @staticmethod
+    def table_shows(screen: Screen, caption: str, rows: Sequence[Mapping[str, str]]) -> None:
+        """The table named ``caption`` (its caption, or its first column's header) shows
+        every row; a row names some of the table's columns by their headers."""
+        screen.table_shows(caption, rows)
+
+    @staticmethod
+    def text_of(screen: Screen, label: str) -> str:
+        """The text shown next to ``label``: a field's value, what is labelled by it, or
+        the element right after it (``<dt>``/``<dd>``, ``<th>``/``<td>``)."""
+        return screen.text_of(label)
+
+    @staticmethod
+    def screenshot(screen: Screen, name: str) -> None:
+        """Attach a screenshot of the page named ``name`` (secret fields painted over)."""
+        screen.named_screenshot(name)
+
+    @staticmethod
+    def hint_for_table_step(screen: Screen, table: str, error: BaseException) -> BaseException:
+        """For a database table step that failed while the scenario shows a web page: the
+        same failure, with a hint naming the page's phrase (``should show:``)."""
+        if not screen.used:
+            return error
+        hint = (
+            f"this scenario shows a web page: to check a table on the page, write"
+            f' Then the table "{table}" should show:'
+        )
+        if isinstance(error, InterlockError):
+            error.hint = f"{error.hint}; {hint}" if error.hint else hint
+            return error
+        return AssertionError(f"{error}\n  -> {hint}")
 
 
 class seeding:  # a namespace, lower case like the module names step bodies call

@@ -5,7 +5,8 @@
 token the first time a request needs it, then keep it for the rest of the run in a
 cache keyed by the profile; an OAuth2 token that says when it expires is fetched again
 shortly before it does. Every token fetched is added to the masker at once, so it never
-shows in a message, log or attachment.
+shows in a message, log or attachment; a curl line shows it as ``$<PROFILE>_TOKEN``,
+followed by the command that fetches it again (:mod:`interlock.replay`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 import requests
 
-from interlock import bodies, fields
+from interlock import bodies, fields, replay
 from interlock.config import Credentials, HttpSettings, LoginSpec, OAuth2Spec
 from interlock.environment import health
 from interlock.errors import ScenarioInputError, Unreachable, UnreachableFailure
@@ -74,19 +75,25 @@ def auth_headers(credentials: Credentials | None, ctx: TokenContext) -> dict[str
 def _token(credentials: Credentials, ctx: TokenContext) -> str:
     name, login, oauth2 = credentials.name, credentials.login, credentials.oauth2
     fetch: Callable[[], _Token]
+    variables = ctx.masker.variables
     if login is not None:
         url = ctx.service_url(login.service) + login.path
         fetch = lambda: _login(name, login, url, ctx)  # noqa: E731
+        command = replay.login_command(login, url, variables)
     elif oauth2 is not None:
         url = oauth2.token_url
         fetch = lambda: _client_credentials(name, oauth2, ctx)  # noqa: E731
+        command = replay.oauth2_command(oauth2, variables)
     else:
         raise ValueError(f"credentials {name!r} fetch no token")
     with _lock:
         token = _cache.get((name, url))
         if token is None or (token.expires_at is not None and time.monotonic() > token.expires_at):
             token = _cache[(name, url)] = fetch()
-    ctx.masker.add(token.value)  # the cache outlives a masker (tests, several runs)
+    # The cache outlives a masker (tests, several runs): each learns the token, and the
+    # name a curl line shows it by, with the command that fetches it again.
+    variable = replay.token_variable(name, variables.values())
+    ctx.masker.name_token(token.value, variable, command)
     return token.value
 
 

@@ -29,6 +29,7 @@ AREAS = {  # step module -> heading, in catalog order; others follow by module n
     "db_steps": "Database",
     "standin_steps": "Stand-ins",
     "contract_steps": "Contracts",
+    "browser_steps": "Web pages",
     "shop_steps": "Shop (domain steps)",
 }
 KINDS = {  # parameter types as an analyst reads them

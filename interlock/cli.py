@@ -75,6 +75,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--no-report", action="store_true", help="skip the HTML report")
     run.add_argument("--no-lint", action="store_true", help="skip the checks before the run")
+    run.add_argument(
+        "--headed",
+        action="store_true",
+        help="show the browser of web page steps (browser.headless=false)",
+    )
     run.add_argument("paths", nargs="*", help="feature files, folders or FILE:LINE")
     catalog_cmd = with_env(commands.add_parser("steps", help="write the step catalog (docs/)"))
     catalog_cmd.add_argument(
@@ -176,6 +181,8 @@ def unexpected(exc: Exception) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Parse into a request, hand it to the run (``interlock.run``), say what came of it."""
+    if args.headed:  # passed to the workers with the other overrides
+        args.set = [*args.set, "browser.headless=false"]
     request = RunRequest(
         paths=tuple(args.paths),
         tags=tuple(args.tags),

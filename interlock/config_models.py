@@ -284,6 +284,35 @@ class ProbingSettings(Settings):
     )
 
 
+class BrowserSettings(Settings):
+    """The real browser that web page steps drive (one per worker, a fresh context per
+    scenario)."""
+
+    headless: bool = Field(
+        True, description="no window; false (or `interlock run --headed`) to watch it work"
+    )
+    timeout: Seconds = Field(
+        10, description="seconds a step waits for what it needs on the page (then fails)"
+    )
+    screenshots: Literal["each_step", "failures"] = Field(
+        "each_step",
+        description="a screenshot attached to every web page step, or to failed ones only",
+    )
+    executable: OptionalPath = Field(
+        None,
+        description="the Chromium to drive; empty: Debian's (/usr/lib/chromium/chromium)"
+        " or chromium on PATH",
+    )
+    settle: Seconds = Field(
+        0.3,
+        description="seconds without a request or a change of the page before it counts as"
+        " settled (for a step that checks a text is not shown)",
+    )
+    viewport: str = Field(
+        "1280x800", pattern=r"^[1-9][0-9]{2,3}x[1-9][0-9]{2,3}$", description="WIDTHxHEIGHT"
+    )
+
+
 class ReportSettings(Settings):
     """The report, requirements and the acceptance verdict."""
 
@@ -491,6 +520,7 @@ class ConfigFile(Settings):
     report: ReportSettings = Field(default_factory=ReportSettings.model_construct)
     mariadb: MariaDBSettings = Field(default_factory=MariaDBSettings.model_construct)
     probing: ProbingSettings = Field(default_factory=ProbingSettings.model_construct)
+    browser: BrowserSettings = Field(default_factory=BrowserSettings.model_construct)
     services: Services = Field(
         default_factory=_empty_map, description="the services under test, by name"
     )
@@ -512,6 +542,13 @@ class ConfigFile(Settings):
         if isinstance(data, dict):
             return {**{name: {} for name in SECTIONS if name not in MAPS}, **data}
         return data
+
+
+def _leaves(prefix: str, tree: Any) -> list[tuple[str, Any]]:
+    """Every value under ``tree`` with its dotted key (as ``Config.origins`` names it)."""
+    if isinstance(tree, Mapping):
+        return [pair for k, v in tree.items() for pair in _leaves(f"{prefix}.{k}", v)]
+    return [(prefix, tree)]
 
 
 SECTIONS = tuple(name for name in ConfigFile.model_fields if name != "extends")
@@ -537,7 +574,9 @@ class Config(ConfigFile):
 
     def secret_variables(self) -> dict[str, str]:
         """Each credential written as one ``${VAR}`` (or ``${VAR:-default}``), and that
-        variable's name: a failure's curl line shows ``$VAR`` in its place."""
+        variable's name: a failure's curl line shows ``$VAR`` in its place. The values a
+        login body or an OAuth2 client sends are included, for the command that fetches
+        the token again (:mod:`interlock.replay`)."""
         found: dict[str, str] = {}
         for name, profile in self.credentials.items():
             for key, value in (
@@ -549,6 +588,16 @@ class Config(ConfigFile):
                 written = _WHOLE_VARIABLE.search(origin)
                 if value and written:
                     found[value] = written.group(1)
+            # What fetches a token: the command that fetches it again says $VAR too.
+            fetched = [
+                (f"oauth2.{key}", getattr(profile.oauth2, key))
+                for key in ("client_id", "client_secret")
+                if profile.oauth2
+            ] + (_leaves("login.json", profile.login.json) if profile.login else [])
+            for key, leaf in fetched:
+                written = _WHOLE_VARIABLE.search(self.origins.get(f"credentials.{name}.{key}", ""))
+                if isinstance(leaf, str) and leaf and written:
+                    found[leaf] = written.group(1)
         return found
 
     @property

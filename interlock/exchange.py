@@ -84,6 +84,7 @@ class Exchange:
         lines += [
             f"body:     {cut(self.text, FAILURE_BODY_LIMIT, self.masker) or '(empty)'}",
             f"reproduce: {curl(self.method, self.url, self.headers, self.body, self.masker)}",
+            *(f"token:     {command}" for command in token_commands(self.headers, self.masker)),
         ]
         return self.masker.mask("\n".join(lines))
 
@@ -103,6 +104,7 @@ class Exchange:
             cut(self.text, body_limit, self.masker) if response.content else "(no body)",
             "",
             f"reproduce: {curl(self.method, self.url, self.headers, self.body, self.masker)}",
+            *(f"token:     {command}" for command in token_commands(self.headers, self.masker)),
         ]
         return self.masker.mask("\n".join(parts))
 
@@ -115,8 +117,9 @@ def curl(
     method: str, url: str, headers: Mapping[str, str], body: bytes | str | None, masker: Masker
 ) -> str:
     """A curl command that sends the same request: a credential read from ``${VAR}`` is
-    written ``$VAR`` (``-u "ana:$ANA_PASSWORD"``), so that the line can be replayed where
-    the variable is set; any other credentials header is masked."""
+    written ``$VAR`` (``-u "ana:$ANA_PASSWORD"``), a token fetched at run time by its
+    variable (``$ROBOT_TOKEN``, set by :func:`token_commands`), so that the line can be
+    replayed where the variables are set; any other credentials header is masked."""
     parts = ["curl", "-i", "-X", method, shlex.quote(url)]
     for name, value in headers.items():
         if name.lower() in _CURL_SKIPS:
@@ -130,6 +133,13 @@ def curl(
         text = _decode(body, None) if isinstance(body, bytes) else str(body)
         parts += ["--data-raw", shlex.quote(text)]
     return masker.mask(" ".join(parts))
+
+
+def token_commands(headers: Mapping[str, str], masker: Masker) -> list[str]:
+    """For each token fetched at run time that a curl line names (``$ROBOT_TOKEN``), the
+    command that sets it: ``ROBOT_TOKEN=$(curl … | python3 -c …)``, once each (masked)."""
+    commands = (masker.token_command(name, value) for name, value in headers.items())
+    return [masker.mask(c) for c in dict.fromkeys(c for c in commands if c is not None)]
 
 
 def cut(text: str, limit: int, masker: Masker | None = None) -> str:

@@ -15,7 +15,10 @@ The context carries exactly these attributes, all set here and nowhere else:
   (:class:`~interlock.cleanup.CleanupRegistry`, run in reverse order after the
   scenario whatever its outcome) and ``context.service_logs``
   (:class:`~interlock.service_logs.LogMarks`: a failing scenario gets what each
-  embedded service logged while it ran).
+  embedded service logged while it ran), and ``context.browser``
+  (:class:`~interlock.browser.Screen`: the scenario's page, in a fresh browser context
+  opened by its first web page step, on this worker's browser,
+  :class:`~interlock.browser.Engine`, started once and closed in ``after_all``).
 
 After each scenario, a request a stand-in had no answer for fails it (naming the
 closest configured answer), and so does one that breaks the replaced service's
@@ -37,12 +40,13 @@ from typing import Any
 from behave.model_core import Status
 
 from interlock import environment, lifeline, run_lock, standin_checks
+from interlock.browser import Engine, Screen
 from interlock.cleanup import CleanupRegistry
 from interlock.config import Config, config_from_userdata
 from interlock.contract_checks import coverage_folder
 from interlock.contract_coverage import Recorder
 from interlock.db import Databases
-from interlock.environment.worker_services import WorkerServices
+from interlock.environment.worker_services import WorkerServices, worker_name
 from interlock.evidence import attach_text
 from interlock.gherkin import refuse_refused_value, refuse_unexpected_input
 from interlock.http import HttpClient, service_targets
@@ -74,6 +78,7 @@ class Suite:
     standins: StandIns = field(init=False)
     worker_services: WorkerServices = field(init=False)
     coverage: Recorder = field(init=False)  # every exchange, for contract coverage
+    browser: Engine = field(init=False)
 
     def __post_init__(self) -> None:
         self.time_limit = TimeLimit(self.config.run.scenario_timeout)
@@ -84,6 +89,9 @@ class Suite:
             self.config, self.acquired.runtime, self.standins, _say
         )
         self.coverage = Recorder(coverage_folder(self.config))
+        self.browser = Engine(
+            self.config.browser, self.acquired.runtime.run_dir, _say, worker_name()
+        )
 
 
 def _say(message: str) -> None:
@@ -135,6 +143,7 @@ def _kill_services(context: Any) -> None:
     suite: Suite | None = getattr(context, "interlock", None)
     if suite is not None:
         suite.worker_services.kill_all()
+        suite.browser.kill()
 
 
 def _check_hooks(context: Any) -> None:
@@ -175,6 +184,10 @@ def before_scenario(context: Any, scenario: Any) -> None:
     )
     context.http.after_send.append(functools.partial(_note_coverage, suite, context.http))
     context.db = Databases.from_config(suite.config, runtime, suite.masker)
+    http = context.http
+    context.browser = Screen(
+        suite.browser, suite.config.browser, suite.masker, lambda name: http.target(name).url
+    )
     context.service_logs = LogMarks.take(runtime, workers.logs())
     suite.time_limit.start()
     suite.interruption.safe_point(context)
@@ -217,7 +230,8 @@ def _after_scenario(context: Any, scenario: Any, suite: Suite) -> None:
     try:
         failures = cleanup.run_all(around=suite.interruption.at_once)
     finally:
-        for opened in (getattr(context, "http", None), getattr(context, "db", None)):
+        opened_now = ("http", "db", "browser")
+        for opened in (getattr(context, name, None) for name in opened_now):
             if opened is not None:
                 opened.close()
         ended = suite.standins.end_scenario()
@@ -257,6 +271,7 @@ def after_all(context: Any) -> None:
         record_leftovers(suite.config.state_dir, lines)
     _mask_junit(context.config, suite.masker)
     try:
+        suite.browser.close()
         suite.worker_services.stop_all()  # they may use the environment: stop them first
         suite.standins.close()
     finally:

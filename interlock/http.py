@@ -28,7 +28,7 @@ from interlock.environment import health
 from interlock.environment.runtime import Runtime
 from interlock.errors import ScenarioInputError, Unreachable, UnreachableFailure
 from interlock.evidence import attach_text
-from interlock.exchange import Exchange, curl
+from interlock.exchange import Exchange, curl, token_commands
 from interlock.masking import Masker
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -115,6 +115,10 @@ class HttpClient:
         if self.service is not None and self.service.name == name:
             self.service = target
 
+    def target(self, name: str) -> ServiceTarget:
+        """Where the service ``name`` answers in this scenario, without selecting it."""
+        return self._target(name)
+
     def _target(self, name: str) -> ServiceTarget:
         if name not in self.targets and name in self.on_demand:
             self.targets = {**self.targets, name: self.on_demand[name]()}
@@ -192,6 +196,8 @@ class HttpClient:
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         started = time.perf_counter()
         reproduce = f"  reproduce: {curl(method, sent_url, prepared.headers, body, self.masker)}"
+        for command in token_commands(prepared.headers, self.masker):
+            reproduce += f"\n  token:     {command}"
         response: requests.Response | None = None
         try:
             response = self.session.send(

@@ -120,6 +120,9 @@ class Masker:
         # A secret read from ${VAR}: its variable's name, so that a curl line can say
         # $VAR where the secret was (see :meth:`replayable`).
         self.variables: Mapping[str, str] = variables or {}
+        # A token fetched at run time: the variable a curl line names it by, and the
+        # command that fetches it again (see :meth:`name_token`).
+        self._tokens: dict[str, tuple[str, str]] = {}
         self._grow(secrets)
 
     @property
@@ -134,6 +137,19 @@ class Masker:
         if self._learned is not None:
             self._learned.record(secret)
         self._grow([secret])
+
+    def name_token(self, token: str, variable: str, command: str) -> None:
+        """Show ``token`` in a curl line as ``$variable``, set by ``variable=$(command)``
+        (the command unmasked: it is masked where it is shown)."""
+        self.add(token)
+        self._tokens[token] = (variable, command)
+
+    def token_command(self, name: str, value: str) -> str | None:
+        """``ROBOT_TOKEN=$(curl …)`` for a credentials header carrying a named token."""
+        named = self._tokens.get(value.partition(" ")[2] or value)
+        if named is None or name.lower() not in SENSITIVE_HEADERS:
+            return None
+        return f"{named[0]}=$({named[1]})"
 
     def mask(self, text: str) -> str:
         self._sync()
@@ -187,12 +203,15 @@ class Masker:
         """A credentials header as a curl option that can be replayed without showing the
         secret: ``("-u", 'ana:$ANA_PASSWORD')`` or ``("-H", 'Authorization: Bearer
         $TOKEN')`` (text for double quotes), when the secret came from a ``${VAR}``;
-        else None (the header is masked)."""
+        else None (the header is masked). A token fetched at run time is shown by the
+        variable :meth:`name_token` gave it."""
+        scheme, _, rest = value.partition(" ")
+        if name.lower() in SENSITIVE_HEADERS and rest in self._tokens:
+            return "-H", f"{_in_double_quotes(f'{name}: {scheme} ')}${self._tokens[rest][0]}"
         if value in self.variables:  # a header of its own, e.g. X-Api-Key: ${PARTNER_KEY}
             return "-H", f"{_in_double_quotes(f'{name}: ')}${self.variables[value]}"
         if name.lower() not in SENSITIVE_HEADERS or not self.variables:
             return None
-        scheme, _, rest = value.partition(" ")
         if scheme.lower() == "basic" and rest:
             try:
                 user, sep, password = base64.b64decode(rest, validate=True).decode().partition(":")

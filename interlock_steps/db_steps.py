@@ -3,8 +3,10 @@
 from behave import step
 
 from interlock.api import (
+    InterlockError,
     data_file,
     db_checks,
+    pages,
     register,
     saves_variable,
     seeding,
@@ -35,7 +37,12 @@ def step_the_table_should_contain(context, table):
     empty value, and markers such as #notnull work. A failure shows the closest rows found.
     """
     rows = table_rows(context, context.variables)
-    db_checks.contains_rows(context.db.current(), context.variables.substitute(table), rows)
+    name = context.variables.substitute(table)
+    try:
+        db_checks.contains_rows(context.db.current(), name, rows)
+    except (AssertionError, InterlockError) as failure:
+        # An analyst checking a table on a web page with the database phrase: say which.
+        raise pages.hint_for_table_step(context.browser, name, failure) from None
 
 
 @step('the table "{table:Quoted}" should not contain:')

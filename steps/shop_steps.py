@@ -10,8 +10,10 @@ after it.
 from behave import step
 
 from interlock.api import (
+    ScenarioInputError,
     db_checks,
     http_checks,
+    pages,
     reads,
     register,
     saves_variable,
@@ -31,6 +33,11 @@ CATALOGUE = {
 REFUSALS = {
     "the shop does not have enough in stock": (409, "insufficient_stock"),
     "the shop does not sell it": (422, "unknown_product"),
+}
+# The same reasons as the storefront shows them to the customer.
+SHOWN_REFUSALS = {
+    "the shop does not have enough in stock": "Order refused: Not enough in stock",
+    "the shop does not sell it": "Order refused: We do not sell this product",
 }
 
 
@@ -156,4 +163,93 @@ def step_customer_receives_a_confirmation(context, customer):
         [expected],
         settings.poll_timeout,
         settings.poll_interval,
+    )
+
+
+# -- the storefront: the same flows through the shop's web pages, in a real browser ----------
+
+
+@step("{customer:Customer} places an order for {count:Int} {product:Product} in the storefront")
+@saves_variable("customer")
+def step_customer_places_an_order_in_the_storefront(context, customer, count, product):
+    """Orders through the storefront's page, as a customer does: name, product, quantity,
+    "Place order". The order and its notification are removed after the scenario."""
+    db = context.db.current()
+    who = _customer(context, customer)
+    seeding.remove_after_scenario(db, "orders", {"customer": who}, context.cleanup)
+    seeding.remove_after_scenario(db, "notifications", {"customer": who}, context.cleanup)
+    _, name, _ = CATALOGUE[product]
+    screen = context.browser
+    pages.open(screen, "storefront", "/shop")
+    pages.fill(screen, "Your name", who)
+    pages.choose(screen, f"{name} ({_sku(context, product)})", "Product")
+    pages.fill(screen, "Quantity", str(count))
+    pages.click(screen, "Place order")
+
+
+@step("{customer:Customer} sees her order confirmed")
+@step("{customer:Customer} sees his order confirmed")
+@step("{customer:Customer} sees their order confirmed")
+def step_customer_sees_the_order_confirmed(context, customer):
+    """The storefront shows the confirmation with an order number, and that order is
+    recorded as confirmed (its outbox event is removed after the scenario)."""
+    screen = context.browser
+    pages.sees(screen, "Order confirmed")
+    ref = pages.text_of(screen, "Order number")
+    db = context.db.current()
+    where = {"ref": ref, "customer": _customer(context, customer), "status": "CONFIRMED"}
+    order_id = str(db_checks.column_value(db, "orders", "id", where))
+    seeding.remove_after_scenario(db, "outbox", {"order_id": order_id}, context.cleanup)
+    context.variables.set(customer, order_id)
+
+
+@step("{customer:Customer} sees her order refused because {reason}")
+@step("{customer:Customer} sees his order refused because {reason}")
+@step("{customer:Customer} sees their order refused because {reason}")
+def step_customer_sees_the_order_refused(context, customer, reason):
+    """The storefront shows the refusal and its reason, and no order was recorded."""
+    if reason not in SHOWN_REFUSALS:
+        raise ScenarioInputError(
+            f"no refusal reads {reason!r}", hint=f"reasons: {'; '.join(sorted(SHOWN_REFUSALS))}"
+        )
+    pages.sees(context.browser, SHOWN_REFUSALS[reason])
+    pages.does_not_see(context.browser, "Order confirmed")
+    db_checks.row_count_is(
+        context.db.current(), "orders", 0, "customer", _customer(context, customer)
+    )
+
+
+@step("{customer:Customer} finds the order among her orders in the storefront")
+@step("{customer:Customer} finds the order among his orders in the storefront")
+@step("{customer:Customer} finds the order among their orders in the storefront")
+def step_customer_finds_the_order_among_their_orders(context, customer):
+    """The storefront's list of the customer's orders shows it, confirmed."""
+    screen = context.browser
+    pages.click(screen, "Your orders")
+    ref = str(
+        db_checks.column_value(
+            context.db.current(), "orders", "ref", {"id": str(context.variables.get(customer))}
+        )
+    )
+    pages.table_shows(screen, "Your orders", [{"Order number": ref, "Status": "Confirmed"}])
+
+
+@step("the orders service has {customer:Customer}'s order for {count:Int} {product:Product}")
+def step_the_orders_service_has_the_order(context, customer, count, product):
+    """Asks the orders service for the customer's orders: the one order is there."""
+    context.http.select("orders")
+    context.http.send("GET", f"/orders?customer={_customer(context, customer)}")
+    http_checks.status_is(context.http, 200)
+    http_checks.body_contains(
+        context.http,
+        {
+            "items": [
+                {
+                    "id": int(context.variables.get(customer)),
+                    "sku": _sku(context, product),
+                    "quantity": count,
+                    "status": "CONFIRMED",
+                }
+            ]
+        },
     )

@@ -252,7 +252,7 @@ def wait_for_environment(root: Path, timeout: float = 60) -> dict[str, object]:
     """The runtime file's content once the whole environment is up."""
     runtime = root / ".interlock" / "environment.json"
     deadline = time.monotonic() + timeout
-    while not runtime.exists() or "notifications" not in runtime.read_text():
+    while not runtime.exists() or "storefront" not in runtime.read_text():
         assert time.monotonic() < deadline, "the environment never came up"
         time.sleep(0.1)
     return dict(json.loads(runtime.read_text()))

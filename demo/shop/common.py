@@ -191,11 +191,14 @@ def transaction() -> Iterator[Cursor]:
 
 @dataclass(frozen=True)
 class Response:
-    """A JSON reply: status code, body (anything ``json.dumps`` takes) and extra headers."""
+    """A reply: status code, body and extra headers. The body is sent as JSON (anything
+    ``json.dumps`` takes), unless ``content_type`` is given: then it is text sent as is
+    (the storefront's HTML pages)."""
 
     status: int
     body: Any
     headers: Mapping[str, str] = field(default_factory=dict)
+    content_type: str = ""
 
 
 class ApiError(Exception):
@@ -508,10 +511,13 @@ def _handler_class(app: str, routes: Sequence[Route]) -> type[BaseHTTPRequestHan
             return self.rfile.read(length)
 
         def _send(self, response: Response) -> None:
-            payload = json.dumps(response.body).encode()
+            if response.content_type:
+                payload = str(response.body).encode()
+            else:
+                payload = json.dumps(response.body).encode()
             try:
                 self.send_response(response.status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", response.content_type or "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 for name, value in response.headers.items():
                     self.send_header(name, value)

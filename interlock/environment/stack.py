@@ -21,7 +21,13 @@ from pathlib import Path
 
 from interlock.config import Config, ServiceConfig
 from interlock.environment import health, mariadb
-from interlock.environment.processes import cmdline, pid_alive, stop_process
+from interlock.environment.processes import (
+    cmdline,
+    end_group,
+    group_members,
+    pid_alive,
+    stop_process,
+)
 from interlock.environment.runtime import (
     DatabaseEndpoint,
     Runtime,
@@ -308,9 +314,15 @@ def stop_worker_processes(runtime: Runtime, orphans_only: bool = True) -> dict[s
     for process in worker_processes(Path(runtime.run_dir)):
         if orphans_only and (not process.owner or pid_alive(process.owner)):
             continue
+        what = "browser" if process.name == "browser" else f"service {process.name}"
         if pid_alive(process.pid) and cmdline(process.pid) == process.cmdline:
             killed = stop_process(process.pid, timeout=5)
-            stopped[f"service {process.name} (pid {process.pid})"] = killed
+            stopped[f"{what} (pid {process.pid})"] = killed
+        elif group_members(process.pid):
+            # Its leader is gone, not its group (a browser's renderers): a group id stays
+            # taken while a member lives, so these are still its own.
+            end_group(process.pid)
+            stopped[f"{what} (pid {process.pid})"] = True
         forget_worker_process(Path(runtime.run_dir), process.pid)
     return stopped
 

@@ -221,7 +221,7 @@ def test_doctor_checks_every_service_contract_and_database(project: Path) -> Non
     assert "FAIL  service inventory                GET http://127.0.0.1:9/health failed" in (
         broken.stdout
     )
-    assert broken.stdout.splitlines()[-1].startswith("doctor: 7 ok, 1 failing")
+    assert broken.stdout.splitlines()[-1].startswith("doctor: 8 ok, 1 failing")
 
 
 def test_plain_behave_skips_manual_checks(project: Path) -> None:

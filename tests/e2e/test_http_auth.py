@@ -5,6 +5,8 @@ every later scenario, and never shown."""
 from __future__ import annotations
 
 import base64
+import os
+import subprocess
 from collections.abc import Iterator
 from urllib.parse import parse_qs
 
@@ -180,3 +182,33 @@ def test_a_token_server_that_is_down_is_a_clear_error() -> None:
         scenario(api.url, robot(f"{url}/t")).send("GET", "/x")
     assert error.value.unreachable.reason is Reason.REFUSED  # filed as unreachable, by type
     assert "its address: credentials.robot.oauth2.token_url" in str(error.value)
+
+
+# -- the curl line of a request with a fetched token can be replayed by hand ---------------
+
+
+def replayed(text: str, variables: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run a failure's fetch command, then its curl line, in bash with ``variables`` set."""
+    lines = text.splitlines()
+    fetch = next(line for line in lines if line.startswith("token:     ")).split(None, 1)[1]
+    call = next(line for line in lines if line.startswith("reproduce: ")).split(None, 1)[1]
+    environ = {"PATH": os.environ["PATH"], **variables}
+    return subprocess.run(
+        ["bash", "-c", f"set -eo pipefail; {fetch}; {call}"],
+        env=environ, capture_output=True, text=True, timeout=20, check=False,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("client_auth", ["basic", "body"])
+def test_an_oauth2_curl_line_replays_with_the_fetch_command(client_auth: str) -> None:
+    masker = Masker(["robot-secret-1"], variables={"robot-secret-1": "ROBOT_SECRET"})
+    with oauth2_server() as tokens, serve(api_answer) as api:
+        credentials = robot(f"{tokens.url}/oauth/token", client_auth)
+        text = scenario(api.url, credentials, masker=masker).send("GET", "/x").describe()
+        assert '-H "Authorization: Bearer $ROBOT_TOKEN"' in text
+        assert "oauth-1" not in text and "robot-secret-1" not in text
+        result = replayed(text, {"ROBOT_SECRET": "robot-secret-1"})
+        assert result.returncode == 0, result.stderr
+        # The replay fetched a token of its own, and the API saw it.
+        assert len(tokens.seen) == 2 and api.seen[-1].headers["Authorization"] == "Bearer oauth-2"
+    assert '{"auth": "Bearer oauth-2"}' in result.stdout

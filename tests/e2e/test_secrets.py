@@ -7,6 +7,7 @@ on 127.0.0.1 (tests/e2e/local_server.py) and real embedded services."""
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -171,6 +172,54 @@ def test_the_leak_scan_knows_the_tokens_the_workers_fetched(suite: Path) -> None
     assert "SECRET LEAK" in run.stderr and "echo.txt: a secret (Le...)" in run.stderr
     assert run.returncode == 1, output
     assert tokens.issued[0] not in output
+
+
+def test_a_fetched_token_is_a_placeholder_with_a_fetch_command_that_works(suite: Path) -> None:
+    """A failure with a login token: the curl line says ``$ADMIN_TOKEN``, followed once by
+    the login that sets it (its password as ``$ADMIN_PASSWORD``, read from that variable),
+    in the output and in the step's evidence; no token or password is written anywhere,
+    and the two lines, run by hand in bash with the password set, call the API again."""
+    config = login_config("URL").replace(LOGIN_PASSWORD, "'${ADMIN_PASSWORD}'")
+    feature = """Feature: A failure to replay
+  Scenario: The API is expected to be a teapot
+    Given the "api" service
+    When I send a GET request to "/echo"
+    Then the response status should be 418
+"""
+    tokens = TokenServer()
+    with serve(tokens) as server:
+        write(suite, config.replace("URL", server.url), feature)
+        run = interlock(suite, "run", "--no-report", env={"ADMIN_PASSWORD": LOGIN_PASSWORD})
+        output = run.stdout + run.stderr
+        assert run.returncode == 1, output
+        fetch = (
+            f"ADMIN_TOKEN=$(curl -s -X POST {server.url}/login"
+            " -H 'Content-Type: application/json'"
+            """ --data-raw '{"user": "admin", "password": "'"$ADMIN_PASSWORD"'"}'"""
+            """ | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["token"])')"""
+        )
+        call = (
+            f"curl -i -X GET {server.url}/echo -H 'Accept: */*'"
+            ' -H "Authorization: Bearer $ADMIN_TOKEN"'
+        )
+        assert f"reproduce: {call}\n" in output and output.count(f"token:     {fetch}\n") == 1
+        evidence = [
+            text
+            for path, text in everything_written(suite, "")
+            if "allure-results" in path and path.endswith(".txt") and "reproduce: curl" in text
+        ]
+        assert evidence and all(text.count(fetch) == 1 for text in evidence), evidence
+        assert "SECRET LEAK" not in output
+        assert_nowhere(suite, output, [*tokens.issued, LOGIN_PASSWORD])
+
+        replay = subprocess.run(
+            ["bash", "-c", f"set -eo pipefail; {fetch}; {call}"],
+            env={"PATH": os.environ["PATH"], "ADMIN_PASSWORD": LOGIN_PASSWORD},
+            capture_output=True, text=True, timeout=30, check=False,
+        )  # fmt: skip
+    assert replay.returncode == 0, replay.stderr
+    assert len(tokens.issued) == 2, "the replay logged in again"
+    assert f'"seen": "Bearer {tokens.issued[1]}"' in replay.stdout
 
 
 # -- a password in a service URL ----------------------------------------------------------

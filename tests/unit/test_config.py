@@ -159,7 +159,7 @@ def test_the_repository_configs_all_load() -> None:
         config = load_config(root, env=env, environ={})
         assert config.embedded
         shared = [s.name for s in config.shared_services]
-        assert shared == ["inventory", "orders", "notifications"]
+        assert shared == ["inventory", "orders", "notifications", "storefront"]
         assert config.services["orders_isolated"].per_worker
         assert config.services["orders_isolated"].standins_used() == ["inventory"]
         assert set(config.standins) == {"inventory"}
@@ -171,6 +171,7 @@ def test_the_repository_configs_all_load() -> None:
         "STAGING_INVENTORY_URL": "https://inv.example",
         "STAGING_ORDERS_URL": "https://ord.example",
         "STAGING_NOTIFICATIONS_URL": "https://not.example",
+        "STAGING_STOREFRONT_URL": "https://shop.example",
     }
     config = load_config(root, env="staging", environ=staging)
     assert not config.embedded
