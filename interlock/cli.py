@@ -319,6 +319,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         logs_dir=config.reports_dir / "logs" / "workers",
         scenarios_per_process=config.run.scenarios_per_process,
         learned_secrets=learned_secrets_file(config.state_dir),
+        shard=args.shard,
     )
     shutil.rmtree(behave.logs_dir, ignore_errors=True)
     acquired = None
@@ -715,10 +716,11 @@ def cmd_merge(args: argparse.Namespace) -> int:
     shutil.rmtree(results, ignore_errors=True)
     _owe_leak_scan(config)
     results.mkdir(parents=True)
-    for source in sources:
+    for number, source in enumerate(sources, 1):
         for item in (source / RESULTS).iterdir():
-            if item.is_file():
-                shutil.copy2(item, results / item.name)
+            if item.is_file():  # coverage parts are named by pid, which shards may share
+                name = contract_coverage.merged_name(item.name, number)
+                shutil.copy2(item, results / name)
     junit.merge([s / JUNIT for s in sources], config.reports_dir / JUNIT / JUNIT_FILE)
     summary = report.read_results(results)
     say(f"merged {len(summary.outcomes)} results from {len(sources)} folders")

@@ -33,12 +33,26 @@ def coverage_folder(config: Config) -> Path:
 
 
 def all_responses_seen(
-    config: Config, target: ServiceTarget, excused: Iterable[tuple[str, str]] = ()
+    config: Config,
+    target: ServiceTarget,
+    excused: Iterable[tuple[str, str]] = (),
+    shard: str | None = None,
 ) -> contract_coverage.Coverage:
     """Fail unless every documented response of ``target``'s document (but the
-    ``excused`` (operation, status) pairs) was seen in this run so far."""
+    ``excused`` (operation, status) pairs) was seen in this run so far. Under ``--shard``
+    (``shard``: "K/N") this run sees only its part of the suite: the step fails, pointing
+    at the verdict rule that judges the merged run."""
     if target.openapi is None:
         raise no_contract(target.name)
+    if shard:
+        raise AssertionError(
+            f"this run is shard {shard} of the suite, so it saw only part of the requests"
+            f" the coverage of {target.name!r} counts; this step cannot judge it here."
+            f" Judge the whole run instead: add the verdict rule 'contract coverage of"
+            f" {target.name} at least <n>%' to report.verdict and run interlock merge on the"
+            " shards' reports (the merged coverage is in its sign-off pack); or tag this"
+            " scenario so that sharded runs leave it out"
+        )
     described = contract_coverage.contract(target.openapi)
     pairs = list(excused)
     labels = {op.label for op in described.operations}

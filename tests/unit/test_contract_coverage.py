@@ -179,3 +179,8 @@ def test_lint_wants_the_contract_steps_in_a_serial_scenario(tmp_path: Path):
     problems = lint(tmp_path, [feature], StepLibrary.load(REPO / "steps"))
     assert [(p.line, p.severity) for p in problems] == [(3, "error")]
     assert "must stand in a @serial scenario" in problems[0].message
+
+
+def test_a_merge_renames_coverage_parts_so_that_shards_with_the_same_pid_both_count():
+    assert cc.merged_name("interlock-coverage-1234.jsonl", 2) == "interlock-coverage-s2-1234.jsonl"
+    assert cc.merged_name("abc-result.json", 2) == "abc-result.json"
