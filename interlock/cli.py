@@ -32,6 +32,7 @@ from interlock import (
     leftovers,
     lint,
     manual,
+    probed_rows,
     report,
     requirements,
     run_lock,
@@ -397,6 +398,11 @@ def _sweep(config: Config, runtime: Runtime, said: set[str]) -> None:
         databases.items[name].require_disposable(f"sweep rows from {table!r}")
         return databases.items[name].delete(table, where, limit=limit)
 
+    def beyond(name: str, table: str, noted: Mapping[str, Any]) -> int:  # a probe's rows
+        if name not in databases.items:
+            raise InterlockError(f"database {name!r} is not in this environment")
+        return probed_rows.delete_beyond(databases.items[name], table, noted)
+
     def once(line: str) -> None:
         line = masker.mask(line)
         if line not in said:
@@ -404,7 +410,7 @@ def _sweep(config: Config, runtime: Runtime, said: set[str]) -> None:
             say(line)
 
     try:
-        left = journal.sweep(config.state_dir, here, delete, once)
+        left = journal.sweep(config.state_dir, here, delete, once, beyond)
     finally:
         databases.close()
     if left:

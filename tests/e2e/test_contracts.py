@@ -87,9 +87,12 @@ def test_probing_fails_on_the_defect_with_a_curl_line_that_reproduces_it(project
         (project / "broken.yaml").write_text(BROKEN_CONTRACT)
         local = project / "config" / "local.yaml"
         local.write_text(
-            local.read_text().rstrip()
-            + f"\n  broken:\n    url: {server.url}\n    openapi: broken.yaml\n"
-            "    writes_to: []\n"
+            local.read_text().replace(
+                "\nservices:\n",
+                f"\nservices:\n  broken:\n    url: {server.url}\n    openapi: broken.yaml\n"
+                "    writes_to: []\n",
+                1,
+            )
         )
         (project / "features" / "interface" / "probing.feature").write_text(PROBES)
         result = interlock(
