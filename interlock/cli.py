@@ -23,6 +23,7 @@ from interlock import (
     allure_files,
     catalog,
     contract_coverage,
+    contract_scaffold,
     doctor,
     environment,
     folders,
@@ -155,6 +156,9 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--serve", action="store_true", help="then serve the multi-page report")
     with_env(commands.add_parser("lsp", help="the language server for editors (LSP on stdio)"))
     manual.add_parser(with_env(commands.add_parser("manual", help=manual.HELP)))
+    contract_scaffold.add_parser(
+        with_env(commands.add_parser("contract", help=contract_scaffold.HELP))
+    )
     return parser
 
 
@@ -171,6 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "report": cmd_report,
         "lsp": cmd_lsp,
         "manual": manual.command,
+        "contract": contract_scaffold.command,
     }
     try:
         if args.command == "down":

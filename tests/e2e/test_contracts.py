@@ -216,3 +216,49 @@ def test_coverage_is_judged_on_the_merged_shards_by_the_verdict_rule(project: Pa
     assert globals_file["attachments"][0]["name"] == "Contract coverage"
     page = (results / globals_file["attachments"][0]["source"]).read_text()
     assert "GET /notifications" in page and "NOT SEEN" in page
+
+
+def test_scaffolded_features_pass_lint_run_green_and_are_never_overwritten(project: Path) -> None:
+    interface = project / "features" / "interface"
+    for service in ("inventory", "orders", "notifications"):
+        made = interlock(project, "contract", "scaffold", service, "--requirement", "REQ-60")
+        assert made.returncode == 0, made.stdout + made.stderr
+        text = (interface / f"{service}_contract.feature").read_text()
+        assert text.count("Scenario:") >= 3
+        assert "# TODO" in text and "503" in text  # what no request can provoke
+    inventory = (interface / "inventory_contract.feature").read_text()
+    # a created row is registered for removal, and the feature says how it knows the table
+    assert 'Given rows of the table "products" where "sku" is "sku-${unique}" are removed' in (
+        inventory
+    )
+    assert "creates a row of the table products (database shop" in inventory
+    features = [f"features/interface/{s}_contract.feature" for s in
+                ("inventory", "orders", "notifications")]  # fmt: skip
+    linted = interlock(project, "lint", *features)
+    assert linted.returncode == 0 and "0 error(s), 0 warning(s)" in linted.stdout, linted.stdout
+    ran = interlock(project, "run", "--no-report", *features)
+    output = ran.stdout + ran.stderr
+    assert ran.returncode == 0, output
+    assert re.search(r"(\d+) scenarios: \1 passed", output), output
+
+    # the contract changes, the tester has edited the feature: nothing is overwritten
+    orders = interface / "orders_contract.feature"
+    edited = orders.read_text().replace("Feature:", "# edited by hand\nFeature:")
+    orders.write_text(edited)
+    document = project / "demo" / "openapi" / "orders.yaml"
+    document.write_text(
+        document.read_text().replace(
+            "paths:\n",
+            "paths:\n  /version:\n    get:\n      responses:\n"
+            "        '200': {description: The version}\n",
+            1,
+        )
+    )
+    again = interlock(project, "contract", "scaffold", "orders", "--requirement", "REQ-60")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert orders.read_text() == edited
+    assert "new in the contract" in again.stdout
+    assert "  + orders: GET /version answers 200: The version" in again.stdout
+    assert "+  Scenario: orders: GET /version answers 200: The version" in again.stdout  # diff
+    fresh = orders.with_name("orders_contract.feature.new").read_text()
+    assert "GET /version" in fresh and "# edited by hand" not in fresh
