@@ -40,6 +40,7 @@ from interlock import (
     scaffold,
     secret_scan,
     signoff,
+    table_coverage,
 )
 from interlock.allure_formatter import RESULTS_FOLDER
 from interlock.config import Config, find_root, load_config
@@ -576,6 +577,11 @@ def _finish(
         if line.startswith("contract coverage of"):
             print(line, flush=True)  # the tables are in the summary file
     text += f"\n{coverage}" if coverage else ""
+    disposable = [name for name, db in config.databases.items() if db.disposable]
+    tables = table_coverage.summary(results, disposable)  # "" when there is none
+    if tables:
+        print(tables, flush=True)
+        text += f"\n{tables}"
     (config.reports_dir / SUMMARY).write_text(masker.mask(text + "\n" + summary.headline() + "\n"))
     crashed = [code for code in codes if code not in (0, 1)]
     pack = signoff.build(config, summary, dict(os.environ), scope)

@@ -233,9 +233,8 @@ class Recorder:
 def merged_name(name: str, shard: int) -> str:
     """The name a results file of the ``shard``-th folder gets in a merge: a coverage part
     is renamed (its pid may be another shard's too), any other file keeps its name."""
-    if name.startswith(PART_PREFIX):
-        return f"{PART_PREFIX}s{shard}-{name[len(PART_PREFIX) :]}"
-    return name
+    part = re.fullmatch(r"(interlock-[a-z]+-)(\d+\.jsonl)", name)  # tables' parts too
+    return f"{part[1]}s{shard}-{part[2]}" if part else name
 
 
 def read_seen(folder: Path) -> list[Seen]:

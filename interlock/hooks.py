@@ -36,7 +36,7 @@ from typing import Any
 
 from behave.model_core import Status
 
-from interlock import environment, lifeline, run_lock, standin_checks
+from interlock import environment, lifeline, run_lock, standin_checks, table_coverage
 from interlock.cleanup import CleanupRegistry
 from interlock.config import Config, config_from_userdata
 from interlock.contract_checks import coverage_folder
@@ -74,6 +74,7 @@ class Suite:
     standins: StandIns = field(init=False)
     worker_services: WorkerServices = field(init=False)
     coverage: Recorder = field(init=False)  # every exchange, for contract coverage
+    tables: table_coverage.Recorder = field(init=False)  # tables the steps' SQL touched
 
     def __post_init__(self) -> None:
         self.time_limit = TimeLimit(self.config.run.scenario_timeout)
@@ -84,6 +85,7 @@ class Suite:
             self.config, self.acquired.runtime, self.standins, _say
         )
         self.coverage = Recorder(coverage_folder(self.config))
+        self.tables = table_coverage.Recorder(coverage_folder(self.config))
 
 
 def _say(message: str) -> None:
@@ -175,6 +177,8 @@ def before_scenario(context: Any, scenario: Any) -> None:
     )
     context.http.after_send.append(functools.partial(_note_coverage, suite, context.http))
     context.db = Databases.from_config(suite.config, runtime, suite.masker)
+    for db in context.db.items.values():
+        db.on_statement = suite.tables.note if db.settings.disposable else None
     context.service_logs = LogMarks.take(runtime, workers.logs())
     suite.time_limit.start()
     suite.interruption.safe_point(context)

@@ -250,3 +250,29 @@ def test_the_writes_refusals_are_lifted_only_by_their_own_key(tmp_path: Path):
         tmp_path, ", writes_to: [shop]", ", disposable: false", "allow_undeclared_writes: true"
     )
     assert "probing.allow_shared_writes: true" in _refusal(both)
+
+
+class _Db:
+    name = "shop"
+
+    def tables(self) -> list[str]:
+        return ["orders", "outbox", "products"]
+
+
+def test_database_coverage_lists_the_tables_no_scenarios_sql_touched(tmp_path: Path):
+    from interlock import table_coverage
+
+    one, two = table_coverage.Recorder(tmp_path), table_coverage.Recorder(tmp_path)
+    one.note(_Db(), "INSERT INTO `products` (sku) VALUES (%s)")
+    one.note(_Db(), "SELECT o.ref FROM shop.orders o JOIN nowhere n ON 1")  # not a table: skipped
+    two.note(_Db(), "SELECT 1")
+    assert table_coverage.untouched(tmp_path, ["shop", "other"]) == {
+        "shop": ["outbox"],
+        "other": None,
+    }
+    lines = table_coverage.summary(tmp_path, ["shop", "other"]).splitlines()
+    assert lines == [
+        "database coverage of shop: 1 table(s) no scenario touched: outbox",
+        "database coverage of other: no scenario ran SQL on it",
+    ]
+    assert cc.merged_name("interlock-tables-77.jsonl", 1) == "interlock-tables-s1-77.jsonl"
