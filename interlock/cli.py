@@ -3,6 +3,9 @@
 Exit codes: 0 every scenario passed, 1 a scenario failed, 2 the suite could not run
 (bad config or usage, environment down), 3 a cleanup failed (data may be left
 behind), 130 interrupted.
+
+This module parses and prints; ``interlock.run`` runs the suite and decides the exit
+code (``run.exit_code``, pure: the precedence of these codes is in its docstring).
 """
 
 from __future__ import annotations
@@ -10,77 +13,34 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import signal
 import sys
 import time
 import traceback
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from interlock import (
-    allure_files,
     catalog,
     contract_coverage,
     contract_scaffold,
     doctor,
     environment,
-    folders,
-    history,
-    journal,
     junit,
-    leftovers,
     lint,
     manual,
-    probed_rows,
     report,
-    requirements,
+    run,
     run_lock,
     scaffold,
-    secret_scan,
     signoff,
-    table_coverage,
 )
-from interlock.allure_formatter import RESULTS_FOLDER
-from interlock.config import Config, find_root, load_config
-from interlock.db import Databases
-from interlock.environment.runtime import Runtime, environment_lock, read_runtime
+from interlock.config import find_root, load_config
+from interlock.environment.runtime import environment_lock, read_runtime
 from interlock.errors import ExitCode, InterlockError
-from interlock.learned_secrets import (
-    LearnedSecrets,
-    learned_secrets_file,
-    remove_stale_learned_files,
-)
 from interlock.masking import Masker
-from interlock.quarantine import from_tags
+from interlock.run import HTML, JUNIT, JUNIT_FILE, RESULTS, SIGNOFF, Console, RunRequest
 from interlock.scope import Scope
-from interlock.selection import (
-    FLAKY_TAG,
-    ScenarioRef,
-    SelectionError,
-    automated,
-    discover,
-    feature_files,
-    parse_shard,
-    partition,
-    shard,
-)
-from interlock.workers import (
-    Batch,
-    BehaveCommand,
-    Progress,
-    Supervisor,
-    progress_wanted,
-    run_batches,
-)
-
-RESULTS = RESULTS_FOLDER
-HTML = "allure-report"
-JUNIT = "junit"
-JUNIT_FILE = "junit.xml"
-SIGNOFF = "signoff"
-SUMMARY = "summary.txt"
+from interlock.selection import SelectionError
 
 
 def say(message: str) -> None:
@@ -186,23 +146,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _after_leak_scans(commands[args.command](args))
     except InterlockError as exc:
         _debug(args)
-        say(_masked(str(exc)))
+        say(run.masked(str(exc)))
         return _after_leak_scans(int(exc.exit_code))
     except KeyboardInterrupt:
         say("interrupted")
         return _after_leak_scans(int(ExitCode.INTERRUPTED))
     except Exception as exc:  # never a traceback for a user, unless asked for one
         _debug(args)
-        say(_masked(f"error: {unexpected(exc)}"))
+        say(run.masked(f"error: {unexpected(exc)}"))
         return _after_leak_scans(int(ExitCode.COULD_NOT_RUN))
     finally:
-        _forget_learned_secrets()
+        run.forget_learned_secrets()
         run_lock.release_all()  # what a command took (see _take)
+
+
+def _after_leak_scans(code: int) -> int:
+    """Run the leak scans still owed; a leak fails a command that would have passed."""
+    return run.after_leak_scans(code, say)
 
 
 def _debug(args: argparse.Namespace) -> None:
     if args.debug:  # the traceback of the error being handled, masked like the rest
-        print(_masked(traceback.format_exc()), file=sys.stderr, end="", flush=True)
+        print(run.masked(traceback.format_exc()), file=sys.stderr, end="", flush=True)
 
 
 def unexpected(exc: Exception) -> str:
@@ -212,416 +177,51 @@ def unexpected(exc: Exception) -> str:
     return f"{text} (an unexpected error in interlock; `interlock --debug ...` shows where)"
 
 
-# -- the leak scan, whatever the way out ----------------------------------------------------
-
-
-@dataclass
-class _LeakScan:
-    """The scan for secrets a command owes once it has written under ``folder``: run by
-    ``_finish``, or on the way out whatever the exit (2 when the environment failed to
-    start, 130), so that nothing written escapes it. Its masker knows the configured
-    secrets and those the run's workers learned (fetched tokens)."""
-
-    folder: Path
-    masker: Masker
-    learned: LearnedSecrets | None = None
-    done: bool = False
-
-    def run(self) -> list[secret_scan.Finding]:
-        self.done = True
-        leaks = secret_scan.scan(self.folder, self.masker.secrets)
-        if leaks:
-            say(
-                "SECRET LEAK: a secret (configured, or learned during the run) was found in"
-                " what this run wrote:\n  - "
-                + "\n  - ".join(str(f) for f in leaks[:20])
-                + "\n  mask it at its source, then delete these files"
-            )
-        return leaks
-
-
-_owed: list[_LeakScan] = []
-
-
-def _owe_leak_scan(config: Config, folder: Path | None = None, learn: bool = False) -> _LeakScan:
-    """From now on ``folder`` (the reports folder) holds what this command wrote; with
-    ``learn``, this run's workers share the secrets they learn through a private file."""
-    learned = None
-    if learn:
-        remove_stale_learned_files(config.state_dir)
-        learned = LearnedSecrets.at(learned_secrets_file(config.state_dir))
-    owed = _LeakScan(folder or config.reports_dir, Masker(config.secrets, learned), learned)
-    _owed.append(owed)
-    return owed
-
-
-def _after_leak_scans(code: int) -> int:
-    """Run the leak scans still owed; a leak fails a command that would have passed."""
-    leaked = False
-    try:
-        for owed in _owed:
-            if not owed.done:
-                leaked = bool(owed.run()) or leaked
-    except KeyboardInterrupt:
-        say("interrupted: the leak scan did not finish")
-        return int(ExitCode.INTERRUPTED)
-    return int(ExitCode.FAILED) if leaked and code == ExitCode.PASSED else code
-
-
-def _masked(text: str) -> str:
-    for owed in _owed:
-        text = owed.masker.mask(text)
-    return text
-
-
-def _forget_learned_secrets() -> None:
-    while _owed:
-        owed = _owed.pop()
-        if owed.learned is not None:
-            owed.learned.delete()
-
-
 # -- run ------------------------------------------------------------------------------------
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    started = time.monotonic()
-    config = load_config(env=args.env, overrides=args.set)
-    if args.workers < 1:
-        raise SelectionError(
-            f"--workers {args.workers}: at least one worker is needed", hint="use --workers 1"
-        )
-    lock = _take(config.state_dir, "run")
-    _check_outputs(config, html=not args.no_report)
-    signoff.check_suite_files(config)  # the catalog and waivers, before anything starts
-    if not args.no_lint:
-        problems = _lint(config, args.paths)
-        if any(p.severity == "error" for p in problems):
-            print(lint.report(problems), file=sys.stderr)
-            raise SelectionError(
-                "the feature files have errors, so nothing ran",
-                hint="fix them (interlock lint lists them), or run with --no-lint",
-            )
-    history_dir = config.reports_dir / "history"
-    previous = history.load(history_dir, say)
-    scenarios = _select(config, args, previous)
-    if scenarios is None:
-        return int(ExitCode.PASSED)
-    checks = manual.for_run(config, scenarios)  # done by a person: not run, their records read
-
-    results = config.reports_dir / RESULTS
-    junit_dir = config.reports_dir / JUNIT
-    _prepare(results, junit_dir)
-    _owe_leak_scan(config, learn=True)
-    leftovers.clear(config.state_dir)
-
-    supervisor = Supervisor(on_start=lock.add_worker)
-    handlers = {s: signal.signal(s, supervisor) for s in (signal.SIGINT, signal.SIGTERM)}
-    behave = BehaveCommand(
-        root=config.root,
-        env_name=config.env,
-        overrides=args.set,
-        junit_parts=junit_dir / "parts",
-        lists_dir=config.state_dir / "lists" / str(time.monotonic_ns()),
-        logs_dir=config.reports_dir / "logs" / "workers",
-        scenarios_per_process=config.run.scenarios_per_process,
-        learned_secrets=learned_secrets_file(config.state_dir),
+    """Parse into a request, hand it to the run (``interlock.run``), say what came of it."""
+    request = RunRequest(
+        paths=tuple(args.paths),
+        tags=tuple(args.tags),
+        workers=args.workers,
         shard=args.shard,
+        rerun_failed=args.rerun_failed,
+        no_report=args.no_report,
+        no_lint=args.no_lint,
+        overrides=tuple(args.set),
     )
-    shutil.rmtree(behave.logs_dir, ignore_errors=True)
-    acquired = None
-    runtime = None
-    codes: list[int] = []
-    said: set[str] = set()  # the sweeps' lines, said once a run
-    try:
-        acquired = environment.acquire(config, report=say)
-        runtime = acquired.runtime
-        # What an earlier run killed mid-scenario left behind: services, then rows.
-        for line in environment.stop_worker_processes(runtime):
-            say(f"stopped {line}: a worker that was killed had left it running")
-        _sweep(config, runtime, said)
-        codes = _execute(
-            automated(scenarios),
-            args.workers,
-            behave,
-            supervisor,
-            results,
-            previous,
-            config.run.flaky_retries,
+    config = load_config(env=args.env, overrides=args.set)
+    return _conclude(run.run(config, request, Console(say=say)))
+
+
+def _conclude(outcome: run.Outcome) -> int:
+    """Print the closing lines of a run (or merge) and return its exit code."""
+    if outcome.nothing_to_rerun:
+        say("nothing failed in the last run: nothing to rerun")
+    print(outcome.summary.headline(), flush=True)
+    if outcome.leftovers:
+        say(
+            "cleanup was incomplete: this run may have left data behind:\n  - "
+            + "\n  - ".join(outcome.leftovers)
         )
-        # What a killed worker of this run left behind: its services, then its rows.
-        for line in environment.stop_worker_processes(runtime):
-            say(f"stopped {line}: a worker that was killed had left it running")
-        _sweep(config, runtime, said)
-    finally:
-        if acquired is not None:
-            environment.release(acquired, config)
-        # From here on (summary, report) a signal interrupts at once, whatever the
-        # disposition this process inherited (a background job ignores SIGINT).
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        signal.signal(signal.SIGTERM, _interrupt)
-        shutil.rmtree(behave.lists_dir, ignore_errors=True)
-    try:
-        mask = Masker(config.secrets).mask
-        manual.write_results(config, checks, results, behave.junit_parts, mask)
-        junit.merge_parts(behave.junit_parts, junit_dir / JUNIT_FILE)
-        # Every selected scenario must have reported: one that did not is a failure.
-        interrupted = supervisor.signal is not None
-        recorded = [check.ref.location for check in checks]
-        report.record_missing(results, scenarios, interrupted, mask, recorded)
-        summary = report.read_results(results)
-        history.save(history_dir, summary, previous)
-        scope = Scope("run", tuple(args.paths), tuple(args.tags), args.shard, args.rerun_failed)
-        return _finish(
-            config, summary, codes, supervisor.signal, args.no_report, started, runtime, scope
-        )
-    finally:
-        for sig, handler in handlers.items():
-            signal.signal(sig, handler)
+    _say_missing(outcome)
+    message = run.closing_message(outcome)
+    if message:
+        say(message)
+    return run.exit_code(outcome)
 
 
 def _take(state_dir: Path, command: str) -> run_lock.RunLock:
     """One run per checkout: this command holds it until it returns (released in main),
     or stops here, having written nothing, when another one does (exit 2)."""
-    return run_lock.take(state_dir, f"interlock {command}", say)
+    return run.take_lock(state_dir, command, say)
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
-def _sweep(config: Config, runtime: Runtime, said: set[str]) -> None:
-    """Remove the rows that dead processes recorded and never cleaned up, where this
-    environment may; what it keeps is said once a run (``said``: lines said already)."""
-    masker = Masker(config.secrets)
-    databases = Databases.from_config(config, runtime, masker)
-    disposable = [name for name, db in databases.items.items() if db.settings.disposable]
-    here = journal.Here.of(config.env, runtime, disposable)
-
-    def delete(name: str, table: str, where: Mapping[str, Any], limit: int | None) -> int:
-        if name not in databases.items:
-            raise InterlockError(f"database {name!r} is not in this environment")
-        databases.items[name].require_disposable(f"sweep rows from {table!r}")
-        return databases.items[name].delete(table, where, limit=limit)
-
-    def beyond(name: str, table: str, noted: Mapping[str, Any]) -> int:  # a probe's rows
-        if name not in databases.items:
-            raise InterlockError(f"database {name!r} is not in this environment")
-        return probed_rows.delete_beyond(databases.items[name], table, noted)
-
-    def once(line: str) -> None:
-        line = masker.mask(line)
-        if line not in said:
-            said.add(line)
-            say(line)
-
-    try:
-        left = journal.sweep(config.state_dir, here, delete, once, beyond)
-    finally:
-        databases.close()
-    if left:
-        leftovers.record_leftovers(config.state_dir, [f"(swept) {line}" for line in left])
-
-
-def _check_outputs(config: Config, html: bool) -> None:
-    """Every folder and file the run writes can be written: checked before anything
-    starts, so that the run cannot fail after its scenarios, unscanned for leaks."""
-    reports, what = config.reports_dir, "the run's results"
-    hint = "make the reports folder (config paths.reports) a writable directory"
-    names = ["", RESULTS, JUNIT, "logs", "logs/workers", "history", SIGNOFF]
-    if html and (reports / HTML).exists():  # replaced by the one built beside it
-        names.append(HTML)
-    for name in names:
-        folders.writable_folder(reports / name, what, hint)
-    folders.writable_files([reports / SUMMARY, reports / "history" / history.FILE], what, hint)
-    folders.writable_folder(
-        config.state_dir,
-        "the run's state",
-        "make the state folder (config paths.state) a writable directory",
-    )
-
-
-def _prepare(*folders: Path) -> None:
-    """Empty the run's output folders, or stop before anything starts if they can't be."""
-    for folder in folders:
-        try:
-            shutil.rmtree(folder, ignore_errors=True)
-            folder.mkdir(parents=True, exist_ok=True)
-            probe = folder / ".writable"
-            probe.write_text("")
-            probe.unlink()
-        except OSError as exc:
-            raise InterlockError(
-                f"cannot write the run's results to {folder}: {exc.strerror or exc}",
-                hint="make the reports folder (config paths.reports) a writable directory",
-            ) from None
-
-
-def _select(
-    config: Config, args: argparse.Namespace, previous: history.LastRun | None
-) -> list[ScenarioRef] | None:
-    """The scenarios this run covers; None when there is nothing to do."""
-    scenarios = discover(config.root, args.paths, config.features_dir, args.tags)
-    if args.rerun_failed:
-        if previous is None:
-            raise SelectionError(
-                "--rerun-failed: no previous run is recorded"
-                f" ({config.reports_dir / 'history' / history.FILE} is missing or unreadable)",
-                hint="run the suite once first",
-            )
-        failed = previous.failed_locations()
-        scenarios = [s for s in scenarios if s.location in failed]
-        if not scenarios:
-            say("nothing failed in the last run: nothing to rerun")
-            print("scenarios: 0 passed, 0 failed")
-            return None
-    if args.shard:
-        index, total = parse_shard(args.shard)
-        scenarios = shard(scenarios, index, total)
-    for ref in scenarios:
-        from_tags(ref.tags, ref.location)  # a malformed quarantine stops the run here
-    if not scenarios:
-        where = " ".join(args.paths) or str(config.features_dir.relative_to(config.root))
-        tags = f" with tags {' and '.join(args.tags)}" if args.tags else ""
-        raise SelectionError(
-            f"no scenario found in {where}{tags}: nothing to run",
-            hint="check the paths and tags; a suite that runs nothing does not pass",
-        )
-    return scenarios
-
-
-def _execute(
-    scenarios: list[ScenarioRef],
-    workers: int,
-    behave: BehaveCommand,
-    supervisor: Supervisor,
-    results: Path,
-    previous: history.LastRun | None,
-    retries: int,
-) -> list[int]:
-    """The parallel part, then ``@serial`` scenarios one after another, then retries
-    of failed ``@flaky`` ones; returns every behave exit code."""
-    durations = previous.durations if previous else {}
-    parallel = [s for s in scenarios if not s.serial]
-    serial = [s for s in scenarios if s.serial]
-    batches = [
-        Batch(f"w{i}", batch) for i, batch in enumerate(partition(parallel, workers, durations), 1)
-    ]
-    console = len(batches) <= 1
-    codes: list[int] = []
-    with Progress(results, len(scenarios), enabled=not console and progress_wanted()):
-        if batches:
-            codes += run_batches(batches, behave, supervisor, console)
-        if serial and supervisor.signal is None:
-            codes += run_batches([Batch("serial", serial)], behave, supervisor, console)
-        codes += _retry_flaky(scenarios, behave, supervisor, results, console, retries)
-    return codes
-
-
-def _retry_flaky(
-    scenarios: list[ScenarioRef],
-    behave: BehaveCommand,
-    supervisor: Supervisor,
-    results: Path,
-    console: bool,
-    retries: int,
-) -> list[int]:
-    """Rerun failed ``@flaky`` scenarios up to ``run.flaky_retries`` times; a pass on a
-    retry is flagged flaky in its result, so the report shows it rather than hides it."""
-    by_location = {s.location: s for s in scenarios}
-    codes: list[int] = []
-    retried: set[str] = set()
-    for attempt in range(1, retries + 1):
-        if supervisor.signal is not None:
-            break
-        failing = [
-            by_location[o.location]
-            for o in report.read_results(results).latest()
-            if o.failing and FLAKY_TAG in o.tags and o.location in by_location
-        ]
-        if not failing:
-            break
-        say(f"retrying {len(failing)} failed @flaky scenario(s), try {attempt + 1}")
-        retried.update(s.location for s in failing)
-        codes += run_batches([Batch(f"retry{attempt}", failing)], behave, supervisor, console)
-    for outcome in report.read_results(results).latest():
-        if outcome.location in retried and outcome.status == "passed":
-            report.mark_flaky(outcome)
-    return codes
-
-
-def _finish(
-    config: Config,
-    summary: report.Summary,
-    codes: list[int],
-    signum: int | None,
-    no_report: bool,
-    started: float,
-    runtime: Runtime | None = None,
-    scope: Scope | None = None,
-) -> int:
-    """Write the run-level files, the sign-off pack and the report; check no secret
-    leaked; print the summary; decide the exit code."""
-    results = config.reports_dir / RESULTS
-    owed = [s for s in _owed if s.folder == config.reports_dir] or [_owe_leak_scan(config)]
-    masker = owed[0].masker  # the secrets the workers learned included
-    allure_files.write(results, config, runtime, masker)
-    junit_file = config.reports_dir / JUNIT / JUNIT_FILE
-    if junit_file.exists():
-        junit_file.write_text(masker.mask(junit_file.read_text(encoding="utf-8")), "utf-8")
-    text = masker.mask(summary.text())
-    print(text, flush=True)
-    documents = {name: s.openapi for name, s in config.services.items() if s.openapi}
-    coverage = contract_coverage.summary(documents, results)  # "" when nothing was recorded
-    for line in coverage.splitlines():
-        if line.startswith("contract coverage of"):
-            print(line, flush=True)  # the tables are in the summary file
-    text += f"\n{coverage}" if coverage else ""
-    disposable = [name for name, db in config.databases.items() if db.disposable]
-    tables = table_coverage.summary(results, disposable)  # "" when there is none
-    if tables:
-        print(tables, flush=True)
-        text += f"\n{tables}"
-    (config.reports_dir / SUMMARY).write_text(masker.mask(text + "\n" + summary.headline() + "\n"))
-    crashed = [code for code in codes if code not in (0, 1)]
-    pack = signoff.build(config, summary, dict(os.environ), scope)
-    page = signoff.write(pack, config.reports_dir / SIGNOFF, masker)
-    if signum is None and not no_report:
-        built, message = report.build_html(config, results, config.reports_dir / HTML)
-        print(f"report: {message}" if built else f"interlock: {message}", flush=True)
-        say(signoff.print_pdf(page))
-    print(f"sign-off: {pack.data['headline']}  ({page})")
-    for reason in pack.data["reasons"]:
-        print(f"  - {masker.mask(reason)}", flush=True)
-    print(f"results: {results}  junit: {junit_file}  ({time.monotonic() - started:.1f} s)")
-    leaks = owed[0].run()
-    print(summary.headline(), flush=True)
-    left = leftovers.collect(config.state_dir)
-    if left:
-        say(
-            "cleanup was incomplete: this run may have left data behind:\n  - "
-            + "\n  - ".join(left)
-        )
-    _say_missing(summary, config.reports_dir / "logs" / "workers", signum is not None)
-    if signum is not None:
-        return int(ExitCode.INTERRUPTED)
-    if not summary.reported:
-        say("behave stopped before any scenario ran (see its message above)")
-        return int(ExitCode.COULD_NOT_RUN)
-    if left:
-        return int(ExitCode.CLEANUP_INCOMPLETE)
-    if leaks:
-        return int(ExitCode.FAILED)
-    if crashed:
-        logs = config.reports_dir / "logs" / "workers"
-        say(f"a worker exited abnormally (exit codes {crashed}); see {logs}/")
-        return int(ExitCode.FAILED)
-    return int(ExitCode.FAILED if summary.verdict_failures else ExitCode.PASSED)
-
-
-def _say_missing(summary: report.Summary, logs: Path, interrupted: bool, limit: int = 20) -> None:
+def _say_missing(outcome: run.Outcome, limit: int = 20) -> None:
     """Name the selected scenarios that reported no result (each also fails the run)."""
-    missing = summary.missing
+    missing = outcome.missing
     if not missing:
         return
     lines = [f"{o.location}  {o.name}" for o in missing[:limit]]
@@ -629,8 +229,8 @@ def _say_missing(summary: report.Summary, logs: Path, interrupted: bool, limit: 
         lines.append(f"... and {len(missing) - limit} more")
     why = (
         "the run was interrupted before they ran"
-        if interrupted
-        else f"so this run cannot pass; a worker's output or its log in {logs}/ says why"
+        if outcome.interrupted
+        else f"so this run cannot pass; a worker's output or its log in {outcome.logs}/ says why"
     )
     say(
         f"{len(missing)} selected scenario(s) reported no result ({why}):\n  - "
@@ -641,27 +241,9 @@ def _say_missing(summary: report.Summary, logs: Path, interrupted: bool, limit: 
 # -- lint -----------------------------------------------------------------------------------
 
 
-def _lint(config: Config, paths: Sequence[str]) -> list[lint.Problem]:
-    # Files, not scenarios: a file behave cannot parse is a problem lint names, with the rest.
-    files = sorted(set(feature_files(config.root, paths, config.features_dir)))
-    library = lint.StepLibrary.load(config.root / "steps")
-    required = config.report.requirement_tag if config.report.require_requirement_tag else None
-    catalog = requirements.load(config.root, config.report.requirement_tag)
-    switch = lint.requirement_switch(config.origins)
-    return lint.lint(
-        config.root,
-        files,
-        library,
-        required,
-        catalog=catalog,
-        whole_suite=not paths,
-        switch=switch,
-    )
-
-
 def cmd_lint(args: argparse.Namespace) -> int:
     config = load_config(env=args.env, overrides=args.set)
-    problems = _lint(config, args.paths)
+    problems = run.lint_suite(config, args.paths)
     print(lint.report(problems))
     return int(ExitCode.FAILED if any(p.severity == "error" for p in problems) else ExitCode.PASSED)
 
@@ -731,7 +313,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
             "merge would overwrite one of its inputs", hint="copy the shards' folders elsewhere"
         )
     shutil.rmtree(results, ignore_errors=True)
-    _owe_leak_scan(config)
+    run.owe_leak_scan(config)
     results.mkdir(parents=True)
     for number, source in enumerate(sources, 1):
         for item in (source / RESULTS).iterdir():
@@ -742,7 +324,18 @@ def cmd_merge(args: argparse.Namespace) -> int:
     summary = report.read_results(results)
     say(f"merged {len(summary.outcomes)} results from {len(sources)} folders")
     scope = Scope("merge", merged=tuple(str(s) for s in sources))
-    return _finish(config, summary, [], None, args.no_report, started, scope=scope)
+    return _conclude(
+        run.finish(
+            config,
+            summary,
+            [],
+            None,
+            args.no_report,
+            started,
+            scope=scope,
+            console=Console(say=say),
+        )
+    )
 
 
 # -- signoff --------------------------------------------------------------------------------
@@ -769,7 +362,7 @@ def cmd_signoff(args: argparse.Namespace) -> int:
     recorded = ((previous or {}).get("scope") or {}).get("selection") or {}
     scope = Scope("signoff", recorded=recorded)
     pack = signoff.build(config, summary, dict(os.environ), scope, previous)
-    owed = _owe_leak_scan(config, folder)
+    owed = run.owe_leak_scan(config, folder)
     if args.approve or args.reject:
         key = Path(args.key).expanduser() if args.key else None
         path = signoff.decide(config, pack, "approved" if args.approve else "rejected",
@@ -850,7 +443,7 @@ def _state_dir(root: Path) -> Path:
 def cmd_report(args: argparse.Namespace) -> int:
     config = load_config(env=args.env, overrides=args.set)
     _take(config.state_dir, "report")
-    _owe_leak_scan(config, config.reports_dir / HTML)
+    run.owe_leak_scan(config, config.reports_dir / HTML)
     built, message = report.build_html(
         config, config.reports_dir / RESULTS, config.reports_dir / HTML
     )

@@ -23,7 +23,7 @@ from interlock.config import Config, DatabaseConfig
 from interlock.environment.health import database_reason
 from interlock.environment.runtime import DatabaseEndpoint, Runtime
 from interlock.errors import ScenarioInputError, Unreachable, UnreachableFailure, describe_error
-from interlock.evidence import attach_text
+from interlock.evidence import attach_text, recording
 from interlock.journal import Journal
 from interlock.masking import Masker
 from interlock.sql_guard import require_read_only
@@ -46,6 +46,15 @@ class Column:
     nullable: bool
     primary: bool
     auto_increment: bool
+    charset: str | None = None  # of a text column: utf8mb4, latin1...
+    scale: int | None = None  # digits after the point: DECIMAL(10,2), FLOAT(7,2)
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    columns: tuple[str, ...]
+    unique: bool
 
 
 def quote_name(name: str) -> str:
@@ -66,6 +75,7 @@ class Database:
     on_statement: Callable[[Database, str], None] | None = None  # a step's SQL (coverage)
     _connection: Any = None
     _columns: dict[str, dict[str, Column]] = field(default_factory=dict)
+    _indexes: dict[str, list[Index]] = field(default_factory=dict)
 
     @property
     def connection(self) -> pymysql.connections.Connection:
@@ -195,6 +205,8 @@ class Database:
         rows: list[dict[str, Any]],
         affected: int | None = None,
     ) -> None:
+        if not recording():
+            return
         lines = [sql, f"parameters: {list(params)}", ""]
         if affected is not None:
             lines.append(f"({affected} row{'s' if affected != 1 else ''} affected)")
@@ -235,7 +247,8 @@ class Database:
         if table not in self._columns:
             rows = self.query(
                 "SELECT column_name AS name, data_type, column_type, is_nullable,"
-                " column_key, extra FROM information_schema.columns"
+                " column_key, extra, character_set_name AS charset, numeric_scale AS scale"
+                " FROM information_schema.columns"
                 " WHERE table_schema = DATABASE() AND table_name = %s"
                 " ORDER BY ordinal_position",
                 (table,),
@@ -257,10 +270,32 @@ class Database:
                     nullable=str(r["is_nullable"]).upper() == "YES",
                     primary=str(r["column_key"]).upper() == "PRI",
                     auto_increment="auto_increment" in str(r["extra"]).lower(),
+                    charset=str(r["charset"]).lower() if r["charset"] is not None else None,
+                    scale=int(r["scale"]) if r["scale"] is not None else None,
                 )
                 for r in rows
             }
         return self._columns[table]
+
+    def indexes(self, table: str) -> list[Index]:
+        """The table's indexes, each with its columns in order (looked up once)."""
+        if table not in self._indexes:
+            rows = self.query(
+                "SELECT index_name AS name, column_name AS col, non_unique"
+                " FROM information_schema.statistics"
+                " WHERE table_schema = DATABASE() AND table_name = %s"
+                " ORDER BY index_name, seq_in_index",
+                (table,),
+                evidence=False,
+            )
+            found: dict[str, Index] = {}
+            for r in rows:
+                name = str(r["name"])
+                known = found.get(name)
+                columns = (*known.columns, str(r["col"])) if known else (str(r["col"]),)
+                found[name] = Index(name, columns, int(r["non_unique"]) == 0)
+            self._indexes[table] = list(found.values())
+        return self._indexes[table]
 
     def columns(self, table: str) -> list[str]:
         return list(self.column_info(table))
@@ -349,22 +384,43 @@ def _where(where: Mapping[str, Any]) -> str:
 def missing_rows(
     expected: Sequence[Mapping[str, str]], actual: Sequence[Mapping[str, Any]], table: str
 ) -> str | None:
-    """A failure message for expected rows absent from ``actual``, showing the closest rows."""
+    """A failure message for expected rows absent from ``actual``, showing the closest rows.
+
+    This compares in memory with every row given; :mod:`interlock.db_checks` asks the
+    database for the candidates first and builds the same message with
+    :func:`describe_missing`."""
     if not expected:
+        return None
+    absent = [
+        (row, actual)
+        for row in expected
+        if not any(not row_mismatches(row, candidate) for candidate in actual)
+    ]
+    return describe_missing(table, expected, absent)
+
+
+def describe_missing(
+    table: str,
+    expected: Sequence[Mapping[str, str]],
+    absent: Sequence[tuple[Mapping[str, str], Sequence[Mapping[str, Any]]]],
+    note: str | None = None,
+) -> str | None:
+    """The failure message for the ``absent`` expected rows, each with the rows it was
+    compared with (the closest of them are shown); ``note`` follows each row's closest
+    rows (to say the table was not read whole)."""
+    if not absent:
         return None
     columns = list(expected[0])
     problems = []
-    for row in expected:
-        if any(not row_mismatches(row, candidate) for candidate in actual):
-            continue
+    for row, seen in absent:
         lines = [f"  missing: | {' | '.join(row[c] for c in columns)} |"]
-        for candidate, why in closest_rows(row, actual):
+        for candidate, why in closest_rows(row, seen):
             lines.append(f"    closest: {format_row(candidate, columns)}  ({'; '.join(why)})")
-        if not actual:
+        if not seen:
             lines.append("    (the table has no rows)")
+        elif note:
+            lines.append(f"    ({note})")
         problems.append("\n".join(lines))
-    if not problems:
-        return None
     header = "| " + " | ".join(columns) + " |"
     return (
         f"table {table!r}: {len(problems)} of {len(expected)} expected rows not found\n"
@@ -435,6 +491,8 @@ __all__ = [
     "Column",
     "Database",
     "Databases",
+    "Index",
+    "describe_missing",
     "display",
     "missing_rows",
     "quote_name",

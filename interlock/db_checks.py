@@ -1,18 +1,134 @@
-"""Assertions on database tables, with failures that show the closest rows seen."""
+"""Assertions on database tables, with failures that show the closest rows seen.
+
+A table check reads only its candidate rows: a query whose WHERE holds the expected
+cells SQL compares at least as loosely as interlock (:mod:`interlock.cell_filters`),
+and the typed comparison and markers then decide on the few rows it returns. Polls
+repeat that query. The closest rows are looked for only after a failure, in a bounded
+read (the whole table when it has at most DIAGNOSIS_ROWS rows, as before)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
+from interlock.cell_filters import Condition, Never, cell_condition, row_conditions, where_clause
 from interlock.cells import NULL, format_row, row_mismatches, to_json_value
-from interlock.db import Database, missing_rows, unexpected_rows
+from interlock.db import Database, describe_missing, missing_rows, quote_name, unexpected_rows
 from interlock.errors import ScenarioInputError
 from interlock.polling import until
+
+DIAGNOSIS_ROWS = 1000  # rows read, after a failure, to find the closest ones
+NEAR_ROWS = 100  # rows read per indexed cell of a missing row, when the table is bigger
+
+
+Row = dict[str, Any]
 
 
 def _columns(rows: Sequence[dict[str, str]]) -> list[str]:
     return list(rows[0]) if rows else []
+
+
+@dataclass
+class CandidateQuery:
+    """One table check as a query for its candidate rows only: the WHERE holds every
+    expected cell SQL compares at least as loosely as interlock does
+    (:mod:`interlock.cell_filters`); the rows it returns are then compared cell by cell.
+    Built once (the column types are looked up once per connection and table), run at
+    every poll."""
+
+    db: Database
+    table: str
+    expected: Sequence[dict[str, str]]
+    columns: list[str]
+    key: list[str]  # primary key columns read along (to list found rows in key order)
+    where: tuple[str, list[Any]] | None  # None: no row can match, nothing to ask
+
+    @classmethod
+    def build(
+        cls, db: Database, table: str, expected: Sequence[dict[str, str]], with_key: bool = False
+    ) -> CandidateQuery:
+        columns = _columns(expected)
+        db.check_columns(table, columns)
+        info = db.column_info(table)
+        unique = [index.columns for index in db.indexes(table) if index.unique]
+        where = where_clause([row_conditions(info, row, unique) for row in expected])
+        key = [c for c in db.primary_key(table) if c not in columns] if with_key else []
+        return cls(db, table, expected, columns, key, None if isinstance(where, Never) else where)
+
+    def select(self, where: str = "", params: Sequence[Any] = (), tail: str = "") -> list[Row]:
+        names = ", ".join(quote_name(c) for c in [*self.columns, *self.key])
+        return self.db.query(f"SELECT {names} FROM {quote_name(self.table)}{where}{tail}", params)
+
+    def candidates(self) -> list[Row]:
+        """The rows that may match an expected row (a superset of those that do)."""
+        if self.where is None:
+            return []
+        return self.select(*self.where)
+
+    def absent(self, candidates: Sequence[Row]) -> list[dict[str, str]]:
+        return [row for row in self.expected if not _any_match(row, candidates)]
+
+    def read_whole(self) -> list[Row] | None:
+        """The table's rows as the full read before push-down saw them (same statement,
+        same order), when it has at most DIAGNOSIS_ROWS; else None."""
+        names = ", ".join(quote_name(c) for c in self.columns)
+        rows = self.db.query(
+            f"SELECT {names} FROM {quote_name(self.table)} LIMIT {DIAGNOSIS_ROWS + 1}"
+        )
+        return rows if len(rows) <= DIAGNOSIS_ROWS else None
+
+    def diagnose(self, candidates: Sequence[Row]) -> str | None:
+        """The failure message for the expected rows still missing, with the closest rows:
+        found in the whole table when it is small, else among the candidates, the rows
+        sharing an indexed cell with the missing row and the last rows by primary key."""
+        whole = self.read_whole()
+        if whole is not None:
+            return missing_rows(self.expected, whole, self.table)
+        key = self.db.primary_key(self.table)
+        if key:
+            order = ", ".join(f"{quote_name(c)} DESC" for c in key)
+            recent = self.select(tail=f" ORDER BY {order} LIMIT {DIAGNOSIS_ROWS}")
+            which = f"the last {DIAGNOSIS_ROWS} by {', '.join(key)}"
+        else:
+            recent = self.select(tail=f" LIMIT {DIAGNOSIS_ROWS}")
+            which = f"the first {DIAGNOSIS_ROWS} read"
+        info = self.db.column_info(self.table)
+        indexed = {index.columns[0] for index in self.db.indexes(self.table)}
+        absent = []
+        for row in self.absent(candidates):
+            seen = list(candidates)
+            for column, cell in row.items():
+                condition = cell_condition(info[column], cell) if column in indexed else None
+                if isinstance(condition, Condition):
+                    seen += self.select(
+                        f" WHERE {condition.sql}", condition.params, f" LIMIT {NEAR_ROWS}"
+                    )
+            seen = _distinct([*seen, *recent])
+            if not _any_match(row, seen):  # else it appeared since the candidates were read
+                absent.append((row, seen))
+        note = (
+            f"the table has more than {DIAGNOSIS_ROWS} rows: closest among {which}"
+            " and those sharing a value with the expected row, not the whole table"
+        )
+        return describe_missing(self.table, self.expected, absent, note)
+
+
+def _any_match(expected: dict[str, str], rows: Sequence[Row]) -> bool:
+    return any(not row_mismatches(expected, row) for row in rows)
+
+
+def _distinct(rows: Sequence[Row]) -> list[Row]:
+    """The rows without repeats (rows alike in the compared columns are one)."""
+    seen: set[str] = set()
+    kept = []
+    for row in rows:
+        identity = repr(sorted(row.items()))
+        if identity not in seen:
+            seen.add(identity)
+            kept.append(row)
+    return kept
 
 
 def contains_rows(db: Database, table: str, expected: Sequence[dict[str, str]]) -> None:
@@ -24,20 +140,50 @@ def contains_rows(db: Database, table: str, expected: Sequence[dict[str, str]]) 
 def eventually_contains_rows(
     db: Database, table: str, expected: Sequence[dict[str, str]], timeout: float, interval: float
 ) -> None:
-    """Like :func:`contains_rows`, retried with fresh reads until ``timeout`` seconds."""
-    problem = until(lambda: _missing(db, table, expected), timeout, interval)
+    """Like :func:`contains_rows`, retried with fresh reads until ``timeout`` seconds.
+    Each poll runs the narrow query; the closest rows are looked for once, at the end."""
+    if not expected:
+        return
+    lookup = CandidateQuery.build(db, table, expected)
+    last: list[Row] = []
+
+    def poll() -> str | None:
+        last[:] = lookup.candidates()
+        return "missing" if lookup.absent(last) else None
+
+    if until(poll, timeout, interval) is None:
+        return
+    problem = lookup.diagnose(last)
     if problem:
         raise AssertionError(f"after {timeout:g} seconds, {problem}")
 
 
 def _missing(db: Database, table: str, expected: Sequence[dict[str, str]]) -> str | None:
-    actual = db.select(table, _columns(expected))
-    return missing_rows(expected, actual, table)
+    if not expected:
+        return None
+    lookup = CandidateQuery.build(db, table, expected)
+    candidates = lookup.candidates()
+    if not lookup.absent(candidates):
+        return None
+    return lookup.diagnose(candidates)
 
 
 def lacks_rows(db: Database, table: str, forbidden: Sequence[dict[str, str]]) -> None:
-    actual = db.select(table, _columns(forbidden))
-    problem = unexpected_rows(forbidden, actual, table)
+    if not forbidden:
+        return
+    lookup = CandidateQuery.build(db, table, forbidden, with_key=True)
+    candidates = lookup.candidates()
+    if not any(_any_match(row, candidates) for row in forbidden):
+        return
+    # A failure: a small table is read whole so that the rows are listed in the order the
+    # full read gave them; a big one lists the candidates by primary key.
+    whole = lookup.read_whole()
+    problem = unexpected_rows(forbidden, whole, table) if whole is not None else None
+    if problem is None:
+        key = db.primary_key(table)
+        if key:
+            candidates = sorted(candidates, key=lambda row: tuple(row[c] for c in key))
+        problem = unexpected_rows(forbidden, candidates, table)
     if problem:
         raise AssertionError(problem)
 

@@ -557,9 +557,11 @@ def _scope_section(data: dict[str, Any]) -> str:
     scope = data.get("scope") or {}
     changes = data.get("changes") or {}
     whole = scope.get("whole")
+    manual = len(data.get("manual_checks") or [])
     covered = (
-        f"{scope.get('ran_scenarios', 0)} of {scope.get('suite_scenarios', 0)} scenarios of"
-        f" the suite{' (the whole suite)' if whole else ' (a partial run)'}"
+        f"{scope.get('ran_scenarios', 0)} of {scope.get('suite_scenarios', 0)} automated"
+        f" scenarios of the suite{' (the whole suite)' if whole else ' (a partial run)'}"
+        + (f", and {manual} manual check{'s' if manual != 1 else ''}" if manual else "")
     )
     if scope.get("note"):
         covered += f" <small>({e(scope['note'])})</small>"

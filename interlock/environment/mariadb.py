@@ -192,6 +192,10 @@ def start_server(settings: MariaDBSettings, state_dir: Path, run_dir: Path) -> R
     datadir = run_dir / "mariadb"
     shutil.copytree(template, datadir, symlinks=True)
     log = run_dir / "mariadb.log"
+    # Its temporary tables in its own folder, not the shared /tmp: one deleted there by
+    # anyone's cleanup fails the query using it (error 6), or crashes the server.
+    tmpdir = run_dir / "mariadb-tmp"
+    tmpdir.mkdir(exist_ok=True)
     # A unix socket path is limited to ~100 bytes; keep it short, outside the project.
     socket = Path(tempfile.gettempdir()) / f"interlock-{os.getpid()}-{run_dir.name}.sock"
     last_error = ""
@@ -204,6 +208,7 @@ def start_server(settings: MariaDBSettings, state_dir: Path, run_dir: Path) -> R
             f"--socket={socket}",
             f"--port={port}",
             f"--pid-file={run_dir / 'mariadb.pid'}",
+            f"--tmpdir={tmpdir}",
             "--bind-address=127.0.0.1",
             "--skip-name-resolve",
             "--character-set-server=utf8mb4",

@@ -72,7 +72,7 @@ def test_sigint_while_the_report_is_written_leaves_no_half_report(project: Path)
     assert not list(reports.glob(".allure-report-*")), "a half-built report was left"
     assert not (reports / "allure-report" / "index.html").exists()
     assert (reports / "junit" / "junit.xml").read_text().startswith("<?xml")
-    assert len(list((reports / "allure-results").glob("*-result.json"))) == 5
+    assert len(list((reports / "allure-results").glob("*-result.json"))) == 6
 
 
 def test_a_second_signal_kills_the_workers_and_the_run_still_cleans_after_them(

@@ -46,6 +46,19 @@ def test_server_accepts_real_connections_then_stops_by_pid(server: mariadb.Runni
     assert not pid_alive(server.pid)
 
 
+def test_the_servers_temporary_files_stay_in_its_run_folder(
+    server: mariadb.RunningServer,
+) -> None:
+    """Not the shared /tmp: a file deleted there by anyone's cleanup made an
+    information_schema query fail with error 6, or the server crash."""
+    connection = mariadb.connect_admin("127.0.0.1", server.port)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT @@tmpdir")
+        (tmpdir,) = cursor.fetchone()
+    connection.close()
+    assert Path(tmpdir).resolve().parent == server.datadir.parent.resolve()
+
+
 def test_prepare_creates_database_user_and_schema(
     server: mariadb.RunningServer, tmp_path: Path
 ) -> None:
