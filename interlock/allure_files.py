@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 
-from interlock import __version__
+from interlock import __version__, coverage_report
 from interlock.config import Config
 from interlock.environment.runtime import Runtime
 from interlock.errors import UnreachableFailure
@@ -108,7 +108,8 @@ def executor(environ: Mapping[str, str]) -> dict[str, object]:
 
 
 def write(results: Path, config: Config, runtime: Runtime | None, masker: Masker) -> None:
-    """Write ``environment.properties``, ``executor.json`` and ``categories.json``."""
+    """Write ``environment.properties``, ``executor.json``, ``categories.json`` and the
+    contract coverage page (a global attachment: :mod:`interlock.coverage_report`)."""
     results.mkdir(parents=True, exist_ok=True)
     lines = [  # a key's spaces escaped, as .properties files want
         f"{key.replace(' ', chr(92) + ' ')}={value}"
@@ -117,6 +118,8 @@ def write(results: Path, config: Config, runtime: Runtime | None, masker: Masker
     (results / "environment.properties").write_text(masker.mask("\n".join(lines) + "\n"))
     (results / "executor.json").write_text(masker.mask(json.dumps(executor(os.environ))))
     (results / "categories.json").write_text(json.dumps(CATEGORIES, indent=1))
+    documents = {name: s.openapi for name, s in config.services.items() if s.openapi}
+    coverage_report.write_allure(results, coverage_report.of_run(documents, results), masker)
 
 
 def _version(package: str) -> str:

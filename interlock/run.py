@@ -34,11 +34,13 @@ from interlock import (
     leftovers,
     lint,
     manual,
+    probed_rows,
     report,
     requirements,
     run_lock,
     secret_scan,
     signoff,
+    table_coverage,
 )
 from interlock.allure_formatter import RESULTS_FOLDER
 from interlock.config import Config
@@ -336,6 +338,7 @@ def run(config: Config, request: RunRequest, console: Console | None = None) -> 
         logs_dir=config.reports_dir / "logs" / "workers",
         scenarios_per_process=config.run.scenarios_per_process,
         learned_secrets=learned_secrets_file(config.state_dir),
+        shard=request.shard,
     )
     shutil.rmtree(behave.logs_dir, ignore_errors=True)
     acquired = None
@@ -417,6 +420,11 @@ def _sweep(config: Config, runtime: Runtime, said: set[str], say: Callable[[str]
         databases.items[name].require_disposable(f"sweep rows from {table!r}")
         return databases.items[name].delete(table, where, limit=limit)
 
+    def beyond(name: str, table: str, noted: Mapping[str, Any]) -> int:  # a probe's rows
+        if name not in databases.items:
+            raise InterlockError(f"database {name!r} is not in this environment")
+        return probed_rows.delete_beyond(databases.items[name], table, noted)
+
     def once(line: str) -> None:
         line = masker.mask(line)
         if line not in said:
@@ -424,7 +432,7 @@ def _sweep(config: Config, runtime: Runtime, said: set[str], say: Callable[[str]
             say(line)
 
     try:
-        left = journal.sweep(config.state_dir, here, delete, once)
+        left = journal.sweep(config.state_dir, here, delete, once, beyond)
     finally:
         databases.close()
     if left:
@@ -588,6 +596,11 @@ def finish(
         if line.startswith("contract coverage of"):
             console.out(line)  # the tables are in the summary file
     text += f"\n{coverage}" if coverage else ""
+    disposable = [name for name, db in config.databases.items() if db.disposable]
+    tables = table_coverage.summary(results, disposable)  # "" when there is none
+    if tables:
+        console.out(tables)
+        text += f"\n{tables}"
     (config.reports_dir / SUMMARY).write_text(masker.mask(text + "\n" + summary.headline() + "\n"))
     pack = signoff.build(config, summary, dict(os.environ), scope)
     page = signoff.write(pack, config.reports_dir / SIGNOFF, masker)
