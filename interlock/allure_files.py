@@ -10,7 +10,9 @@ import os
 import platform
 import re
 import socket
-from collections.abc import Mapping
+import time
+import uuid
+from collections.abc import Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 
@@ -117,6 +119,21 @@ def write(results: Path, config: Config, runtime: Runtime | None, masker: Masker
     (results / "environment.properties").write_text(masker.mask("\n".join(lines) + "\n"))
     (results / "executor.json").write_text(masker.mask(json.dumps(executor(os.environ))))
     (results / "categories.json").write_text(json.dumps(CATEGORIES, indent=1))
+
+
+def write_note(results: Path, name: str, lines: Sequence[str], error: bool, masker: Masker) -> None:
+    """A note on the whole run (not on one scenario), shown by Allure 3 among the
+    report's global attachments, and among its global errors when ``error``: written as
+    a ``<uuid>-globals.json`` and its text attachment."""
+    text = masker.mask("\n".join(lines) + "\n")
+    stamp = int(time.time() * 1000)
+    source = f"{uuid.uuid4()}-attachment.txt"
+    (results / source).write_text(text, encoding="utf-8")
+    globals_ = {
+        "attachments": [{"name": name, "source": source, "type": "text/plain", "timestamp": stamp}],
+        "errors": [{"message": text, "timestamp": stamp}] if error else [],
+    }
+    (results / f"{uuid.uuid4()}-globals.json").write_text(json.dumps(globals_), encoding="utf-8")
 
 
 def _version(package: str) -> str:
