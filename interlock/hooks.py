@@ -162,7 +162,7 @@ def before_scenario(context: Any, scenario: Any) -> None:
     runtime = suite.acquired.runtime
     context.variables = Variables()
     if os.environ.get(WORKER_ENV):  # under `interlock run`: whose rows are left behind
-        where = f"{scenario.location.filename}:{scenario.location.line} {scenario.name}"
+        where = f"{scenario.location.filename}:{scenario.location.line} {scenario.name.strip()}"
         rows_left_behind.record_token(suite.config.state_dir, context.variables.unique, where)
     context.cleanup = CleanupRegistry()
     workers = suite.worker_services

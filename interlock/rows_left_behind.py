@@ -246,9 +246,9 @@ def summary_lines(found: Sequence[Growth], fail: bool) -> list[str]:
     if not found:
         return []
     word = "ERROR" if fail else "WARNING"
-    tables = f"{len(found)} table{'s' if len(found) != 1 else ''}"
+    tables = f"{len(found)} table{'s hold' if len(found) != 1 else ' holds'}"
     head = (
-        f"{word}: rows left behind: {tables} hold more rows than before the run,"
+        f"{word}: rows left behind: {tables} more rows than before the run,"
         " though every cleanup ran"
     )
     hint = (

@@ -181,7 +181,7 @@ def _decide(outcome: Outcome) -> tuple[ExitCode, str | None]:
     if outcome.rows_left_failing:
         count = len(outcome.rows_left)
         return ExitCode.FAILED, (
-            f"{count} table{'s' if count != 1 else ''} hold rows this run left behind"
+            f"{count} table{'s hold' if count != 1 else ' holds'} rows this run left behind"
             " (run.rows_left_behind: fail)"
         )
     if outcome.crashed:
