@@ -121,10 +121,15 @@ def write(results: Path, config: Config, runtime: Runtime | None, masker: Masker
     (results / "categories.json").write_text(json.dumps(CATEGORIES, indent=1))
 
 
-def write_note(results: Path, name: str, lines: Sequence[str], error: bool, masker: Masker) -> None:
+def write_note(
+    results: Path, name: str, lines: Sequence[str], error: bool, masker: Masker, short: str
+) -> None:
     """A note on the whole run (not on one scenario), shown by Allure 3 among the
     report's global attachments, and among its global errors when ``error``: written as
-    a ``<uuid>-globals.json`` and its text attachment."""
+    a ``<uuid>-globals.json`` and its text attachment; ``short`` goes into the report's
+    metadata (``environment.properties``, on its first page) under ``name``."""
+    with open(results / "environment.properties", "a", encoding="utf-8") as table:
+        table.write(masker.mask(f"{name.replace(' ', chr(92) + ' ')}={short}") + "\n")
     text = masker.mask("\n".join(lines) + "\n")
     stamp = int(time.time() * 1000)
     source = f"{uuid.uuid4()}-attachment.txt"

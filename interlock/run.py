@@ -653,7 +653,9 @@ def finish(
     console.out(text)
     if rows_left:
         rows_left_behind.save(config.reports_dir, rows_left, fail_rows)
-        allure_files.write_note(results, "Rows left behind", left_lines, fail_rows, masker)
+        short = ", ".join(f"{g.database}.{g.table} +{g.rows}" for g in rows_left)
+        short += " (see Global Attachments)"
+        allure_files.write_note(results, "Rows left behind", left_lines, fail_rows, masker, short)
     else:
         rows_left_behind.forget(config.reports_dir)
     documents = {name: s.openapi for name, s in config.services.items() if s.openapi}

@@ -328,7 +328,7 @@ def rows_left_rule(config: Config, rows_left: list[str]) -> list[dict[str, Any]]
     (under ``warn`` the tables are listed in their own section, and the verdict stands)."""
     if config.run.rows_left_behind != "fail":
         return []
-    reason = f"rows left behind: {'; '.join(rows_left)}" if rows_left else None
+    reason = "; ".join(rows_left) if rows_left else None  # "shop.outbox: 1 row left behind, ..."
     note = "run.rows_left_behind: fail"
     return [{"rule": rows_left_behind.RULE, "holds": not rows_left, "reason": reason, "note": note}]
 

@@ -83,6 +83,8 @@ def test_a_scenario_that_leaves_a_row_behind_is_named_as_a_warning(project: Path
     (attachment,) = note["attachments"]
     assert attachment["name"] == "Rows left behind"
     assert "shop.outbox: 2 rows left behind" in (results / attachment["source"]).read_text()
+    properties = (results / "environment.properties").read_text()
+    assert "Rows\\ left\\ behind=shop.outbox +2 (see Global Attachments)" in properties
 
 
 def test_under_fail_rows_left_behind_fail_the_run_and_the_verdict(project: Path) -> None:
@@ -96,10 +98,10 @@ def test_under_fail_rows_left_behind_fail_the_run_and_the_verdict(project: Path)
     assert "1 table holds rows this run left behind (run.rows_left_behind: fail)" in out
     pack = json.loads((project / "reports" / "signoff" / "signoff.json").read_text())
     assert pack["verdict"] == "NOT ACCEPTED"
-    assert any(r.startswith("rows left behind: shop.outbox") for r in pack["reasons"])
+    assert any(r.startswith("shop.outbox: 2 rows left behind") for r in pack["reasons"])
     (rule,) = [r for r in pack["rules"] if r["rule"] == "no rows left behind"]
     assert not rule["holds"]
-    assert rule["reason"].startswith("rows left behind: shop.outbox: 2 rows left behind")
+    assert rule["reason"].startswith("shop.outbox: 2 rows left behind, by scenarios ")
     # the run passed otherwise: every scenario did
     assert "scenarios: 2 passed, 0 failed" in result.stdout
 
