@@ -10,7 +10,9 @@ import os
 import platform
 import re
 import socket
-from collections.abc import Mapping
+import time
+import uuid
+from collections.abc import Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 
@@ -120,6 +122,26 @@ def write(results: Path, config: Config, runtime: Runtime | None, masker: Masker
     (results / "categories.json").write_text(json.dumps(CATEGORIES, indent=1))
     documents = {name: s.openapi for name, s in config.services.items() if s.openapi}
     coverage_report.write_allure(results, coverage_report.of_run(documents, results), masker)
+
+
+def write_note(
+    results: Path, name: str, lines: Sequence[str], error: bool, masker: Masker, short: str
+) -> None:
+    """A note on the whole run (not on one scenario), shown by Allure 3 among the
+    report's global attachments, and among its global errors when ``error``: written as
+    a ``<uuid>-globals.json`` and its text attachment; ``short`` goes into the report's
+    metadata (``environment.properties``, on its first page) under ``name``."""
+    with open(results / "environment.properties", "a", encoding="utf-8") as table:
+        table.write(masker.mask(f"{name.replace(' ', chr(92) + ' ')}={short}") + "\n")
+    text = masker.mask("\n".join(lines) + "\n")
+    stamp = int(time.time() * 1000)
+    source = f"{uuid.uuid4()}-attachment.txt"
+    (results / source).write_text(text, encoding="utf-8")
+    globals_ = {
+        "attachments": [{"name": name, "source": source, "type": "text/plain", "timestamp": stamp}],
+        "errors": [{"message": text, "timestamp": stamp}] if error else [],
+    }
+    (results / f"{uuid.uuid4()}-globals.json").write_text(json.dumps(globals_), encoding="utf-8")
 
 
 def _version(package: str) -> str:

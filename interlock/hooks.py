@@ -39,7 +39,14 @@ from typing import Any
 
 from behave.model_core import Status
 
-from interlock import environment, lifeline, run_lock, standin_checks, table_coverage
+from interlock import (
+    environment,
+    lifeline,
+    rows_left_behind,
+    run_lock,
+    standin_checks,
+    table_coverage,
+)
 from interlock.browser import Engine, Screen
 from interlock.cleanup import CleanupRegistry
 from interlock.config import Config, config_from_userdata
@@ -172,6 +179,9 @@ def before_scenario(context: Any, scenario: Any) -> None:
     suite: Suite = context.interlock
     runtime = suite.acquired.runtime
     context.variables = Variables()
+    if os.environ.get(WORKER_ENV):  # under `interlock run`: whose rows are left behind
+        where = f"{scenario.location.filename}:{scenario.location.line} {scenario.name.strip()}"
+        rows_left_behind.record_token(suite.config.state_dir, context.variables.unique, where)
     context.cleanup = CleanupRegistry()
     workers = suite.worker_services
     context.http = HttpClient(

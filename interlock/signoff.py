@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from interlock import approval, coverage_report, requirements, waivers
+from interlock import approval, coverage_report, requirements, rows_left_behind, waivers
 from interlock import scope as scope_of
 from interlock.allure_files import executor
 from interlock.allure_formatter import RESULTS_FOLDER
@@ -103,6 +103,8 @@ def build(
          "note": _rule_note(rule.text, covered, changes)}
         for rule, reason in judge(with_manual_rule(tuple(configured)), facts)
     ]  # fmt: skip
+    rows_left = rows_left_behind.load(config.reports_dir)
+    rules += rows_left_rule(config, rows_left)
     missing = summary.missing  # whatever the rules say, a run with a gap is not accepted
     ran = bool(summary.reported)
     holds = ran and not missing and all(r["holds"] for r in rules)
@@ -151,6 +153,7 @@ def build(
             "stale_approval": _stale_approval(previous) if stale else None,
             "manual_checks": manual_checks(latest),
             "contract_coverage": contracts,
+            "rows_left_behind": rows_left,
             "scenarios": [
                 {
                     "location": o.location,
@@ -337,6 +340,27 @@ def _coverage_section(data: dict[str, Any]) -> str:
     return "<h2>Contract coverage</h2>" + coverage_report.section(listed)
 
 
+def rows_left_rule(config: Config, rows_left: list[str]) -> list[dict[str, Any]]:
+    """The rule "no rows left behind", when ``run.rows_left_behind: fail`` asks for it
+    (under ``warn`` the tables are listed in their own section, and the verdict stands)."""
+    if config.run.rows_left_behind != "fail":
+        return []
+    reason = "; ".join(rows_left) if rows_left else None  # "shop.outbox: 1 row left behind, ..."
+    note = "run.rows_left_behind: fail"
+    return [{"rule": rows_left_behind.RULE, "holds": not rows_left, "reason": reason, "note": note}]
+
+
+def _rows_left_section(listed: list[str]) -> str:
+    if not listed:
+        return ""
+    e = html.escape
+    items = "".join(f"<li>{e(line)}</li>" for line in listed)
+    return (
+        "<h2>Rows left behind</h2><p>Tables of a disposable database that hold more rows"
+        f" after the run than before it, though every cleanup ran:</p><ul>{items}</ul>"
+    )
+
+
 def with_manual_rule(rules: tuple[Rule, ...]) -> list[Rule]:
     """The configured rules, and "no pending manual checks" whatever they say: a check
     nobody did never passes silently."""
@@ -503,6 +527,7 @@ Requirement tags not in the catalog{f" ({e(data['catalog'])})" if data.get("cata
     }.</p>
 {_waivers_section(data.get("waivers", []))}
 {_coverage_section(data)}
+{_rows_left_section(data.get("rows_left_behind") or [])}
 <h2>Manual checks</h2>
 <table><tr><th>Check</th><th>Outcome</th><th>Record</th></tr>{
         manual or "<tr><td colspan=3>none in this run</td></tr>"
