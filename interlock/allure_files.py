@@ -10,11 +10,13 @@ import os
 import platform
 import re
 import socket
-from collections.abc import Mapping
+import time
+import uuid
+from collections.abc import Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 
-from interlock import __version__
+from interlock import __version__, coverage_report
 from interlock.config import Config
 from interlock.environment.runtime import Runtime
 from interlock.errors import UnreachableFailure
@@ -108,7 +110,8 @@ def executor(environ: Mapping[str, str]) -> dict[str, object]:
 
 
 def write(results: Path, config: Config, runtime: Runtime | None, masker: Masker) -> None:
-    """Write ``environment.properties``, ``executor.json`` and ``categories.json``."""
+    """Write ``environment.properties``, ``executor.json``, ``categories.json`` and the
+    contract coverage page (a global attachment: :mod:`interlock.coverage_report`)."""
     results.mkdir(parents=True, exist_ok=True)
     lines = [  # a key's spaces escaped, as .properties files want
         f"{key.replace(' ', chr(92) + ' ')}={value}"
@@ -117,6 +120,28 @@ def write(results: Path, config: Config, runtime: Runtime | None, masker: Masker
     (results / "environment.properties").write_text(masker.mask("\n".join(lines) + "\n"))
     (results / "executor.json").write_text(masker.mask(json.dumps(executor(os.environ))))
     (results / "categories.json").write_text(json.dumps(CATEGORIES, indent=1))
+    documents = {name: s.openapi for name, s in config.services.items() if s.openapi}
+    coverage_report.write_allure(results, coverage_report.of_run(documents, results), masker)
+
+
+def write_note(
+    results: Path, name: str, lines: Sequence[str], error: bool, masker: Masker, short: str
+) -> None:
+    """A note on the whole run (not on one scenario), shown by Allure 3 among the
+    report's global attachments, and among its global errors when ``error``: written as
+    a ``<uuid>-globals.json`` and its text attachment; ``short`` goes into the report's
+    metadata (``environment.properties``, on its first page) under ``name``."""
+    with open(results / "environment.properties", "a", encoding="utf-8") as table:
+        table.write(masker.mask(f"{name.replace(' ', chr(92) + ' ')}={short}") + "\n")
+    text = masker.mask("\n".join(lines) + "\n")
+    stamp = int(time.time() * 1000)
+    source = f"{uuid.uuid4()}-attachment.txt"
+    (results / source).write_text(text, encoding="utf-8")
+    globals_ = {
+        "attachments": [{"name": name, "source": source, "type": "text/plain", "timestamp": stamp}],
+        "errors": [{"message": text, "timestamp": stamp}] if error else [],
+    }
+    (results / f"{uuid.uuid4()}-globals.json").write_text(json.dumps(globals_), encoding="utf-8")
 
 
 def _version(package: str) -> str:

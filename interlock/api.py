@@ -92,6 +92,7 @@ from interlock.lint import (
 )
 from interlock.matching import MISSING as _MISSING
 from interlock.payloads import json_file, shown
+from interlock.workers import SHARD_KEY as _SHARD_KEY
 
 if TYPE_CHECKING:
     from interlock.browser import Screen
@@ -396,7 +397,8 @@ class contract_checks:  # a namespace, lower case like the module names step bod
         any operation or status); a failure lists those never seen and the contract gaps
         (statuses answered that the document does not describe)."""
         target = context.http.select(service)
-        _contract_checks.all_responses_seen(context.interlock.config, target, excused)
+        shard = context.config.userdata.get(_SHARD_KEY)  # under --shard: see the message
+        _contract_checks.all_responses_seen(context.interlock.config, target, excused, shard)
 
     @staticmethod
     def keeps_contract(

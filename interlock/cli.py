@@ -21,6 +21,8 @@ from pathlib import Path
 
 from interlock import (
     catalog,
+    contract_coverage,
+    contract_scaffold,
     doctor,
     environment,
     junit,
@@ -120,6 +122,9 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--serve", action="store_true", help="then serve the multi-page report")
     with_env(commands.add_parser("lsp", help="the language server for editors (LSP on stdio)"))
     manual.add_parser(with_env(commands.add_parser("manual", help=manual.HELP)))
+    contract_scaffold.add_parser(
+        with_env(commands.add_parser("contract", help=contract_scaffold.HELP))
+    )
     return parser
 
 
@@ -136,6 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "report": cmd_report,
         "lsp": cmd_lsp,
         "manual": manual.command,
+        "contract": contract_scaffold.command,
     }
     try:
         if args.command == "down":
@@ -316,10 +322,11 @@ def cmd_merge(args: argparse.Namespace) -> int:
     shutil.rmtree(results, ignore_errors=True)
     run.owe_leak_scan(config)
     results.mkdir(parents=True)
-    for source in sources:
+    for number, source in enumerate(sources, 1):
         for item in (source / RESULTS).iterdir():
-            if item.is_file():
-                shutil.copy2(item, results / item.name)
+            if item.is_file():  # coverage parts are named by pid, which shards may share
+                name = contract_coverage.merged_name(item.name, number)
+                shutil.copy2(item, results / name)
     junit.merge([s / JUNIT for s in sources], config.reports_dir / JUNIT / JUNIT_FILE)
     summary = report.read_results(results)
     say(f"merged {len(summary.outcomes)} results from {len(sources)} folders")

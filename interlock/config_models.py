@@ -256,6 +256,12 @@ class RunSettings(Settings):
         description="a worker runs its share in behave processes of at most this many"
         " scenarios, so its memory stays flat on a large suite",
     )
+    rows_left_behind: Literal["warn", "fail"] = Field(
+        "warn",
+        description="a table of a disposable database that holds more rows after the run"
+        " (every cleanup done) than before it: a warning in the summary, report and sign-off"
+        " (warn), or also exit 1 and the verdict rule 'no rows left behind' (fail)",
+    )
 
 
 class ProbingSettings(Settings):

@@ -11,16 +11,15 @@ from __future__ import annotations
 import functools
 import random
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
-from interlock import contract_coverage, probing
+from interlock import contract_coverage, probed_rows, probing
 from interlock.allure_formatter import RESULTS_FOLDER
 from interlock.auth import TokenContext, auth_headers
 from interlock.cleanup import CleanupRegistry
 from interlock.config import Config
 from interlock.contracts import no_contract
-from interlock.db import Database, Databases, quote_name
+from interlock.db import Databases
 from interlock.errors import ScenarioInputError
 from interlock.evidence import attach_text
 from interlock.exchange import Exchange
@@ -33,12 +32,26 @@ def coverage_folder(config: Config) -> Path:
 
 
 def all_responses_seen(
-    config: Config, target: ServiceTarget, excused: Iterable[tuple[str, str]] = ()
+    config: Config,
+    target: ServiceTarget,
+    excused: Iterable[tuple[str, str]] = (),
+    shard: str | None = None,
 ) -> contract_coverage.Coverage:
     """Fail unless every documented response of ``target``'s document (but the
-    ``excused`` (operation, status) pairs) was seen in this run so far."""
+    ``excused`` (operation, status) pairs) was seen in this run so far. Under ``--shard``
+    (``shard``: "K/N") this run sees only its part of the suite: the step fails, pointing
+    at the verdict rule that judges the merged run."""
     if target.openapi is None:
         raise no_contract(target.name)
+    if shard:
+        raise AssertionError(
+            f"this run is shard {shard} of the suite, so it saw only part of the requests"
+            f" the coverage of {target.name!r} counts; this step cannot judge it here."
+            f" Judge the whole run instead: add the verdict rule 'contract coverage of"
+            f" {target.name} at least <n>%' to report.verdict and run interlock merge on the"
+            " shards' reports (the merged coverage is in its sign-off pack); or tag this"
+            " scenario so that sharded runs leave it out"
+        )
     described = contract_coverage.contract(target.openapi)
     pairs = list(excused)
     labels = {op.label for op in described.operations}
@@ -60,15 +73,6 @@ def attach_text_plain(name: str, text: str) -> None:
     from interlock.masking import Masker
 
     attach_text(Masker(()), name, text)
-
-
-@dataclass(frozen=True)
-class _Snapshot:
-    """A table's primary key values before probing."""
-
-    table: str
-    columns: tuple[str, ...]
-    keys: frozenset[tuple[object, ...]]
 
 
 def keeps_contract(
@@ -174,9 +178,9 @@ def _writes_to(config: Config, service: str, declared: tuple[str, ...] | None) -
 def _forget_new_rows(
     databases: Databases, cleanup: CleanupRegistry, names: tuple[str, ...]
 ) -> None:
-    """Note the primary keys of every table in the databases ``names``, and register the
-    deletion of each row whose key is new after the scenario. A table without a primary
-    key, or with more than ``SNAPSHOT_ROWS`` rows, is left as it is (named in the
+    """Note (and journal) the primary keys of every table in the databases ``names``, and
+    register the deletion of each row whose key is new after the scenario (see
+    :mod:`interlock.probed_rows`; the tables left as they are are named in the
     cleanup's description)."""
     for name in names:
         db = databases.items.get(name)
@@ -185,55 +189,9 @@ def _forget_new_rows(
                 f"database {name!r} (a service's writes_to) is not part of this environment",
                 hint="check services.NAME.writes_to and databases in the config",
             )
-        snapshots = []
-        skipped = []
-        for table in db.tables():
-            keys = _keys(db, table)
-            if keys is None:
-                skipped.append(table)
-                continue
-            snapshots.append(_Snapshot(table, tuple(db.primary_key(table)), keys))
+        snapshots, skipped = probed_rows.take(db)
         left = f" (left as they are: {', '.join(skipped)})" if skipped else ""
         cleanup.add(
             f"delete the rows probing created in {name}{left}",
-            functools.partial(_delete_new, db, tuple(snapshots)),
+            functools.partial(probed_rows.delete_new, db, tuple(snapshots)),
         )
-
-
-SNAPSHOT_ROWS = 100_000  # keys of a table noted at most: a disposable database is small
-
-
-def _keys(db: Database, table: str) -> frozenset[tuple[object, ...]] | None:
-    key = db.primary_key(table)
-    if not key:
-        return None
-    columns = ", ".join(quote_name(c) for c in key)
-    rows = db.query(
-        f"SELECT {columns} FROM {quote_name(table)} LIMIT {SNAPSHOT_ROWS + 1}", evidence=False
-    )
-    if len(rows) > SNAPSHOT_ROWS:
-        return None
-    return frozenset(tuple(row[c] for c in key) for row in rows)
-
-
-def _delete_new(db: Database, snapshots: tuple[_Snapshot, ...]) -> None:
-    """Delete with foreign key checks off, in one session, so that the order of the
-    tables does not matter."""
-    db.require_disposable("delete the rows probing created")
-    db.execute("SET FOREIGN_KEY_CHECKS = 0")
-    try:
-        for snap in snapshots:
-            new = sorted((_keys(db, snap.table) or frozenset()) - snap.keys, key=repr)
-            table = quote_name(snap.table)
-            if len(snap.columns) == 1:  # in batches: one statement (and evidence) each
-                for start in range(0, len(new), 500):
-                    batch = [values[0] for values in new[start : start + 500]]
-                    marks = ", ".join(["%s"] * len(batch))
-                    column = quote_name(snap.columns[0])
-                    db.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", batch)
-                continue
-            condition = " AND ".join(f"{quote_name(c)} <=> %s" for c in snap.columns)
-            for values in new:
-                db.execute(f"DELETE FROM {table} WHERE {condition}", values)
-    finally:
-        db.execute("SET FOREIGN_KEY_CHECKS = 1")

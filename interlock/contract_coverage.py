@@ -230,6 +230,13 @@ class Recorder:
                 file.write(seen.line())
 
 
+def merged_name(name: str, shard: int) -> str:
+    """The name a results file of the ``shard``-th folder gets in a merge: a coverage part
+    is renamed (its pid may be another shard's too), any other file keeps its name."""
+    part = re.fullmatch(r"(interlock-[a-z]+-)(\d+\.jsonl)", name)  # tables' parts too
+    return f"{part[1]}s{shard}-{part[2]}" if part else name
+
+
 def read_seen(folder: Path) -> list[Seen]:
     """Every exchange recorded in ``folder`` by any process of the run (a line still being
     written, or not one of ours, is skipped)."""
@@ -295,6 +302,26 @@ class Coverage:
             f"contract coverage of {self.service} ({self.document}): {seen} of"
             f" {len(self.rows)} documented responses seen ({self.percent:.0f}%)"
         )
+
+    def as_dict(self) -> dict[str, Any]:
+        """The coverage as the sign-off pack (signoff.json) and the report keep it."""
+        return {
+            "service": self.service,
+            "document": self.document,
+            "documented": len(self.rows),
+            "seen": sum(r.seen for r in self.rows),
+            "percent": round(self.percent, 1),
+            "rows": [
+                {
+                    "operation": r.operation,
+                    "status": r.status,
+                    "seen": r.seen,
+                    "scenarios": list(r.scenarios),
+                }
+                for r in self.rows
+            ],
+            "gaps": list(self.gaps),
+        }
 
     def table(self) -> str:
         """The table a report shows: operation, status, the scenarios that saw it."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,6 +72,7 @@ class Database:
     settings: DatabaseConfig
     masker: Masker
     journal: Journal | None = None  # rows written here are recorded durably first
+    on_statement: Callable[[Database, str], None] | None = None  # a step's SQL (coverage)
     _connection: Any = None
     _columns: dict[str, dict[str, Column]] = field(default_factory=dict)
     _indexes: dict[str, list[Index]] = field(default_factory=dict)
@@ -218,6 +219,8 @@ class Database:
         else:
             lines.append("(no rows)")
         attach_text(self.masker, f"SQL on {self.name}", "\n".join(lines))
+        if self.on_statement is not None:
+            self.on_statement(self, sql)
 
     def require_disposable(self, action: str) -> None:
         """Refuse to write to a database that is not marked disposable in config."""

@@ -39,7 +39,14 @@ from typing import Any
 
 from behave.model_core import Status
 
-from interlock import environment, lifeline, run_lock, standin_checks
+from interlock import (
+    environment,
+    lifeline,
+    rows_left_behind,
+    run_lock,
+    standin_checks,
+    table_coverage,
+)
 from interlock.browser import Engine, Screen
 from interlock.cleanup import CleanupRegistry
 from interlock.config import Config, config_from_userdata
@@ -79,6 +86,7 @@ class Suite:
     worker_services: WorkerServices = field(init=False)
     coverage: Recorder = field(init=False)  # every exchange, for contract coverage
     browser: Engine = field(init=False)
+    tables: table_coverage.Recorder = field(init=False)  # tables the steps' SQL touched
 
     def __post_init__(self) -> None:
         self.time_limit = TimeLimit(self.config.run.scenario_timeout)
@@ -92,6 +100,7 @@ class Suite:
         self.browser = Engine(
             self.config.browser, self.acquired.runtime.run_dir, _say, worker_name()
         )
+        self.tables = table_coverage.Recorder(coverage_folder(self.config))
 
 
 def _say(message: str) -> None:
@@ -170,6 +179,9 @@ def before_scenario(context: Any, scenario: Any) -> None:
     suite: Suite = context.interlock
     runtime = suite.acquired.runtime
     context.variables = Variables()
+    if os.environ.get(WORKER_ENV):  # under `interlock run`: whose rows are left behind
+        where = f"{scenario.location.filename}:{scenario.location.line} {scenario.name.strip()}"
+        rows_left_behind.record_token(suite.config.state_dir, context.variables.unique, where)
     context.cleanup = CleanupRegistry()
     workers = suite.worker_services
     context.http = HttpClient(
@@ -188,6 +200,8 @@ def before_scenario(context: Any, scenario: Any) -> None:
     context.browser = Screen(
         suite.browser, suite.config.browser, suite.masker, lambda name: http.target(name).url
     )
+    for db in context.db.items.values():
+        db.on_statement = suite.tables.note if db.settings.disposable else None
     context.service_logs = LogMarks.take(runtime, workers.logs())
     suite.time_limit.start()
     suite.interruption.safe_point(context)

@@ -4,9 +4,11 @@ clean up (``kill -9``, a second Ctrl-C) is cleaned up by whoever comes next.
 Each behave process appends to its own file (``<state>/journal/<pid>.jsonl``): a
 row is recorded, and flushed to disk, *before* it is inserted (or, for rows the
 system under test makes, when their removal is registered); its removal marks it
-done. Each entry names where its rows are: the environment, the database's name,
-server (host, port), schema, the embedded server's data folder, and the
-environment's run folder.
+done. Before a service is probed, each table's keys are recorded the same way (its
+highest key, or the keys it holds: ``beyond``), and a sweep deletes the rows beyond
+them (:mod:`interlock.probed_rows`). Each entry names where its rows are: the
+environment, the database's name, server (host, port), schema, the embedded server's
+data folder, and the environment's run folder.
 
 A journal whose process is gone and that still has open entries is swept, but
 only where it was written: an entry is deleted only when its environment and
@@ -138,6 +140,25 @@ class Journal:
         self._append(item)
         return entry
 
+    def record_snapshot(
+        self, database: str, endpoint: DatabaseEndpoint, table: str, noted: Mapping[str, Any]
+    ) -> int:
+        """Note the keys ``table`` holds before a service is probed (``noted``: its key
+        ``columns`` and their ``highest`` value, or every one of its ``keys``): the rows
+        beyond them are the probe's. Returns the entry's id for :meth:`done`."""
+        entry = next(self._ids)
+        item = {
+            "id": entry,
+            **Target.of(self.env, database, endpoint).fields(),
+            "run": self.run,
+            "table": table,
+            "where": {},
+            "every": True,
+            "beyond": dict(noted),
+        }
+        self._append(item)
+        return entry
+
     def done(self, entry: int) -> None:
         self._append({"done": entry})
 
@@ -251,12 +272,20 @@ def _decide_unnamed(name: str, here: Here, written_at: float) -> Decision:
 
 
 Deleter = Callable[[str, str, Mapping[str, Any], int | None], int]
+BeyondDeleter = Callable[[str, str, Mapping[str, Any]], int]
 
 
-def sweep(state_dir: Path, here: Here, delete: Deleter, report: Callable[[str], None]) -> list[str]:
+def sweep(
+    state_dir: Path,
+    here: Here,
+    delete: Deleter,
+    report: Callable[[str], None],
+    beyond: BeyondDeleter | None = None,
+) -> list[str]:
     """Delete the open rows of every journal whose process is gone, where ``here`` may
     (:func:`decide`); keep the others and say so. Returns a line per row it could not
-    remove. ``delete(database, table, where, limit)`` removes them."""
+    remove. ``delete(database, table, where, limit)`` removes them; ``beyond(database,
+    table, noted)`` the rows a probe made, beyond the keys noted before it."""
     folder = state_dir / FOLDER
     left: list[str] = []
     if not folder.is_dir():
@@ -283,6 +312,11 @@ def sweep(state_dir: Path, here: Here, delete: Deleter, report: Callable[[str], 
                 (kept if decision.action == KEEP else closed).append((decision, item))
                 continue
             try:
+                if "beyond" in item:
+                    if beyond is None:
+                        raise RuntimeError("this sweep cannot delete the rows a probe made")
+                    removed += beyond(item["db"], item["table"], item["beyond"])
+                    continue
                 limit = None if item.get("every") else 1
                 removed += delete(item["db"], item["table"], item["where"], limit)
             except Exception as exc:  # keep sweeping; say what stayed
@@ -353,7 +387,10 @@ def _count(items: list[dict[str, Any]]) -> str:
 
 def _rows(items: list[dict[str, Any]]) -> str:
     shown = [
-        f"{'rows' if item.get('every') else 'a row'} of {item.get('table')} where {_where(item)}"
+        f"the rows of {item.get('table')} a probe added"
+        if "beyond" in item
+        else f"{'rows' if item.get('every') else 'a row'} of {item.get('table')} where"
+        f" {_where(item)}"
         for item in items[:SHOWN]
     ]
     more = len(items) - SHOWN

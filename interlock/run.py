@@ -34,11 +34,14 @@ from interlock import (
     leftovers,
     lint,
     manual,
+    probed_rows,
     report,
     requirements,
+    rows_left_behind,
     run_lock,
     secret_scan,
     signoff,
+    table_coverage,
 )
 from interlock.allure_formatter import RESULTS_FOLDER
 from interlock.config import Config
@@ -137,6 +140,8 @@ class Outcome:
     worker_exits: tuple[int, ...] = ()  # every behave process's exit code
     logs: Path | None = None  # the workers' logs
     nothing_to_rerun: bool = False  # --rerun-failed, and nothing failed last time
+    rows_left: tuple[str, ...] = ()  # tables that grew though every cleanup ran
+    rows_left_fail: bool = False  # run.rows_left_behind: fail (else a warning)
 
     @property
     def cleanup_incomplete(self) -> bool:
@@ -145,6 +150,10 @@ class Outcome:
     @property
     def leaked(self) -> bool:
         return bool(self.leaks)
+
+    @property
+    def rows_left_failing(self) -> bool:
+        return bool(self.rows_left) and self.rows_left_fail
 
     @property
     def crashed(self) -> list[int]:
@@ -171,6 +180,12 @@ def _decide(outcome: Outcome) -> tuple[ExitCode, str | None]:
         return ExitCode.CLEANUP_INCOMPLETE, None
     if outcome.leaked:
         return ExitCode.FAILED, None
+    if outcome.rows_left_failing:
+        count = len(outcome.rows_left)
+        return ExitCode.FAILED, (
+            f"{count} table{'s hold' if count != 1 else ' holds'} rows this run left behind"
+            " (run.rows_left_behind: fail)"
+        )
     if outcome.crashed:
         logs = f"; see {outcome.logs}/" if outcome.logs is not None else ""
         return ExitCode.FAILED, f"a worker exited abnormally (exit codes {outcome.crashed}){logs}"
@@ -189,13 +204,16 @@ def exit_code(outcome: Outcome) -> int:
     3. cleanup incomplete (a cleanup failed; data may be left behind): 3, even when
        scenarios failed or a secret leaked;
     4. a secret leaked into what the run wrote: 1 (a leak turns a pass into a failure);
-    5. a behave worker crashed (exit code other than 0 or 1): 1;
-    6. a scenario failed: 1. That counts failed and broken scenarios (the last try of a
+    5. rows left behind (a disposable database's table holds more rows after the run than
+       before it, every cleanup done) under ``run.rows_left_behind: fail``: 1 (under
+       ``warn``, the default, only said);
+    6. a behave worker crashed (exit code other than 0 or 1): 1;
+    7. a scenario failed: 1. That counts failed and broken scenarios (the last try of a
        retried ``@flaky`` one), and selected scenarios that reported no result;
        a failure under an active ``@quarantine(until=...)`` does not count, and one
        whose quarantine expired counts again (an expired quarantine on a scenario
        that passed changes nothing);
-    7. otherwise 0, passed (also when ``--rerun-failed`` found nothing to rerun).
+    8. otherwise 0, passed (also when ``--rerun-failed`` found nothing to rerun).
     """
     return int(_decide(outcome)[0])
 
@@ -324,6 +342,7 @@ def run(config: Config, request: RunRequest, console: Console | None = None) -> 
     _prepare(results, junit_dir)
     owe_leak_scan(config, learn=True)
     leftovers.clear(config.state_dir)
+    rows_left_behind.clear_tokens(config.state_dir)
 
     supervisor = Supervisor(on_start=lock.add_worker)
     handlers = {s: signal.signal(s, supervisor) for s in (signal.SIGINT, signal.SIGTERM)}
@@ -336,12 +355,15 @@ def run(config: Config, request: RunRequest, console: Console | None = None) -> 
         logs_dir=config.reports_dir / "logs" / "workers",
         scenarios_per_process=config.run.scenarios_per_process,
         learned_secrets=learned_secrets_file(config.state_dir),
+        shard=request.shard,
     )
     shutil.rmtree(behave.logs_dir, ignore_errors=True)
     acquired = None
     runtime = None
     codes: list[int] = []
     said: set[str] = set()  # the sweeps' lines, said once a run
+    counted: rows_left_behind.Counts | None = None  # rows per table before the scenarios
+    rows_left: list[rows_left_behind.Growth] | None = None
     try:
         acquired = environment.acquire(config, report=say)
         runtime = acquired.runtime
@@ -349,6 +371,7 @@ def run(config: Config, request: RunRequest, console: Console | None = None) -> 
         for line in environment.stop_worker_processes(runtime):
             say(f"stopped {line}: a worker that was killed had left it running")
         _sweep(config, runtime, said, say)
+        counted = _count_rows(config, runtime, say)
         codes = _execute(
             automated(scenarios),
             request.workers,
@@ -363,6 +386,9 @@ def run(config: Config, request: RunRequest, console: Console | None = None) -> 
         for line in environment.stop_worker_processes(runtime):
             say(f"stopped {line}: a worker that was killed had left it running")
         _sweep(config, runtime, said, say)
+        if counted is not None and supervisor.signal is None:
+            ran = [s.location for s in automated(scenarios)]
+            rows_left = _rows_left(config, runtime, counted, ran, say)
     finally:
         if acquired is not None:
             environment.release(acquired, config)
@@ -393,6 +419,7 @@ def run(config: Config, request: RunRequest, console: Console | None = None) -> 
             console,
             scope,
             selected=scenarios,
+            rows_left=rows_left,
         )
     finally:
         for sig, handler in handlers.items():
@@ -417,6 +444,11 @@ def _sweep(config: Config, runtime: Runtime, said: set[str], say: Callable[[str]
         databases.items[name].require_disposable(f"sweep rows from {table!r}")
         return databases.items[name].delete(table, where, limit=limit)
 
+    def beyond(name: str, table: str, noted: Mapping[str, Any]) -> int:  # a probe's rows
+        if name not in databases.items:
+            raise InterlockError(f"database {name!r} is not in this environment")
+        return probed_rows.delete_beyond(databases.items[name], table, noted)
+
     def once(line: str) -> None:
         line = masker.mask(line)
         if line not in said:
@@ -424,11 +456,49 @@ def _sweep(config: Config, runtime: Runtime, said: set[str], say: Callable[[str]
             say(line)
 
     try:
-        left = journal.sweep(config.state_dir, here, delete, once)
+        left = journal.sweep(config.state_dir, here, delete, once, beyond)
     finally:
         databases.close()
     if left:
         leftovers.record_leftovers(config.state_dir, [f"(swept) {line}" for line in left])
+
+
+def _count_rows(
+    config: Config, runtime: Runtime, say: Callable[[str], None]
+) -> rows_left_behind.Counts | None:
+    """Rows per table of each disposable database before the scenarios; None when there
+    is none, or it cannot be counted (said: the run goes on without the check)."""
+    databases = Databases.from_config(config, runtime, Masker(config.secrets))
+    try:
+        if not rows_left_behind.disposable(databases):
+            return None
+        return rows_left_behind.count_tables(databases)
+    except (AssertionError, InterlockError) as exc:
+        say(f"rows left behind are not checked: counting rows failed: {exc}")
+        return None
+    finally:
+        databases.close()
+
+
+def _rows_left(
+    config: Config,
+    runtime: Runtime,
+    before: rows_left_behind.Counts,
+    ran: Sequence[str],
+    say: Callable[[str], None],
+) -> list[rows_left_behind.Growth] | None:
+    """The tables that grew since ``before`` (after every cleanup and the final sweep),
+    each with the scenarios or feature files that grew it."""
+    databases = Databases.from_config(config, runtime, Masker(config.secrets))
+    try:
+        tokens = rows_left_behind.read_tokens(config.state_dir)
+        return rows_left_behind.find(databases, before, tokens, ran)
+    except (AssertionError, InterlockError) as exc:
+        say(f"rows left behind are not checked: counting rows failed: {exc}")
+        return None
+    finally:
+        databases.close()
+        rows_left_behind.clear_tokens(config.state_dir)
 
 
 def check_outputs(config: Config, html: bool) -> None:
@@ -569,9 +639,12 @@ def finish(
     console: Console | None = None,
     scope: Scope | None = None,
     selected: Sequence[ScenarioRef] = (),
+    rows_left: Sequence[rows_left_behind.Growth] | None = None,
 ) -> Outcome:
     """Write the run-level files, the sign-off pack and the report; print the summary;
-    check no secret leaked; collect failed cleanups: the run's (or a merge's) outcome."""
+    check no secret leaked; collect failed cleanups: the run's (or a merge's) outcome.
+    ``rows_left``: the tables the run left more rows in (None: not counted, as in a
+    merge)."""
     console = console or Console()
     results = config.reports_dir / RESULTS
     owed = [s for s in _owed if s.folder == config.reports_dir] or [owe_leak_scan(config)]
@@ -581,13 +654,29 @@ def finish(
     if junit_file.exists():
         junit_file.write_text(masker.mask(junit_file.read_text(encoding="utf-8")), "utf-8")
     text = masker.mask(summary.text())
+    fail_rows = config.run.rows_left_behind == "fail"
+    left_lines = rows_left_behind.summary_lines(rows_left or (), fail_rows)
+    if left_lines:
+        text += "\n" + masker.mask("\n".join(left_lines))
     console.out(text)
+    if rows_left:
+        rows_left_behind.save(config.reports_dir, rows_left, fail_rows)
+        short = ", ".join(f"{g.database}.{g.table} +{g.rows}" for g in rows_left)
+        short += " (see Global Attachments)"
+        allure_files.write_note(results, "Rows left behind", left_lines, fail_rows, masker, short)
+    else:
+        rows_left_behind.forget(config.reports_dir)
     documents = {name: s.openapi for name, s in config.services.items() if s.openapi}
     coverage = contract_coverage.summary(documents, results)  # "" when nothing was recorded
     for line in coverage.splitlines():
         if line.startswith("contract coverage of"):
             console.out(line)  # the tables are in the summary file
     text += f"\n{coverage}" if coverage else ""
+    disposable = [name for name, db in config.databases.items() if db.disposable]
+    tables = table_coverage.summary(results, disposable)  # "" when there is none
+    if tables:
+        console.out(tables)
+        text += f"\n{tables}"
     (config.reports_dir / SUMMARY).write_text(masker.mask(text + "\n" + summary.headline() + "\n"))
     pack = signoff.build(config, summary, dict(os.environ), scope)
     page = signoff.write(pack, config.reports_dir / SIGNOFF, masker)
@@ -610,6 +699,8 @@ def finish(
         could_not_run=None if summary.reported else NOTHING_REPORTED,
         leftovers=tuple(leftovers.collect(config.state_dir)),
         leaks=tuple(leaks),
+        rows_left=tuple(masker.mask(g.text()) for g in rows_left or ()),
+        rows_left_fail=fail_rows,
         worker_exits=tuple(codes),
         logs=config.reports_dir / "logs" / "workers",
     )

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from interlock import approval, requirements, waivers
+from interlock import approval, coverage_report, requirements, rows_left_behind, waivers
 from interlock import scope as scope_of
 from interlock.allure_files import executor
 from interlock.allure_formatter import RESULTS_FOLDER
@@ -81,6 +81,7 @@ def build(
     untested = [r for r in catalog.ids if r not in matrix]
     unknown = sorted((r for r in matrix if catalog.path and r not in catalog), key=_natural)
     covered, changes = _scope(config, latest, scope, environ)
+    contracts = contract_coverage(config)
     facts = Facts(
         results=latest,
         failing=[o for o in summary.verdict_failures if o.location not in waived],
@@ -94,6 +95,7 @@ def build(
         expired_waivers=[
             f"{o.location} ({o.name}): waived by {w.by} until {w.until}" for o, w in applied.expired
         ],
+        contract_coverage=coverage_report.percents(contracts),
     )
     configured = implied(config.report.verdict, catalog.path is not None, bool(suite_waivers))
     rules = [
@@ -101,6 +103,8 @@ def build(
          "note": _rule_note(rule.text, covered, changes)}
         for rule, reason in judge(with_manual_rule(tuple(configured)), facts)
     ]  # fmt: skip
+    rows_left = rows_left_behind.load(config.reports_dir)
+    rules += rows_left_rule(config, rows_left)
     missing = summary.missing  # whatever the rules say, a run with a gap is not accepted
     ran = bool(summary.reported)
     holds = ran and not missing and all(r["holds"] for r in rules)
@@ -148,6 +152,8 @@ def build(
             "approval": approval.latest_for(config.root, digest),
             "stale_approval": _stale_approval(previous) if stale else None,
             "manual_checks": manual_checks(latest),
+            "contract_coverage": contracts,
+            "rows_left_behind": rows_left,
             "scenarios": [
                 {
                     "location": o.location,
@@ -320,6 +326,41 @@ def _matrix(
     return dict(sorted(matrix.items(), key=lambda kv: _natural(kv[0])))
 
 
+def contract_coverage(config: Config) -> list[dict[str, Any]]:
+    """Per service with an OpenAPI document, the documented responses the run saw (read
+    from the coverage parts in its results folder, every worker's and shard's)."""
+    documents = {name: s.openapi for name, s in config.services.items() if s.openapi}
+    return coverage_report.of_run(documents, config.reports_dir / RESULTS_FOLDER)
+
+
+def _coverage_section(data: dict[str, Any]) -> str:
+    listed = data.get("contract_coverage") or []
+    if not listed:
+        return ""
+    return "<h2>Contract coverage</h2>" + coverage_report.section(listed)
+
+
+def rows_left_rule(config: Config, rows_left: list[str]) -> list[dict[str, Any]]:
+    """The rule "no rows left behind", when ``run.rows_left_behind: fail`` asks for it
+    (under ``warn`` the tables are listed in their own section, and the verdict stands)."""
+    if config.run.rows_left_behind != "fail":
+        return []
+    reason = "; ".join(rows_left) if rows_left else None  # "shop.outbox: 1 row left behind, ..."
+    note = "run.rows_left_behind: fail"
+    return [{"rule": rows_left_behind.RULE, "holds": not rows_left, "reason": reason, "note": note}]
+
+
+def _rows_left_section(listed: list[str]) -> str:
+    if not listed:
+        return ""
+    e = html.escape
+    items = "".join(f"<li>{e(line)}</li>" for line in listed)
+    return (
+        "<h2>Rows left behind</h2><p>Tables of a disposable database that hold more rows"
+        f" after the run than before it, though every cleanup ran:</p><ul>{items}</ul>"
+    )
+
+
 def with_manual_rule(rules: tuple[Rule, ...]) -> list[Rule]:
     """The configured rules, and "no pending manual checks" whatever they say: a check
     nobody did never passes silently."""
@@ -485,6 +526,8 @@ Requirement tags not in the catalog{f" ({e(data['catalog'])})" if data.get("cata
         named(data["unknown_requirements"])
     }.</p>
 {_waivers_section(data.get("waivers", []))}
+{_coverage_section(data)}
+{_rows_left_section(data.get("rows_left_behind") or [])}
 <h2>Manual checks</h2>
 <table><tr><th>Check</th><th>Outcome</th><th>Record</th></tr>{
         manual or "<tr><td colspan=3>none in this run</td></tr>"

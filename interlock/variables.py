@@ -47,6 +47,11 @@ class Variables:
             "today": lambda: dt.datetime.now(dt.UTC).date().isoformat(),
         }
 
+    @property
+    def unique(self) -> str:
+        """This scenario's ``${unique}`` token."""
+        return self._unique
+
     def set(self, name: str, value: Any) -> None:
         if not _NAME.match(name):
             raise ScenarioInputError(

@@ -13,8 +13,8 @@ broken rule naming the scenarios that broke it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 RULE_FORMS = (
@@ -22,7 +22,8 @@ RULE_FORMS = (
     " 'no expired quarantine', 'pass rate at least <n>%', 'every requirement tested',"
     " 'at least <n> scenarios', 'the whole suite ran' (or 'partial runs allowed'),"
     " 'no uncommitted changes' (or 'uncommitted changes allowed'),"
-    " 'every requirement tag is in the catalog', 'no expired waivers', 'no pending manual checks'"
+    " 'every requirement tag is in the catalog', 'no expired waivers', 'no pending manual checks',"
+    " 'contract coverage of <service> at least <n>%'"
 )
 DEFAULT_VERDICT = ("no failures", "no expired quarantine")
 MANUAL_RULE = "no pending manual checks"  # judged in every pack (signoff.with_manual_rule)
@@ -58,6 +59,8 @@ class Facts:
     unknown_requirements: Sequence[str] = ()  # tags naming no requirement of the catalog
     waived: Sequence[Result] = ()  # failures a valid waiver accepts (not in ``failing``)
     expired_waivers: Sequence[str] = ()  # "<scenario>: waived by X until D" (now failures)
+    # service -> percent of its documented responses seen (see interlock.coverage_report)
+    contract_coverage: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,25 @@ def _every_requirement(facts: Facts) -> str | None:
     if facts.untested_requirements:
         return f"requirements without a scenario: {', '.join(facts.untested_requirements)}"
     return None
+
+
+def _contract_coverage(service: str, percent: float) -> Callable[[Facts], str | None]:
+    def check(facts: Facts) -> str | None:
+        if service not in facts.contract_coverage:
+            known = ", ".join(sorted(facts.contract_coverage)) or "none"
+            return (
+                f"no contract coverage of {service}: it has no readable OpenAPI document"
+                f" (services.{service}.openapi); services with one: {known}"
+            )
+        seen = facts.contract_coverage[service]
+        if seen < percent:
+            return (
+                f"contract coverage of {service} is {seen:g}%, below {percent:g}% (the"
+                " sign-off pack's coverage table lists the documented responses not seen)"
+            )
+        return None
+
+    return check
 
 
 def _at_least(count: int) -> Callable[[Facts], str | None]:
@@ -231,6 +253,10 @@ _FORMS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], Callable[[Facts], 
     (re.compile(CATALOG_TAGS), lambda m: _catalog_tags),
     (re.compile(NO_EXPIRED_WAIVERS), lambda m: _no_expired_waivers),
     (re.compile(r"no pending manual checks?"), lambda m: no_pending_manual),
+    (
+        re.compile(r"contract coverage of (\S+) (?:at least|≥|>=) ?(\d+(?:\.\d+)?)\s*%"),
+        lambda m: _contract_coverage(m[1], float(m[2])),
+    ),
 ]
 
 

@@ -27,6 +27,7 @@ from interlock.lifeline import PARENT_ENV, killed_with_parent
 from interlock.selection import ScenarioRef
 
 WORKER_ENV = "INTERLOCK_WORKER"
+SHARD_KEY = "interlock.shard"  # behave userdata: this run is the K/N shard of its suite
 
 
 @dataclass
@@ -47,6 +48,7 @@ class BehaveCommand:
     logs_dir: Path
     scenarios_per_process: int = 500  # see chunks()
     learned_secrets: Path | None = None  # where workers share the secrets they learn
+    shard: str | None = None  # "K/N" under --shard: steps that need the whole run say so
 
     def for_batch(self, batch: Batch) -> list[str]:
         self.lists_dir.mkdir(parents=True, exist_ok=True)
@@ -57,6 +59,8 @@ class BehaveCommand:
         command += ["-D", f"{KEEP_RESULTS}=1"]
         if self.learned_secrets is not None:
             command += ["-D", f"{LEARNED_SECRETS_KEY}={self.learned_secrets}"]
+        if self.shard:
+            command += ["-D", f"{SHARD_KEY}={self.shard}"]
         for item in self.overrides:
             command += ["-D", item]
         command += ["--junit-directory", str(self.junit_parts / batch.worker)]

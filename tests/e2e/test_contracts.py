@@ -5,8 +5,10 @@ the documented responses no scenario saw."""
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -85,9 +87,12 @@ def test_probing_fails_on_the_defect_with_a_curl_line_that_reproduces_it(project
         (project / "broken.yaml").write_text(BROKEN_CONTRACT)
         local = project / "config" / "local.yaml"
         local.write_text(
-            local.read_text().rstrip()
-            + f"\n  broken:\n    url: {server.url}\n    openapi: broken.yaml\n"
-            "    writes_to: []\n"
+            local.read_text().replace(
+                "\nservices:\n",
+                f"\nservices:\n  broken:\n    url: {server.url}\n    openapi: broken.yaml\n"
+                "    writes_to: []\n",
+                1,
+            )
         )
         (project / "features" / "interface" / "probing.feature").write_text(PROBES)
         result = interlock(
@@ -152,3 +157,108 @@ def test_the_demo_services_keep_their_contracts_and_leave_no_rows(running: Path)
     assert counts() == before
     summary = (running / "reports" / "summary.txt").read_text()
     assert "GET /notifications                   400     seen" in summary
+
+
+SHARDED = """\
+@REQ-61
+Feature: Coverage of the notifications, in two parts
+  Scenario: The notifications' health is asked for
+    Given the "notifications" service
+    When I send a GET request to "/health"
+    Then the response status should be 200
+
+  Scenario: The notifications of no order are asked for
+    Given the "notifications" service
+    When I send a GET request to "/notifications"
+    Then the response status should be 400
+
+  @serial
+  Scenario: Every answer the notifications document has been seen
+    Then every documented response of the "notifications" API should have been seen, except:
+      | operation | status |
+      | *         | 503    |
+"""
+
+
+def test_coverage_is_judged_on_the_merged_shards_by_the_verdict_rule(project: Path) -> None:
+    for feature in (project / "features").rglob("*.feature"):
+        feature.unlink()
+    shutil.rmtree(project / "manual")  # the demo's manual records name removed scenarios
+    (project / "features" / "interface" / "coverage.feature").write_text(SHARDED)
+    rule = ["--set", "report.verdict=[no failures in features/integration/,"
+            " contract coverage of notifications at least 60%]"]  # fmt: skip
+    pointed = []
+    for k in (1, 2):
+        run = interlock(project, "run", "--no-report", "--shard", f"{k}/2",
+                        "--set", f"paths.reports=shard{k}", *rule)  # fmt: skip
+        output = run.stdout + run.stderr
+        if "this run is shard" in output:
+            # the coverage step cannot judge a shard: it points at the verdict rule
+            assert run.returncode == 1, output
+            assert "'contract coverage of notifications at least <n>%'" in output, output
+            pointed.append(k)
+    assert len(pointed) == 1, pointed  # the shard that held the coverage scenario
+    merge = interlock(project, "merge", "--no-report", "shard1", "shard2", *rule)
+    assert merge.returncode == 1, merge.stdout + merge.stderr  # the step failed in its shard
+    results = project / "reports" / "allure-results"
+    parts = sorted(p.name for p in results.glob("interlock-coverage-*.jsonl"))
+    assert [p.split("-")[2] for p in parts] == ["s1", "s2"], parts  # both kept, pids or not
+    data = json.loads((project / "reports" / "signoff" / "signoff.json").read_text())
+    notifications = next(c for c in data["contract_coverage"] if c["service"] == "notifications")
+    seen = {(r["operation"], r["status"]) for r in notifications["rows"] if r["seen"]}
+    assert seen == {("GET /health", "200"), ("GET /notifications", "400")}, seen
+    assert notifications["percent"] == 40.0
+    rule_row = next(r for r in data["rules"] if r["rule"].startswith("contract coverage"))
+    assert not rule_row["holds"]
+    assert "contract coverage of notifications is 40%, below 60%" in rule_row["reason"]
+    # the report's copy of the table: a global attachment Allure 3 shows beside the results
+    globals_file = json.loads((results / "interlock-contract-coverage-globals.json").read_text())
+    assert globals_file["attachments"][0]["name"] == "Contract coverage"
+    page = (results / globals_file["attachments"][0]["source"]).read_text()
+    assert "GET /notifications" in page and "NOT SEEN" in page
+
+
+def test_scaffolded_features_pass_lint_run_green_and_are_never_overwritten(project: Path) -> None:
+    interface = project / "features" / "interface"
+    for service in ("inventory", "orders", "notifications"):
+        made = interlock(project, "contract", "scaffold", service, "--requirement", "REQ-60")
+        assert made.returncode == 0, made.stdout + made.stderr
+        text = (interface / f"{service}_contract.feature").read_text()
+        assert text.count("Scenario:") >= 3
+        assert "# TODO" in text and "503" in text  # what no request can provoke
+    inventory = (interface / "inventory_contract.feature").read_text()
+    # a created row is registered for removal, and the feature says how it knows the table
+    assert 'Given rows of the table "products" where "sku" is "sku-${unique}" are removed' in (
+        inventory
+    )
+    assert "creates a row of the table products (database shop" in inventory
+    features = [f"features/interface/{s}_contract.feature" for s in
+                ("inventory", "orders", "notifications")]  # fmt: skip
+    linted = interlock(project, "lint", *features)
+    assert linted.returncode == 0 and "0 error(s), 0 warning(s)" in linted.stdout, linted.stdout
+    ran = interlock(project, "run", "--no-report", *features)
+    output = ran.stdout + ran.stderr
+    assert ran.returncode == 0, output
+    assert re.search(r"(\d+) scenarios: \1 passed", output), output
+
+    # the contract changes, the tester has edited the feature: nothing is overwritten
+    orders = interface / "orders_contract.feature"
+    edited = orders.read_text().replace("Feature:", "# edited by hand\nFeature:")
+    orders.write_text(edited)
+    document = project / "demo" / "openapi" / "orders.yaml"
+    document.write_text(
+        document.read_text().replace(
+            "paths:\n",
+            "paths:\n  /version:\n    get:\n      responses:\n"
+            "        '200': {description: The version}\n",
+            1,
+        )
+    )
+    again = interlock(project, "contract", "scaffold", "orders", "--requirement", "REQ-60")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert orders.read_text() == edited
+    assert "new in the contract" in again.stdout
+    assert "  + orders: GET /version answers 200: The version" in again.stdout
+    assert "+  Scenario: orders: GET /version answers 200: The version" in again.stdout  # diff
+    fresh = orders.with_name("orders_contract.feature.new").read_text()
+    assert "GET /version" in fresh and "# edited by hand" not in fresh

@@ -293,3 +293,40 @@ def test_a_killed_local_run_is_not_swept_into_the_next_environments_database(
     assert "for environment local (database shop at 127.0.0.1:" in mine.stderr
     assert "that embedded server and its data are gone, and the rows with them" in mine.stderr
     assert not list((project / ".interlock" / "journal").glob("*.jsonl"))
+
+
+PROBE = (
+    "    Then the operation \"POST /products\" of the \"inventory\" API should keep its"
+    " contract for 5000 generated requests\n"
+)
+
+
+def test_a_worker_killed_while_probing_has_its_probed_rows_swept_by_the_next_run(
+    running: Path,
+) -> None:
+    import psutil
+
+    before = snapshot(running)
+    path = running / "features" / "interface" / "probed.feature"
+    path.write_text("Feature: Probed\n  @serial\n  Scenario: One\n" + PROBE)
+    feature = str(path.relative_to(running))
+    process = start_run(
+        running, "--no-report", "--set", "probing.seconds=300", "--set", "probing.seed=7", feature
+    )
+    # The probe has made the service create products (201 answers) beyond the snapshot.
+    wait_until(
+        lambda: len(snapshot(running)["products"]) > len(before["products"]) + 3,
+        process,
+        "the probe to create products",
+    )
+    family = [process.pid] + [c.pid for c in psutil.Process(process.pid).children(recursive=True)]
+    for sig in (signal.SIGSTOP, signal.SIGKILL):
+        for pid in family:
+            os.kill(pid, sig)
+    process.wait()
+    assert snapshot(running) != before
+    nothing = write_feature(running, "next.feature", '    Given the "orders" service\n')
+    following = interlock(running, "run", "--no-report", nothing)
+    assert following.returncode == 0, following.stdout + following.stderr
+    assert "row(s) left behind by a run that ended without cleaning up" in following.stderr
+    assert snapshot(running) == before

@@ -4,6 +4,7 @@ test data, the disposable guard, identifier checks, timeouts."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import signal
 import socket
 import threading
@@ -11,6 +12,7 @@ import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -228,3 +230,42 @@ def test_a_statement_cut_short_leaves_the_next_one_a_working_connection(
     assert db.query("SELECT 1 AS one") == [{"one": 1}]
     db.execute("INSERT INTO loose (b) VALUES ('after')")
     assert db.query("SELECT b FROM loose") == [{"b": "after"}]
+
+
+def test_a_probes_journalled_snapshot_sweeps_rows_above_the_highest_id_or_outside_the_keys(
+    db: Database, tmp_path: Path
+) -> None:
+    from interlock import journal, probed_rows
+
+    db.execute("INSERT INTO parent (sku, price) VALUES ('OLD-1', 1), ('OLD-2', 2)")
+    db.execute("INSERT INTO child (sku) VALUES ('OLD-1')")
+    # A probing worker's journal: pid 999999999 is no process, as after a kill -9.
+    folder = tmp_path / journal.FOLDER
+    folder.mkdir()
+    db.journal = journal.Journal(folder / "999999999.jsonl", "local")
+    _, skipped = probed_rows.take(db)
+    assert skipped == ["loose"]  # no primary key: left as it is
+    noted = {
+        e["table"]: e["beyond"] for e in map(json.loads, db.journal.path.read_text().splitlines())
+    }
+    assert noted["child"]["columns"] == ["id"] and "highest" in noted["child"]  # an integer id
+    assert noted["parent"] == {"columns": ["sku"], "keys": [["OLD-1"], ["OLD-2"]]}
+    # what the service made while it was probed, then the worker died
+    db.execute("INSERT INTO parent (sku, price) VALUES ('NEW-1', 3)")
+    db.execute("INSERT INTO child (sku) VALUES ('NEW-1'), ('OLD-2')")
+    here = journal.Here(
+        "local", 0.0, {"app": journal.Target.of("local", "app", db.endpoint)}, frozenset({"app"})
+    )
+    said: list[str] = []
+
+    def beyond(name: str, table: str, spec: Any) -> int:
+        return probed_rows.delete_beyond(db, table, spec)
+
+    left = journal.sweep(tmp_path, here, lambda *a: 0, said.append, beyond)
+    assert left == [], left
+    assert said == [
+        "swept 3 row(s) left behind by a run that ended without cleaning up (pid 999999999)"
+    ]
+    assert [r["sku"] for r in db.query("SELECT sku FROM parent ORDER BY sku")] == ["OLD-1", "OLD-2"]
+    assert [r["sku"] for r in db.query("SELECT sku FROM child")] == ["OLD-1"]
+    assert not db.journal.path.exists()  # swept: nothing kept

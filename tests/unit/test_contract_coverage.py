@@ -179,3 +179,100 @@ def test_lint_wants_the_contract_steps_in_a_serial_scenario(tmp_path: Path):
     problems = lint(tmp_path, [feature], StepLibrary.load(REPO / "steps"))
     assert [(p.line, p.severity) for p in problems] == [(3, "error")]
     assert "must stand in a @serial scenario" in problems[0].message
+
+
+def test_a_merge_renames_coverage_parts_so_that_shards_with_the_same_pid_both_count():
+    assert cc.merged_name("interlock-coverage-1234.jsonl", 2) == "interlock-coverage-s2-1234.jsonl"
+    assert cc.merged_name("abc-result.json", 2) == "abc-result.json"
+
+
+def _probe_config(tmp_path: Path, service: str, database: str = "", probing: str = ""):  # type: ignore[no-untyped-def]
+    from interlock.config import load_config
+
+    (tmp_path / "config").mkdir(exist_ok=True)
+    (tmp_path / "orders.yaml").write_text(json.dumps(DOCUMENT))
+    (tmp_path / "config" / "default.yaml").write_text(
+        "databases:\n  shop: {host: 127.0.0.1, port: 3306, user: u, password: p,"
+        f" database: shop{database}}}\n"
+        f"services:\n  orders: {{url: 'http://127.0.0.1:9', openapi: orders.yaml{service}}}\n"
+        + (f"probing: {{{probing}}}\n" if probing else "")
+    )
+    (tmp_path / "config" / "local.yaml").write_text("")
+    return load_config(tmp_path, environ={})
+
+
+def _refusal(config) -> str:  # type: ignore[no-untyped-def]
+    from interlock.contract_checks import keeps_contract
+    from interlock.http import target_for
+
+    target = target_for(config, config.services["orders"], "http://127.0.0.1:9")
+    with pytest.raises(ScenarioInputError) as refused:
+        # refused before any request: no client, database or cleanup is touched
+        keeps_contract(config, None, None, None, target, lambda e: None)  # type: ignore[arg-type]
+    return str(refused.value)
+
+
+def test_probing_a_service_that_does_not_declare_writes_to_is_refused_naming_the_keys(
+    tmp_path: Path,
+):
+    refused = _refusal(_probe_config(tmp_path, service=""))
+    assert "service 'orders' does not say which databases it writes to" in refused
+    assert "set services.orders.writes_to" in refused
+    assert "probing.allow_undeclared_writes: true" in refused
+
+
+def test_probing_a_service_that_writes_to_a_shared_database_is_refused_naming_the_keys(
+    tmp_path: Path,
+):
+    refused = _refusal(_probe_config(tmp_path, ", writes_to: [shop]", ", disposable: false"))
+    assert "service 'orders' writes to database 'shop', which is not disposable" in refused
+    assert "databases.shop.disposable: true" in refused
+    assert "probing.allow_shared_writes: true" in refused
+
+
+def test_probing_writes_to_a_database_that_is_not_configured_is_named(tmp_path: Path):
+    refused = _refusal(_probe_config(tmp_path, ", writes_to: [shopp]"))
+    assert "services.orders.writes_to names 'shopp', which is no configured database" in refused
+    assert "databases in the config: shop" in refused
+
+
+def test_the_writes_refusals_are_lifted_only_by_their_own_key(tmp_path: Path):
+    from interlock.contract_checks import _writes_to
+
+    undeclared = _probe_config(tmp_path, "", probing="allow_undeclared_writes: true")
+    assert _writes_to(undeclared, "orders", None) == ()  # rows then left behind, as it says
+    shared = _probe_config(
+        tmp_path, ", writes_to: [shop]", ", disposable: false", "allow_shared_writes: true"
+    )
+    assert _writes_to(shared, "orders", ("shop",)) == ()  # nothing deleted in a shared one
+    # allowing undeclared writes does not allow writing to a shared database
+    both = _probe_config(
+        tmp_path, ", writes_to: [shop]", ", disposable: false", "allow_undeclared_writes: true"
+    )
+    assert "probing.allow_shared_writes: true" in _refusal(both)
+
+
+class _Db:
+    name = "shop"
+
+    def tables(self) -> list[str]:
+        return ["orders", "outbox", "products"]
+
+
+def test_database_coverage_lists_the_tables_no_scenarios_sql_touched(tmp_path: Path):
+    from interlock import table_coverage
+
+    one, two = table_coverage.Recorder(tmp_path), table_coverage.Recorder(tmp_path)
+    one.note(_Db(), "INSERT INTO `products` (sku) VALUES (%s)")
+    one.note(_Db(), "SELECT o.ref FROM shop.orders o JOIN nowhere n ON 1")  # not a table: skipped
+    two.note(_Db(), "SELECT 1")
+    assert table_coverage.untouched(tmp_path, ["shop", "other"]) == {
+        "shop": ["outbox"],
+        "other": None,
+    }
+    lines = table_coverage.summary(tmp_path, ["shop", "other"]).splitlines()
+    assert lines == [
+        "database coverage of shop: 1 table(s) no scenario touched: outbox",
+        "database coverage of other: no scenario ran SQL on it",
+    ]
+    assert cc.merged_name("interlock-tables-77.jsonl", 1) == "interlock-tables-s1-77.jsonl"

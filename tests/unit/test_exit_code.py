@@ -100,6 +100,22 @@ def test_a_crashed_worker_is_1_and_named() -> None:
     assert exit_code(outcome(worker_exits=(0, 1, 0))) == 0  # 1: a scenario failed, not a crash
 
 
+ROWS_LEFT = ("shop.outbox: 1 row left behind, by scenario features/a.feature:3 s",)
+
+
+def test_rows_left_behind_are_1_only_when_the_config_says_fail() -> None:
+    warned = outcome(rows_left=ROWS_LEFT)
+    assert not warned.rows_left_failing
+    assert exit_code(warned) == 0  # run.rows_left_behind: warn (the default) only says so
+    failing = outcome(rows_left=ROWS_LEFT, rows_left_fail=True)
+    assert failing.rows_left_failing
+    assert exit_code(failing) == 1
+    assert closing_message(failing) == (
+        "1 table holds rows this run left behind (run.rows_left_behind: fail)"
+    )
+    assert exit_code(outcome(rows_left_fail=True)) == 0  # the switch alone changes nothing
+
+
 def test_nothing_to_rerun_is_0() -> None:
     assert exit_code(Outcome(nothing_to_rerun=True)) == 0
 
@@ -138,6 +154,7 @@ CLASSES: dict[str, dict[str, Any]] = {
     "could_not_run": {"could_not_run": NOTHING_REPORTED},
     "cleanup_incomplete": {"leftovers": ("a row of users",)},
     "leak": {"leaks": LEAK},
+    "rows_left": {"rows_left": ROWS_LEFT, "rows_left_fail": True},
     "crashed": {"worker_exits": (0, 2)},
     "failed": {"summary": FAILED},
 }
@@ -147,6 +164,7 @@ PRECEDENCE = [
     ("could_not_run", 2),
     ("cleanup_incomplete", 3),
     ("leak", 1),
+    ("rows_left", 1),
     ("crashed", 1),
     ("failed", 1),
 ]
@@ -179,6 +197,7 @@ def test_the_highest_class_that_holds_wins(names: tuple[str, ...]) -> None:
         (("cleanup_incomplete", "failed"), 3),  # 3 wins over 1
         (("cleanup_incomplete", "leak"), 3),
         (("cleanup_incomplete", "crashed"), 3),
+        (("cleanup_incomplete", "rows_left"), 3),  # a failed cleanup says more
     ],
 )
 def test_precedence_spelled_out(names: tuple[str, ...], code: int) -> None:
@@ -190,6 +209,9 @@ def test_only_the_deciding_class_explains_itself() -> None:
     assert closing_message(combined(("crashed", "leak"))) is None
     assert closing_message(combined(("crashed", "cleanup_incomplete"))) is None
     assert closing_message(combined(("crashed", "failed"))) is not None
+    assert closing_message(combined(("rows_left", "crashed"))) == closing_message(
+        combined(("rows_left",))
+    )
     # "behave stopped before any scenario ran" is not said of an interrupted run
     assert closing_message(combined(("could_not_run", "interrupted"))) is None
 

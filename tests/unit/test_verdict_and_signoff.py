@@ -184,3 +184,60 @@ def test_an_interrupted_run_s_gap_says_so_and_a_recorded_scenario_is_no_gap(
     )
     assert re.match(CATEGORIES[1]["messageRegex"], missing.message)
     assert CATEGORIES[1]["name"] == "No result"
+
+
+def test_the_contract_coverage_rule_judges_the_percent_seen_of_a_named_service() -> None:
+    for words in ("contract coverage of orders at least 90%", "contract coverage of orders ≥ 90%"):
+        rule = parse_rule(words)
+        base = facts(PASSED)
+        holds = Facts(base.results, base.failing, [], [], contract_coverage={"orders": 92.9})
+        below = Facts(base.results, base.failing, [], [], contract_coverage={"orders": 85.7})
+        absent = Facts(base.results, base.failing, [], [], contract_coverage={"inventory": 100})
+        assert rule.check(holds) is None
+        assert "contract coverage of orders is 85.7%, below 90%" in str(rule.check(below))
+        reason = str(rule.check(absent))
+        assert "services.orders.openapi" in reason and "services with one: inventory" in reason
+
+
+def test_the_pack_holds_each_documented_services_coverage_table(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "orders.yaml").write_text(
+        json.dumps({
+            "openapi": "3.0.3", "info": {"title": "t", "version": "1"},
+            "paths": {"/orders": {"get": {"responses": {"200": {"description": "ok"},
+                                                        "404": {"description": "no"}}}}},
+        })
+    )  # fmt: skip
+    (tmp_path / "config" / "default.yaml").write_text(
+        "report:\n  verdict: [no failures, contract coverage of orders at least 60%]\n"
+        "services:\n  orders: {url: 'http://127.0.0.1:9', openapi: orders.yaml}\n"
+    )
+    (tmp_path / "config" / "local.yaml").write_text("")
+    config = load_config(tmp_path, environ={})
+    results = config.reports_dir / "allure-results"
+    results.mkdir(parents=True)
+    (results / "interlock-coverage-7.jsonl").write_text(
+        json.dumps({"service": "orders", "operation": "GET /orders", "call": "GET /orders",
+                    "status": 200, "scenario": "a.feature:3 A"}) + "\n"
+        + json.dumps({"service": "orders", "operation": "GET /orders", "call": "GET /orders",
+                      "status": 418, "scenario": "a.feature:3 A"}) + "\n"
+    )  # fmt: skip
+    pack = signoff.build(config, Summary([PASSED]), {})
+    (cov,) = pack.data["contract_coverage"]
+    assert cov["percent"] == 50.0 and cov["seen"] == 1 and cov["documented"] == 2
+    assert cov["rows"][0] == {"operation": "GET /orders", "status": "200", "seen": True,
+                              "scenarios": ["a.feature:3 A"]}  # fmt: skip
+    assert cov["gaps"] == ["GET /orders answered 418 (documented: 200, 404)"]
+    assert not pack.accepted
+    assert "contract coverage of orders is 50%, below 60%" in " ".join(pack.data["reasons"])
+    page = signoff.render(pack.data)
+    assert "<h2>Contract coverage</h2>" in page and "NOT SEEN" in page and "418" in page
+
+    # the Allure report gets the same table, as a global attachment of the results
+    from interlock import allure_files
+
+    allure_files.write(results, config, None, Masker(()))
+    named = json.loads((results / "interlock-contract-coverage-globals.json").read_text())
+    assert named["attachments"] == [{"name": "Contract coverage", "type": "text/html",
+                                     "source": "interlock-contract-coverage-attachment.html"}]  # fmt: skip
+    assert "a.feature:3 A" in (results / named["attachments"][0]["source"]).read_text()
