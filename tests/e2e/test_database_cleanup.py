@@ -62,6 +62,21 @@ def kill_family(process: subprocess.Popen[str], *signals: signal.Signals) -> Non
     process.wait()
 
 
+def killed_then_swept(
+    running: Path, process: subprocess.Popen[str], before: dict[str, Any], swept: str
+) -> None:
+    """Kill the run and all it started, with no chance to clean up, so its rows stay: all
+    frozen first, since a worker whose run dies stops in order (interlock.lifeline) if it
+    gets the time to. The next run sweeps them, saying ``swept``."""
+    kill_family(process, signal.SIGSTOP, signal.SIGKILL)
+    assert snapshot(running) != before
+    nothing = write_feature(running, "next.feature", '    Given the "orders" service\n')
+    following = interlock(running, "run", "--no-report", nothing)
+    assert following.returncode == 0, following.stdout + following.stderr
+    assert swept in following.stderr
+    assert snapshot(running) == before
+
+
 def test_seeded_rows_are_removed_after_a_failing_scenario(running: Path) -> None:
     before = snapshot(running)
     feature = write_feature(
@@ -121,15 +136,8 @@ def test_a_run_killed_with_sigkill_is_swept_by_the_next_run(running: Path) -> No
     )
     process = start_run(running, "--no-report", feature)
     wait_until_seeded(running)
-    # No chance to clean up, so the row stays: all frozen first, since a worker whose
-    # run dies stops in order (interlock.lifeline) if it gets the time to.
-    kill_family(process, signal.SIGSTOP, signal.SIGKILL)
-    assert snapshot(running) != before
-    nothing = write_feature(running, "next.feature", '    Given the "orders" service\n')
-    following = interlock(running, "run", "--no-report", nothing)
-    assert following.returncode == 0, following.stdout + following.stderr
-    assert "swept 1 row(s) left behind by a run that ended without cleaning up" in following.stderr
-    assert snapshot(running) == before
+    swept = "swept 1 row(s) left behind by a run that ended without cleaning up"
+    killed_then_swept(running, process, before, swept)
 
 
 # -- the sweep deletes only where the rows were written --------------------------------------
@@ -304,8 +312,6 @@ PROBE = (
 def test_a_worker_killed_while_probing_has_its_probed_rows_swept_by_the_next_run(
     running: Path,
 ) -> None:
-    import psutil
-
     before = snapshot(running)
     path = running / "features" / "interface" / "probed.feature"
     path.write_text("Feature: Probed\n  @serial\n  Scenario: One\n" + PROBE)
@@ -319,14 +325,6 @@ def test_a_worker_killed_while_probing_has_its_probed_rows_swept_by_the_next_run
         process,
         "the probe to create products",
     )
-    family = [process.pid] + [c.pid for c in psutil.Process(process.pid).children(recursive=True)]
-    for sig in (signal.SIGSTOP, signal.SIGKILL):
-        for pid in family:
-            os.kill(pid, sig)
-    process.wait()
-    assert snapshot(running) != before
-    nothing = write_feature(running, "next.feature", '    Given the "orders" service\n')
-    following = interlock(running, "run", "--no-report", nothing)
-    assert following.returncode == 0, following.stdout + following.stderr
-    assert "row(s) left behind by a run that ended without cleaning up" in following.stderr
-    assert snapshot(running) == before
+    killed_then_swept(
+        running, process, before, "row(s) left behind by a run that ended without cleaning up"
+    )
