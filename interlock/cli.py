@@ -156,6 +156,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         say("interrupted")
         return _after_leak_scans(int(ExitCode.INTERRUPTED))
+    except BrokenPipeError:  # `interlock manual | head`: the reader has all it wanted
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that the exit's flush cannot fail again
+        return _after_leak_scans(0)
     except Exception as exc:  # never a traceback for a user, unless asked for one
         _debug(args)
         say(run.masked(f"error: {unexpected(exc)}"))

@@ -18,7 +18,7 @@ Feature: Every service keeps its API contract
   Scenario: The notifications keep their contract for any request
     Then every operation of the "notifications" API should keep its contract for generated requests
 
-  @REQ-61 @serial
+  @REQ-61 @serial @whole-run
   Scenario: Every answer the notifications service documents has been seen
     Then every documented response of the "notifications" API should have been seen, except:
       | operation | status |

@@ -49,3 +49,28 @@ def test_an_interlock_error_keeps_its_message_and_exit_code(
     monkeypatch.setattr(cli, "cmd_lint", failing(ConfigError("bad again")))
     assert cli.main(["--debug", "lint"]) == 2
     assert "Traceback" in capsys.readouterr().err
+
+
+def test_a_reader_that_stops_early_is_no_error() -> None:
+    """`interlock manual | head -2` printed "error: BrokenPipeError" (found by the docs)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; from interlock import cli\n"
+        "def lint(args):\n"
+        "    for n in range(100000):\n"
+        "        print('line', n)\n"
+        "    return 0\n"
+        "cli.cmd_lint = lint\n"
+        "sys.exit(cli.main(['lint']))\n"
+    )
+    writer = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert writer.stdout is not None and writer.stderr is not None
+    writer.stdout.readline()
+    writer.stdout.close()  # as `head -1` does once it has its line
+    err = writer.stderr.read().decode()
+    assert writer.wait(timeout=60) == 0, err
+    assert "error" not in err and "Traceback" not in err, err
