@@ -188,31 +188,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.reference:
         path = Path(args.reference)
-        current = path.read_text(encoding="utf-8") if path.is_file() else None
-        if args.check:
-            if current != reference():
-                print(f"{path} is not current: run python -m interlock.config_schema"
-                      f" --reference {path}")  # fmt: skip
-                return 1
-            return 0
-        if current != reference():
-            path.write_text(reference(), encoding="utf-8")
-            print(f"wrote {path}")
-        return 0
+        return _keep_current(path, reference(), args.check, f" --reference {path}")
     try:
         target = find_root() / CONFIG_DIR / FILE
     except InterlockError as exc:
         print(f"interlock: {exc}", file=sys.stderr)
         return 2
-    current = target.read_text(encoding="utf-8") if target.is_file() else None
-    if args.check:
-        if current != render():
-            print(f"{target} is not current: run python -m interlock.config_schema")
-            return 1
+    return _keep_current(target, render(), args.check)
+
+
+def _keep_current(path: Path, text: str, check: bool, options: str = "") -> int:
+    """Write ``text`` to ``path`` when it differs; with ``check``, only say so (exit 1).
+    ``options`` are those of the command that writes it."""
+    current = path.read_text(encoding="utf-8") if path.is_file() else None
+    if current == text:
         return 0
-    if current != render():
-        target.write_text(render(), encoding="utf-8")
-        print(f"wrote {target}")
+    if check:
+        print(f"{path} is not current: run python -m interlock.config_schema{options}")
+        return 1
+    path.write_text(text, encoding="utf-8")
+    print(f"wrote {path}")
     return 0
 
 

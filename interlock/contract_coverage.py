@@ -33,6 +33,7 @@ from urllib.parse import unquote, urlsplit
 import yaml
 
 from interlock.errors import ScenarioInputError, excerpt
+from interlock.folders import json_lines
 from interlock.payloads import shown
 
 PART_PREFIX = "interlock-coverage-"
@@ -241,25 +242,19 @@ def read_seen(folder: Path) -> list[Seen]:
     """Every exchange recorded in ``folder`` by any process of the run (a line still being
     written, or not one of ours, is skipped)."""
     found = []
-    for part in sorted(folder.glob(f"{PART_PREFIX}*.jsonl")):
+    for data in json_lines(folder, PART_PREFIX):
         try:
-            lines = part.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError):
-            continue
-        for line in lines:
-            try:
-                data = json.loads(line)
-                found.append(
-                    Seen(
-                        str(data["service"]),
-                        data["operation"] if data["operation"] is None else str(data["operation"]),
-                        str(data["call"]),
-                        int(data["status"]),
-                        str(data["scenario"]),
-                    )
+            found.append(
+                Seen(
+                    str(data["service"]),
+                    data["operation"] if data["operation"] is None else str(data["operation"]),
+                    str(data["call"]),
+                    int(data["status"]),
+                    str(data["scenario"]),
                 )
-            except (ValueError, KeyError, TypeError):
-                continue
+            )
+        except (ValueError, KeyError, TypeError):
+            continue
     return found
 
 

@@ -10,11 +10,37 @@ the run at once instead of failing after the scenarios ran, with no leak scan.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from interlock.errors import InterlockError
+
+
+def shown_path(path: str) -> str:
+    """A file as a user reads it: relative to the working folder when it lies inside."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return path
+
+
+def json_lines(folder: Path, prefix: str) -> Iterator[Any]:
+    """The JSON values, one a line, that the processes of a run appended to the files
+    ``<prefix>*.jsonl`` in ``folder``, files in name order; an unreadable file, or a line
+    that is not JSON (one still being written), is skipped."""
+    for part in sorted(folder.glob(f"{prefix}*.jsonl")):
+        try:
+            lines = part.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            continue
+        for line in lines:
+            try:
+                yield json.loads(line)
+            except ValueError:
+                continue
 
 
 def inside(folder: Path, name: str) -> Path | None:

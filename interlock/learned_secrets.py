@@ -118,17 +118,10 @@ def learned_secrets_file(state_dir: Path, pid: int | None = None) -> Path:
 
 def remove_stale_learned_files(state_dir: Path) -> None:
     """Delete the learned-secrets files of runs whose process is gone (killed)."""
+    # Imported here: interlock.environment imports masking, which imports this module.
+    from interlock.environment.processes import pid_alive
+
     for path in (state_dir / "secrets").glob("learned-*.jsonl"):
         pid = path.stem.removeprefix("learned-")
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not pid_alive(int(pid)):
             path.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

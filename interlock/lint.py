@@ -36,6 +36,7 @@ from behave.parser import ParserError, parse_feature
 from behave.step_registry import registry
 
 from interlock.errors import InterlockError
+from interlock.folders import shown_path
 from interlock.requirements import Catalog
 from interlock.selection import MANUAL_TAG, SERIAL_TAG, parsed_feature
 from interlock.suggest import closest
@@ -226,15 +227,8 @@ def _definition(matcher: Any) -> str:
     """Where a step definition lives, and its pattern."""
     location = getattr(matcher, "location", None)
     filename = getattr(location, "filename", None)
-    where = f"{_shown(filename)}:{getattr(location, 'line', '?')}" if filename else "?"
+    where = f"{shown_path(filename)}:{getattr(location, 'line', '?')}" if filename else "?"
     return f"{where} ({getattr(matcher, 'pattern', '?')!r})"
-
-
-def _shown(path: str) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return path
 
 
 def _module_error(path: Path, exc: Exception) -> StepModuleError:
@@ -245,7 +239,7 @@ def _module_error(path: Path, exc: Exception) -> StepModuleError:
     if isinstance(exc, SyntaxError) and exc.filename == str(path):
         line = exc.lineno or 1
     return StepModuleError(
-        f"{_shown(str(path))}:{line}: the step module could not be loaded:"
+        f"{shown_path(str(path))}:{line}: the step module could not be loaded:"
         f" {type(exc).__name__}: {exc}",
         hint="fix that module (behave would stop at it too)",
     )

@@ -25,12 +25,12 @@ import re
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from behave import register_type
 
 from interlock.errors import InterlockError, ScenarioInputError, excerpt
+from interlock.folders import shown_path
 from interlock.http import METHODS
 from interlock.suggest import closest
 
@@ -101,7 +101,7 @@ class ParameterType:
 
     def refusal(self, text: str, allowed: list[str], cause: Exception | None) -> Exception:
         """What a refused value reads like, in lint and in the run."""
-        where = _shown(self.declared_in)
+        where = shown_path(self.declared_in)
         if not allowed:
             reason = f"{type(cause).__name__}: {cause}" if cause is not None else "refused"
             return ParameterValueError(
@@ -194,11 +194,3 @@ def _plural(noun: str) -> str:
     if noun.endswith("y") and noun[-2:-1] not in ("a", "e", "o", "u"):
         return f"{noun[:-1]}ies"
     return f"{noun}s"
-
-
-def _shown(path: str) -> str:
-    """A file as a user reads it: relative to the working folder when it lies inside."""
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return path

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from interlock.folders import json_lines
+
 PART_PREFIX = "interlock-tables-"
 _NAMED = re.compile(
     r"\b(?:FROM|JOIN|INTO|UPDATE|TABLE|EXISTS)\s+`?(\w+)`?(?:\s*\.\s*`?(\w+)`?)?", re.IGNORECASE
@@ -71,21 +73,15 @@ def untouched(folder: Path, databases: list[str]) -> dict[str, list[str] | None]
     touched; None when no scenario ran SQL on it at all."""
     tables: dict[str, set[str]] = {}
     touched: dict[str, set[str]] = {}
-    for part in sorted(folder.glob(f"{PART_PREFIX}*.jsonl")):
+    for item in json_lines(folder, PART_PREFIX):
         try:
-            lines = part.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError):
+            name = str(item["db"])
+            if "tables" in item:
+                tables.setdefault(name, set()).update(map(str, item["tables"]))
+            else:
+                touched.setdefault(name, set()).add(str(item["touched"]))
+        except (ValueError, KeyError, TypeError):
             continue
-        for line in lines:
-            try:
-                item = json.loads(line)
-                name = str(item["db"])
-                if "tables" in item:
-                    tables.setdefault(name, set()).update(map(str, item["tables"]))
-                else:
-                    touched.setdefault(name, set()).add(str(item["touched"]))
-            except (ValueError, KeyError, TypeError):
-                continue
     return {
         name: sorted(tables[name] - touched.get(name, set())) if name in tables else None
         for name in databases

@@ -73,8 +73,13 @@ class Rule:
 
 
 def names(results: Sequence[Result], limit: int = 5) -> str:
-    shown = ", ".join(f"{r.location} ({r.name})" for r in results[:limit])
-    return shown + (f" and {len(results) - limit} more" if len(results) > limit else "")
+    return listed([f"{r.location} ({r.name})" for r in results], limit)
+
+
+def listed(items: Sequence[str], limit: int) -> str:
+    """The first ``limit`` items, and how many more there are."""
+    more = f" and {len(items) - limit} more" if len(items) > limit else ""
+    return ", ".join(items[:limit]) + more
 
 
 def _no_failures(facts: Facts) -> str | None:
@@ -170,10 +175,9 @@ NO_EXPIRED_WAIVERS = "no expired waivers"
 def _whole_suite(facts: Facts) -> str | None:
     if facts.not_run:
         ran = facts.suite_size - len(facts.not_run)
-        shown = ", ".join(facts.not_run[:3])
-        more = f" and {len(facts.not_run) - 3} more" if len(facts.not_run) > 3 else ""
         return (
-            f"partial run: {ran} of {facts.suite_size} scenarios (not run: {shown}{more});"
+            f"partial run: {ran} of {facts.suite_size} scenarios"
+            f" (not run: {listed(facts.not_run, 3)});"
             " run the whole suite, or merge its shards (interlock merge)"
         )
     return None
@@ -181,11 +185,9 @@ def _whole_suite(facts: Facts) -> str | None:
 
 def _committed(facts: Facts) -> str | None:
     if facts.uncommitted:
-        shown = ", ".join(facts.uncommitted[:5])
-        more = f" and {len(facts.uncommitted) - 5} more" if len(facts.uncommitted) > 5 else ""
         return (
-            f"uncommitted changes to the suite: {shown}{more}; what ran is not what the"
-            " commit holds: commit them and run again"
+            f"uncommitted changes to the suite: {listed(facts.uncommitted, 5)}; what ran is not"
+            " what the commit holds: commit them and run again"
         )
     return None
 

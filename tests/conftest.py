@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pymysql
 import pytest
+from allure_commons.utils import format_exception
+
+from interlock import allure_files
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT_PARTS = (
@@ -68,6 +75,63 @@ def running(project: Path) -> Iterator[Path]:
         interlock(project, "down")
 
 
+@contextmanager
+def listening(
+    serve: Callable[[socket.socket, threading.Event], None], backlog: int
+) -> Iterator[int]:
+    """A port on 127.0.0.1 whose connections ``serve(server, stop)`` handles, in a thread,
+    until ``stop`` is set on the way out."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(backlog)
+        stop = threading.Event()
+        thread = threading.Thread(target=serve, args=(server, stop), daemon=True)
+        thread.start()
+        try:
+            yield server.getsockname()[1]
+        finally:
+            stop.set()
+            thread.join()
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that accepts connections and never answers."""
+    accepted: list[socket.socket] = []
+
+    def accept(server: socket.socket, stop: threading.Event) -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except OSError:
+                continue
+
+    with listening(accept, 16) as port:
+        yield port
+    for conn in accepted:
+        conn.close()
+
+
+def allure_category(failure: BaseException | str) -> str:
+    """The Allure category a result falls into, from the message allure-behave writes for
+    the exception that failed its step (or that message, as written in a result): the
+    first category whose statuses include the result's (an assertion, or a message,
+    fails; any other exception breaks) and whose regex matches the whole message."""
+    if isinstance(failure, str):
+        message, status = failure, "failed"
+    else:
+        message = format_exception(type(failure), failure)
+        status = "failed" if isinstance(failure, AssertionError) else "broken"
+    for entry in allure_files.CATEGORIES:
+        regex = entry.get("messageRegex")
+        if status in entry["matchedStatuses"] and (
+            regex is None or re.fullmatch(str(regex), message)
+        ):
+            return str(entry["name"])
+    return "(none)"
+
+
 def connect_shop(project: Path) -> pymysql.connections.Connection:
     """A connection to the running environment's shop database (from its runtime file)."""
     runtime = json.loads((project / ".interlock" / "environment.json").read_text())
@@ -118,14 +182,29 @@ def interlock(
     root: Path, *args: str, timeout: float = 180, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run the interlock command in ``root`` as a user would."""
+    environment = {**os.environ, "INTERLOCK_ENV": "local", **(env or {})}
+    return _run(["-m", "interlock.cli", *args], root, timeout, environment)
+
+
+def behave(
+    root: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run plain behave in ``root``, as a team that does not use the interlock command does."""
+    return _run(["-m", "behave", *args], root, 120, {**os.environ, **(env or {})})
+
+
+def _run(
+    args: list[str], root: Path, timeout: float, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """This Python with ``args`` in ``root``, its output captured."""
     return subprocess.run(
-        [sys.executable, "-m", "interlock.cli", *args],
+        [sys.executable, *args],
         cwd=root,
         capture_output=True,
         text=True,
         timeout=timeout,
         check=False,
-        env={**os.environ, "INTERLOCK_ENV": "local", **(env or {})},
+        env=env,
     )
 
 

@@ -21,7 +21,7 @@ import pytest
 
 from interlock.environment.processes import pid_alive
 from interlock.selection import discover
-from tests.conftest import REPO, interlock
+from tests.conftest import REPO, behave, interlock
 
 pytestmark = pytest.mark.e2e
 
@@ -166,14 +166,7 @@ def test_up_run_down_shares_one_environment(project: Path) -> None:
 
 
 def test_plain_behave_starts_and_stops_the_environment_itself(project: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "behave", "-D", "env=ci", "--tags", "@REQ-1", INVENTORY],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = behave(project, "-D", "env=ci", "--tags", "@REQ-1", INVENTORY)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 scenario passed" in result.stdout
     assert list((project / "reports" / "allure-results").glob("*-result.json"))
@@ -232,13 +225,6 @@ def test_doctor_checks_every_service_contract_and_database(project: Path) -> Non
 
 
 def test_plain_behave_skips_manual_checks(project: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "behave", "features/integration/order_fulfilment.feature"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = behave(project, "features/integration/order_fulfilment.feature")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "4 scenarios passed, 0 failed, 2 skipped" in result.stdout  # the 2 @manual ones

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,6 +49,32 @@ def write_feature(project: Path, name: str, body: str) -> str:
     path = project / "features" / "interface" / name
     path.write_text("Feature: Cleanup\n  Scenario: One\n" + body)
     return str(path.relative_to(project))
+
+
+def kill_family(process: subprocess.Popen[str], *signals: signal.Signals) -> None:
+    """Send each signal in turn to the run and all it started, then reap the run."""
+    import psutil
+
+    family = [process.pid] + [c.pid for c in psutil.Process(process.pid).children(recursive=True)]
+    for sig in signals:
+        for pid in family:
+            os.kill(pid, sig)
+    process.wait()
+
+
+def killed_then_swept(
+    running: Path, process: subprocess.Popen[str], before: dict[str, Any], swept: str
+) -> None:
+    """Kill the run and all it started, with no chance to clean up, so its rows stay: all
+    frozen first, since a worker whose run dies stops in order (interlock.lifeline) if it
+    gets the time to. The next run sweeps them, saying ``swept``."""
+    kill_family(process, signal.SIGSTOP, signal.SIGKILL)
+    assert snapshot(running) != before
+    nothing = write_feature(running, "next.feature", '    Given the "orders" service\n')
+    following = interlock(running, "run", "--no-report", nothing)
+    assert following.returncode == 0, following.stdout + following.stderr
+    assert swept in following.stderr
+    assert snapshot(running) == before
 
 
 def test_seeded_rows_are_removed_after_a_failing_scenario(running: Path) -> None:
@@ -100,8 +127,6 @@ def test_the_whole_suite_leaves_the_database_as_it_found_it(running: Path) -> No
 
 
 def test_a_run_killed_with_sigkill_is_swept_by_the_next_run(running: Path) -> None:
-    import psutil
-
     before = snapshot(running)
     feature = write_feature(
         running,
@@ -111,19 +136,8 @@ def test_a_run_killed_with_sigkill_is_swept_by_the_next_run(running: Path) -> No
     )
     process = start_run(running, "--no-report", feature)
     wait_until_seeded(running)
-    family = [process.pid] + [c.pid for c in psutil.Process(process.pid).children(recursive=True)]
-    # No chance to clean up, so the row stays: all frozen first, since a worker whose
-    # run dies stops in order (interlock.lifeline) if it gets the time to.
-    for sig in (signal.SIGSTOP, signal.SIGKILL):
-        for pid in family:
-            os.kill(pid, sig)
-    process.wait()
-    assert snapshot(running) != before
-    nothing = write_feature(running, "next.feature", '    Given the "orders" service\n')
-    following = interlock(running, "run", "--no-report", nothing)
-    assert following.returncode == 0, following.stdout + following.stderr
-    assert "swept 1 row(s) left behind by a run that ended without cleaning up" in following.stderr
-    assert snapshot(running) == before
+    swept = "swept 1 row(s) left behind by a run that ended without cleaning up"
+    killed_then_swept(running, process, before, swept)
 
 
 # -- the sweep deletes only where the rows were written --------------------------------------
@@ -195,8 +209,6 @@ def test_a_killed_runs_rows_are_swept_only_in_its_own_environment(
 ) -> None:
     """Issue 13, item 2: a `shop` of the same name in the next run's environment, not
     disposable, kept its rows; the run of the killed run's environment swept them."""
-    import psutil
-
     port = shared_server.port
     config = project / "config"
     config.joinpath("scratch.yaml").write_text(
@@ -225,10 +237,7 @@ def test_a_killed_runs_rows_are_swept_only_in_its_own_environment(
     process = start_run(project, "--no-report", killed, env={"INTERLOCK_ENV": "scratch"})
     wait_until(lambda: ("OURS-1", "alice") in orders(port, "shop"), process, "the order was seeded")
     add_order(port, "shop", "OURS-2", "alice")  # as if the system under test made it
-    family = [process.pid] + [c.pid for c in psutil.Process(process.pid).children(recursive=True)]
-    for pid in family:  # no chance to clean up: both orders stay
-        os.kill(pid, signal.SIGKILL)
-    process.wait()
+    kill_family(process, signal.SIGKILL)  # no chance to clean up: both orders stay
 
     reading = write_feature(project, "next.feature", '    Given the "orders" service\n')
     shared = interlock(project, "run", "--no-report", reading, env={"INTERLOCK_ENV": "shared"})
@@ -258,8 +267,6 @@ def test_a_killed_local_run_is_not_swept_into_the_next_environments_database(
     """The issue's own steps: kill -9 a `local` run, then run an environment whose `shop`
     is external and not disposable. The killed run's embedded server went with its
     environment, and its rows with it: its entries are closed, nothing is deleted."""
-    import psutil
-
     port = shared_server.port
     (project / "config" / "mine.yaml").write_text(
         ENVIRONMENT.format(port=port, schema="shop_live", disposable="false")
@@ -283,10 +290,7 @@ def test_a_killed_local_run_is_not_swept_into_the_next_environments_database(
     )
     process = start_run(project, "--no-report", killed)  # local: everything embedded
     wait_until(seeded, process, "the row was seeded")
-    family = [process.pid] + [c.pid for c in psutil.Process(process.pid).children(recursive=True)]
-    for pid in family:
-        os.kill(pid, signal.SIGKILL)
-    process.wait()
+    kill_family(process, signal.SIGKILL)
 
     reading = write_feature(project, "next.feature", '    Given the "orders" service\n')
     mine = interlock(project, "run", "--no-report", reading, env={"INTERLOCK_ENV": "mine"})
@@ -308,8 +312,6 @@ PROBE = (
 def test_a_worker_killed_while_probing_has_its_probed_rows_swept_by_the_next_run(
     running: Path,
 ) -> None:
-    import psutil
-
     before = snapshot(running)
     path = running / "features" / "interface" / "probed.feature"
     path.write_text("Feature: Probed\n  @serial\n  Scenario: One\n" + PROBE)
@@ -323,14 +325,6 @@ def test_a_worker_killed_while_probing_has_its_probed_rows_swept_by_the_next_run
         process,
         "the probe to create products",
     )
-    family = [process.pid] + [c.pid for c in psutil.Process(process.pid).children(recursive=True)]
-    for sig in (signal.SIGSTOP, signal.SIGKILL):
-        for pid in family:
-            os.kill(pid, sig)
-    process.wait()
-    assert snapshot(running) != before
-    nothing = write_feature(running, "next.feature", '    Given the "orders" service\n')
-    following = interlock(running, "run", "--no-report", nothing)
-    assert following.returncode == 0, following.stdout + following.stderr
-    assert "row(s) left behind by a run that ended without cleaning up" in following.stderr
-    assert snapshot(running) == before
+    killed_then_swept(
+        running, process, before, "row(s) left behind by a run that ended without cleaning up"
+    )

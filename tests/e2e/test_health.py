@@ -13,8 +13,7 @@ import shutil
 import socket
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -109,6 +108,15 @@ def where(suite: Path, key: str) -> str:
     return f"services.my_service.{key} in config/default.yaml:{number}{variable}"
 
 
+def could_not_run_saying(results: Iterable[subprocess.CompletedProcess[str]], *says: str) -> None:
+    """Each of the commands (doctor, the run) could not run (exit 2) and said all of ``says``."""
+    for result in results:
+        text = result.stdout + result.stderr
+        assert result.returncode == 2, text
+        for said in says:
+            assert said in text
+
+
 def healthy(seen: Seen) -> Reply:
     return Reply(body={"status": "ok"})
 
@@ -153,18 +161,14 @@ def test_an_https_service_of_a_private_ca_not_named_in_http_verify_is_a_named_tl
         doctor = interlock(suite, "doctor", url=server.url)
         run = interlock(suite, "run", "--no-report", url=server.url)
     host = server.url.removeprefix("https://")
-    for result in doctor, run:
-        text = result.stdout + result.stderr
-        assert result.returncode == 2, text
-        assert (
-            f"GET {server.url}/health failed: SSLError: TLS with {host} failed:"
-            " certificate verify failed: unable to get local issuer certificate"
-        ) in text
-        assert f"its address: {where(suite, 'url')}\n" in text
-        assert (
-            "http.verify (not set: its default) is true: certificates are checked against the"
-            " system's CA store; for a private CA, set it to the CA bundle file"
-        ) in text
+    could_not_run_saying(
+        (doctor, run),
+        f"GET {server.url}/health failed: SSLError: TLS with {host} failed:"
+        " certificate verify failed: unable to get local issuer certificate",
+        f"its address: {where(suite, 'url')}\n",
+        "http.verify (not set: its default) is true: certificates are checked against the"
+        " system's CA store; for a private CA, set it to the CA bundle file",
+    )
     assert "the 'local' environment is not reachable:" in run.stderr
     assert "Traceback" not in run.stderr + doctor.stderr
 
@@ -220,41 +224,12 @@ def test_nothing_listening_is_named_with_the_key_that_set_the_address(suite: Pat
 
 def test_a_host_name_that_does_not_resolve_is_named(suite: Path) -> None:
     url = "http://nonexistent.invalid:8080"
-    for command in (["doctor"], ["run", "--no-report"]):
-        result = interlock(suite, *command, url=url)
-        text = result.stdout + result.stderr
-        assert result.returncode == 2, text
-        assert (
-            f"GET {url}/health failed: ConnectionError: the host name 'nonexistent.invalid'"
-            " does not resolve"
-        ) in text
-        assert f"its address: {where(suite, 'url')}\n" in text
-
-
-@pytest.fixture
-def silent_port() -> Iterator[int]:
-    """A port that accepts connections and never answers."""
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen(16)
-        accepted: list[socket.socket] = []
-        stop = threading.Event()
-
-        def accept() -> None:
-            server.settimeout(0.2)
-            while not stop.is_set():
-                try:
-                    accepted.append(server.accept()[0])
-                except OSError:
-                    continue
-
-        thread = threading.Thread(target=accept, daemon=True)
-        thread.start()
-        yield server.getsockname()[1]
-        stop.set()
-        thread.join()
-        for conn in accepted:
-            conn.close()
+    could_not_run_saying(
+        (interlock(suite, "doctor", url=url), interlock(suite, "run", "--no-report", url=url)),
+        f"GET {url}/health failed: ConnectionError: the host name 'nonexistent.invalid'"
+        " does not resolve",
+        f"its address: {where(suite, 'url')}\n",
+    )
 
 
 def test_a_service_that_never_answers_times_out_at_the_configured_read_timeout(
@@ -264,14 +239,12 @@ def test_a_service_that_never_answers_times_out_at_the_configured_read_timeout(
     faster = ("--set", "http.read_timeout=1")
     doctor = interlock(suite, "doctor", *faster, url=url)
     run = interlock(suite, "run", "--no-report", *faster, url=url)
-    for result in doctor, run:
-        text = result.stdout + result.stderr
-        assert result.returncode == 2, text
-        assert (
-            f"GET {url}/health failed: ReadTimeout: connected to 127.0.0.1:{silent_port}, but"
-            " no answer within 1 s (http.read_timeout)"
-        ) in text
-        assert f"its address: {where(suite, 'url')}\n" in text
+    could_not_run_saying(
+        (doctor, run),
+        f"GET {url}/health failed: ReadTimeout: connected to 127.0.0.1:{silent_port}, but"
+        " no answer within 1 s (http.read_timeout)",
+        f"its address: {where(suite, 'url')}\n",
+    )
 
 
 def test_an_unhealthy_status_shows_the_start_of_the_body(suite: Path) -> None:
@@ -281,15 +254,14 @@ def test_an_unhealthy_status_shows_the_start_of_the_body(suite: Path) -> None:
     with serve(down) as server:
         doctor = interlock(suite, "doctor", url=server.url)
         run = interlock(suite, "run", "--no-report", url=server.url)
-    for result in doctor, run:
-        text = result.stdout + result.stderr
-        assert result.returncode == 2, text
-        assert (
-            f"GET {server.url}/health answered 503 Service Unavailable: maintenance until 10:00"
-        ) in text
-        assert "maintenance until 10:00 " * 13 not in text  # the start only (300 characters)
-        assert f"its address: {where(suite, 'url')}\n" in text
-        assert f"fix the service, or its health path {where(suite, 'health')}\n" in text
+    could_not_run_saying(
+        (doctor, run),
+        f"GET {server.url}/health answered 503 Service Unavailable: maintenance until 10:00",
+        f"its address: {where(suite, 'url')}\n",
+        f"fix the service, or its health path {where(suite, 'health')}\n",
+    )
+    for result in doctor, run:  # the start of the body only (300 characters)
+        assert "maintenance until 10:00 " * 13 not in result.stdout + result.stderr
 
 
 # -- a step that cannot reach the environment ------------------------------------------------

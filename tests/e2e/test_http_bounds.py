@@ -7,7 +7,6 @@ sends past the same limit."""
 from __future__ import annotations
 
 import json
-import re
 import socket
 import time
 import zlib
@@ -18,16 +17,15 @@ from typing import Any, BinaryIO
 
 import pytest
 import requests
-from allure_commons.utils import format_exception
 
-from interlock import allure_files, auth, http_checks, standin_checks
+from interlock import auth, http_checks, standin_checks
 from interlock.config import Credentials, HttpSettings, LoginSpec, StandInConfig
 from interlock.environment import health
 from interlock.errors import ScenarioInputError
 from interlock.http import HttpClient, ServiceTarget
 from interlock.masking import Masker
 from interlock.standins import StandIns
-from tests.conftest import interlock
+from tests.conftest import allure_category, interlock
 from tests.e2e.local_server import Reply, Seen, serve
 
 pytestmark = pytest.mark.e2e
@@ -42,20 +40,6 @@ ENDLESS_CAP = 300_000_000
 
 def client(url: str, settings: HttpSettings = SETTINGS) -> HttpClient:
     return HttpClient(settings, {"svc": ServiceTarget("svc", url, {}, None)}, Masker())
-
-
-def category(failure: BaseException | str, status: str = "failed") -> str:
-    """The Allure category a result failed by this exception (or with this message, as
-    written in the result) falls into: the first whose statuses include it and whose regex
-    matches the whole message, as Allure decides."""
-    message = failure if isinstance(failure, str) else format_exception(type(failure), failure)
-    for entry in allure_files.CATEGORIES:
-        regex = entry.get("messageRegex")
-        if status in entry["matchedStatuses"] and (
-            regex is None or re.fullmatch(str(regex), message)
-        ):
-            return str(entry["name"])
-    return "(none)"
 
 
 def _status_kb(name: str) -> int:
@@ -132,7 +116,7 @@ def test_an_endless_answer_fails_at_the_size_limit_fast_and_in_bounded_memory() 
     assert f"  reproduce: curl -i -X GET {server.url}/endless" in text
     assert took < TIME_BOUND, f"took {took:.1f} s"
     assert grown < MEMORY_BOUND, f"memory grew by {grown / 1e6:.0f} MB"
-    assert category(text) == "Product defects"
+    assert allure_category(text) == "Product defects"
 
 
 def test_a_gzip_bomb_stops_at_the_limit_without_inflating_fully() -> None:
@@ -236,7 +220,7 @@ def test_json_nested_100000_levels_deep_is_a_named_failure_showing_the_request()
             ), text
             assert f"request:  GET {server.url}/deep" in text
             assert f"reproduce: curl -i -X GET {server.url}/deep" in text
-            assert category(text) == "Product defects"
+            assert allure_category(text) == "Product defects"
 
 
 def test_json_at_the_depth_limit_is_compared_as_usual() -> None:
@@ -288,7 +272,7 @@ def test_an_answer_that_breaks_http_is_a_protocol_error_not_unreachable(kind: st
         f"the service broke the HTTP protocol while answering GET {server.url}/{kind}: {how}"
     ), first
     assert f"  reproduce: curl -i -X GET {server.url}/{kind}" in text
-    assert category(text) == "Product defects"
+    assert allure_category(text) == "Product defects"
 
 
 def test_a_service_that_is_down_or_hangs_up_mid_answer_is_still_unreachable() -> None:
@@ -299,11 +283,11 @@ def test_a_service_that_is_down_or_hangs_up_mid_answer_is_still_unreachable() ->
         assert "could not connect: ChunkedEncodingError: Response ended prematurely" in str(
             error.value
         )
-        assert category(error.value) == "Environment unreachable"
+        assert allure_category(error.value) == "Environment unreachable"
         url = server.url
     with pytest.raises(AssertionError) as error:
         client(url).send("GET", "/gone")
-    assert category(error.value) == "Environment unreachable"
+    assert allure_category(error.value) == "Environment unreachable"
 
 
 # -- what a stand-in receives ------------------------------------------------------------
@@ -471,4 +455,4 @@ def test_a_run_names_each_bound_and_files_none_as_unreachable(project: Path) -> 
         " (200 bytes)"
     )
     for title, message in messages.items():
-        assert category(message) == "Product defects", (title, message)
+        assert allure_category(message) == "Product defects", (title, message)

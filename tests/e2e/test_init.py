@@ -2,42 +2,29 @@
 
 from __future__ import annotations
 
-import http.server
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import turn_on_the_example_service
+from tests.e2e.local_server import Reply, Seen, serve
 
 pytestmark = pytest.mark.e2e
 
 
-class Health(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        status = 200 if self.path == "/health" else 404
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(b'{"status": "ok"}')
-
-    def log_message(self, *args: object) -> None:
-        pass
+def health(request: Seen) -> Reply:
+    return Reply(200 if request.path == "/health" else 404, {"status": "ok"})
 
 
 @pytest.fixture
 def service() -> Iterator[str]:
     """A real HTTP service on 127.0.0.1, the team's own in this test."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Health)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serve(health) as server:
+        yield server.url
 
 
 def interlock(folder: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

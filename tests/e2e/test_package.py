@@ -11,22 +11,20 @@ from the lock `interlock init` wrote (npm's cache, likewise). About a minute in 
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
-from interlock.config_models import MariaDBSettings
-from interlock.environment import mariadb
+from tests.e2e.local_server import Reply, Seen, serve
+from tests.mariadb.app_db import add_reader, app_server
 
 pytestmark = pytest.mark.e2e
 
@@ -36,65 +34,41 @@ SOURCES = ("pyproject.toml", "README.md", "interlock", "interlock_steps")
 BLOCK = re.compile(r"^```(\w+)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 
 
-class TeamService(http.server.BaseHTTPRequestHandler):
+def team_service(request: Seen) -> Reply:
     """The team's own service: a health check and one customer."""
-
-    def do_GET(self) -> None:
-        answers = {
-            "/health": {"status": "ok"},
-            "/customers/ana": {"email": "ana@example.com", "name": "Ana", "tags": ["new"]},
-        }
-        body = answers.get(self.path)
-        self.send_response(200 if body else 404)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(json.dumps(body or {"error": "not_found"}).encode())
-
-    def log_message(self, *args: object) -> None:
-        pass
+    answers = {
+        "/health": {"status": "ok"},
+        "/customers/ana": {"email": "ana@example.com", "name": "Ana", "tags": ["new"]},
+    }
+    body = answers.get(request.path)
+    return Reply(200 if body else 404, body or {"error": "not_found"})
 
 
 @pytest.fixture
 def service() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), TeamService)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serve(team_service) as server:
+        yield server.url
 
 
 @pytest.fixture
 def staging_db(tmp_path: Path, template_cache: Path) -> Iterator[dict[str, str]]:
     """A MariaDB server standing for staging's external MySQL: the database `app` with
     the team's schema, and a user granted SELECT only."""
-    base = tmp_path / "staging-db"
-    (base / "run").mkdir(parents=True)
-    running = mariadb.start_server(
-        MariaDBSettings(cache_dir=template_cache), base / "state", base / "run"
+    schema = (
+        "CREATE TABLE customers (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,"
+        " email VARCHAR(200) NOT NULL UNIQUE, name VARCHAR(100) NOT NULL,"
+        " active BOOLEAN NOT NULL DEFAULT TRUE,"
+        " created_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP);\n"
     )
-    try:
-        schema = base / "schema.sql"
-        schema.write_text(
-            "CREATE TABLE customers (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,"
-            " email VARCHAR(200) NOT NULL UNIQUE, name VARCHAR(100) NOT NULL,"
-            " active BOOLEAN NOT NULL DEFAULT TRUE,"
-            " created_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP);\n"
-        )
-        mariadb.prepare_database(running.port, "app", "owner", "pw-owner", [schema])
-        admin = mariadb.connect_admin("127.0.0.1", running.port)
-        with admin.cursor() as cur:
-            cur.execute("CREATE USER 'reader'@'%' IDENTIFIED BY 'pw-reader-1'")
-            cur.execute("GRANT SELECT ON `app`.* TO 'reader'@'%'")
-        admin.close()
+    base = tmp_path / "staging-db"
+    with app_server(base, template_cache, schema, "owner", "pw-owner") as running:
+        add_reader(running.port, "reader", "pw-reader-1")
         yield {
             "STAGING_DB_HOST": "127.0.0.1",
             "STAGING_DB_PORT": str(running.port),
             "STAGING_DB_USER": "reader",
             "STAGING_DB_PASSWORD": "pw-reader-1",
         }
-    finally:
-        mariadb.stop_server(running.pid)
 
 
 def build_wheel(tmp_path: Path) -> Path:

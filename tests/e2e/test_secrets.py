@@ -10,14 +10,21 @@ import itertools
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from interlock import secret_scan
-from tests.conftest import REPO, interlock, interrupt, processes_under, start_run, wait_until
+from tests.conftest import (
+    REPO,
+    behave,
+    interlock,
+    interrupt,
+    processes_under,
+    start_run,
+    wait_until,
+)
 from tests.e2e.local_server import Reply, Seen, serve
 
 pytestmark = pytest.mark.e2e
@@ -363,10 +370,7 @@ def test_plain_behave_masks_a_fetched_token_in_its_own_junit_and_results(suite: 
     tokens = TokenServer()
     with serve(tokens) as server:
         write(suite, login_config(server.url), feature)
-        run = subprocess.run(
-            [sys.executable, "-m", "behave", "-f", "plain"],
-            cwd=suite, capture_output=True, text=True, timeout=120, check=False,
-        )  # fmt: skip
+        run = behave(suite, "-f", "plain")
     output = run.stdout + run.stderr
     assert run.returncode == 1, output
     junit = list((suite / "reports" / "junit").glob("*.xml"))

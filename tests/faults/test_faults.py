@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from interlock.allure_files import CATEGORIES
-from tests.conftest import interlock, start_run, wait_for_environment
+from tests.conftest import interlock, listening, start_run, wait_for_environment
 
 pytestmark = pytest.mark.e2e
 
@@ -30,32 +30,6 @@ def feature(project: Path, name: str, body: str) -> str:
     path = project / "features" / "interface" / name
     path.write_text("Feature: Fault\n  Scenario: Under a fault\n" + body)
     return str(path.relative_to(project))
-
-
-@pytest.fixture
-def silent_port() -> Iterator[int]:
-    """A port that accepts connections and never answers."""
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen(16)
-        accepted: list[socket.socket] = []
-        stop = threading.Event()
-
-        def accept() -> None:
-            server.settimeout(0.2)
-            while not stop.is_set():
-                try:
-                    accepted.append(server.accept()[0])
-                except OSError:
-                    continue
-
-        thread = threading.Thread(target=accept, daemon=True)
-        thread.start()
-        yield server.getsockname()[1]
-        stop.set()
-        thread.join()
-        for conn in accepted:
-            conn.close()
 
 
 def timed(project: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], float]:
@@ -158,32 +132,25 @@ def test_mariadb_killed_mid_run_fails_the_scenario_and_stops_everything(project:
 @pytest.fixture
 def dripping_port() -> Iterator[int]:
     """A server that answers one byte a second, forever: no per-read timeout trips."""
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen(4)
-        stop = threading.Event()
 
-        def drip() -> None:
-            server.settimeout(0.2)
-            while not stop.is_set():
-                try:
-                    conn, _ = server.accept()
-                except OSError:
-                    continue
-                with conn:
-                    for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 1000:
-                        if stop.wait(1):
-                            break
-                        try:
-                            conn.send(bytes([byte]))
-                        except OSError:
-                            break
+    def drip(server: socket.socket, stop: threading.Event) -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            with conn:
+                for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 1000:
+                    if stop.wait(1):
+                        break
+                    try:
+                        conn.send(bytes([byte]))
+                    except OSError:
+                        break
 
-        thread = threading.Thread(target=drip, daemon=True)
-        thread.start()
-        yield server.getsockname()[1]
-        stop.set()
-        thread.join()
+    with listening(drip, 4) as port:
+        yield port
 
 
 def test_a_dripping_server_fails_at_the_scenario_time_limit_naming_the_step(

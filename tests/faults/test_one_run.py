@@ -10,17 +10,15 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from interlock.environment.processes import pid_alive
-from tests.conftest import interlock, processes_under, start_run, wait_until
+from interlock.environment.processes import group_members, pid_alive
+from tests.conftest import behave, interlock, processes_under, start_run, wait_until
 from tests.e2e.test_database_cleanup import snapshot
-from tests.faults.test_signals import sleeping
+from tests.faults.test_signals import sleeping, slow_to_clean_up, worker_service
 
 pytestmark = pytest.mark.e2e
 
@@ -53,16 +51,7 @@ def behave_workers(project: Path) -> list[int]:
 def group_alive(pgid: int) -> bool:
     """Whether a live (not zombie) process is in the group (``killpg(pgid, 0)`` counts
     zombies, which an init that does not reap leaves)."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[-1].split()
-        except OSError:
-            continue
-        if fields[0] != "Z" and int(fields[2]) == pgid:
-            return True
-    return False
+    return bool(group_members(pgid))
 
 
 def test_a_second_run_in_the_same_checkout_stops_and_the_first_passes_intact(
@@ -117,32 +106,17 @@ def test_down_and_up_wait_their_turn_too(running: Path) -> None:
 def test_a_killed_run_takes_its_workers_with_it_and_the_next_reports_only_its_own(
     running: Path,
 ) -> None:
-    sql = running / "features" / "data" / "sql"
-    (sql / "slow.sql").write_text("SELECT 1;\n")
-    # Its cleanup takes a while: the worker outlives the run by that much, and must
+    # Its cleanup takes a while (2 s): the worker outlives the run by that much, and must
     # be waited for before the next run clears its results.
-    (sql / "slow.cleanup.sql").write_text("SELECT SLEEP(2);\n")
-    killed = running / "features" / "interface" / "killed.feature"
-    killed.write_text(
-        "Feature: Killed\n  Scenario: Its run is killed\n"
-        '    Given these rows exist in the table "products":\n'
-        "      | sku         | name | price | stock |\n"
-        "      | K-${unique} | k    | 1.00  | 1     |\n"
-        '    And the "inventory" service is replaced by a stand-in\n'
-        '    And the "orders_isolated" service\n'
-        '    When I run the SQL script "sql/slow.sql"\n'
-        '    Then within 60 seconds the table "orders" should contain:\n'
-        "      | customer |\n      | nobody   |\n"
-    )
+    killed = slow_to_clean_up(
+        running, "killed.feature", "Feature: Killed\n  Scenario: Its run is killed\n", "K", 2,
+        '    When I run the SQL script "sql/slow.sql"\n',
+    )  # fmt: skip
     quick = running / "features" / "interface" / "quick.feature"
     quick.write_text(QUICK)
     before = snapshot(running)
     run = start_run(running, "--no-report", str(killed.relative_to(running)))
-    run_dir = Path(json.loads((running / ".interlock" / "environment.json").read_text())["run_dir"])
-    records = run_dir / "worker-processes"
-    wait_until(lambda: list(records.glob("*.json")), run, "the worker's own service", 60, 0.05)
-    (record,) = records.glob("*.json")
-    service = json.loads(record.read_text())["pid"]
+    service = worker_service(running, run)
     wait_until(lambda: seeded(running), run, "the scenario's row", 30, 0.05)
     (worker,) = behave_workers(running)
     assert os.getpgid(worker) == worker  # it leads its own group
@@ -169,25 +143,13 @@ def seeded(project: Path) -> bool:
     return any(row[0].startswith("K-") for row in rows)
 
 
-def behave(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "behave", *args],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "INTERLOCK_ENV": "local"},
-    )
-
-
 def test_plain_behave_is_a_run_too_and_still_attaches_to_interlock_up(running: Path) -> None:
     (running / "features" / "data" / "sql" / "slow.sql").write_text("SELECT SLEEP(5);\n")
     slow = running / "features" / "interface" / "slow.feature"
     slow.write_text(SLOW)
     quick = running / "features" / "interface" / "quick.feature"
     quick.write_text(QUICK)
-    attached = behave(running, str(quick.relative_to(running)))
+    attached = behave(running, str(quick.relative_to(running)), env={"INTERLOCK_ENV": "local"})
     assert attached.returncode == 0, attached.stdout + attached.stderr
     assert "MariaDB up" not in attached.stderr  # the environment of `interlock up`
     assert results(running) == [("Answers its health check", "passed")]
@@ -196,7 +158,7 @@ def test_plain_behave_is_a_run_too_and_still_attaches_to_interlock_up(running: P
     wait_until(lambda: sleeping(running), first, "the run's slow step", 60, 0.05)
     marker = running / "reports" / "allure-results" / "first-run.marker"
     marker.write_text("")
-    refused = behave(running, str(quick.relative_to(running)))
+    refused = behave(running, str(quick.relative_to(running)), env={"INTERLOCK_ENV": "local"})
     assert refused.returncode == 2, refused.stdout + refused.stderr
     assert f"another run (pid {first.pid}) is using this checkout" in refused.stderr
     assert marker.exists(), "plain behave emptied the run's results"

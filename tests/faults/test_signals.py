@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -36,6 +37,39 @@ def sleeping(project: Path) -> bool:
         (count,) = cursor.fetchone()
     connection.close()
     return bool(count)
+
+
+def slow_to_clean_up(
+    running: Path, name: str, header: str, prefix: str, seconds: int, actions: str
+) -> Path:
+    """The feature ``name`` (``header``: its Feature and Scenario lines): it seeds a product
+    ``<prefix>-${unique}``, replaces inventory by a stand-in, starts its worker's own
+    orders_isolated, does ``actions`` (they run sql/slow.sql, whose cleanup sleeps
+    ``seconds``), then waits 60 s for an order that never comes."""
+    sql = running / "features" / "data" / "sql"
+    (sql / "slow.sql").write_text("SELECT 1;\n")
+    (sql / "slow.cleanup.sql").write_text(f"SELECT SLEEP({seconds});\n")
+    feature = running / "features" / "interface" / name
+    feature.write_text(
+        header + '    Given these rows exist in the table "products":\n'
+        "      | sku         | name | price | stock |\n"
+        f"      | {prefix}-${{unique}} | {prefix.lower()}    | 1.00  | 1     |\n"
+        '    And the "inventory" service is replaced by a stand-in\n'
+        '    And the "orders_isolated" service\n'
+        + actions
+        + '    Then within 60 seconds the table "orders" should contain:\n'
+        "      | customer |\n      | nobody   |\n"
+    )
+    return feature
+
+
+def worker_service(running: Path, process: subprocess.Popen[str]) -> int:
+    """The pid of the service the run's (one) worker started for itself, once it has."""
+    run_dir = Path(json.loads((running / ".interlock" / "environment.json").read_text())["run_dir"])
+    records = run_dir / "worker-processes"
+    wait_until(lambda: list(records.glob("*.json")), process, "the worker's own service", 60, 0.05)
+    (record,) = records.glob("*.json")
+    return int(json.loads(record.read_text())["pid"])
 
 
 def test_sigint_inside_a_cleanup_still_runs_every_cleanup(running: Path) -> None:
@@ -80,33 +114,14 @@ def test_a_second_signal_kills_the_workers_and_the_run_still_cleans_after_them(
 ) -> None:
     """The first SIGINT interrupts the wait; the worker then sits in a slow cleanup;
     the second kills it. What it had started and written must still go."""
-    sql = running / "features" / "data" / "sql"
-    (sql / "slow.sql").write_text("SELECT 1;\n")
-    (sql / "slow.cleanup.sql").write_text("SELECT SLEEP(5);\n")
-    feature = running / "features" / "interface" / "twice.feature"
-    feature.write_text(
-        "Feature: Twice\n  Scenario: Interrupted twice\n"
-        '    Given these rows exist in the table "products":\n'
-        "      | sku         | name | price | stock |\n"
-        "      | T-${unique} | t    | 1.00  | 1     |\n"
-        '    And the "inventory" service is replaced by a stand-in\n'
-        '    And the "orders_isolated" service\n'
-        '    When I send a GET request to "/health"\n'
-        '    And I run the SQL script "sql/slow.sql"\n'
-        '    Then within 60 seconds the table "orders" should contain:\n'
-        "      | customer |\n      | nobody   |\n"
-    )
+    feature = slow_to_clean_up(
+        running, "twice.feature", "Feature: Twice\n  Scenario: Interrupted twice\n", "T", 5,
+        '    When I send a GET request to "/health"\n    And I run the SQL script "sql/slow.sql"\n',
+    )  # fmt: skip
     before = snapshot(running)
     process = start_run(running, "--no-report", "--workers", "2", str(feature.relative_to(running)))
-    run_dir = Path(json.loads((running / ".interlock" / "environment.json").read_text())["run_dir"])
-    records = run_dir / "worker-processes"
     deadline = time.monotonic() + 60
-    while not list(records.glob("*.json")):
-        assert time.monotonic() < deadline, "the worker's own service never started"
-        assert process.poll() is None, "the run ended first"
-        time.sleep(0.05)
-    (record,) = records.glob("*.json")
-    pid = json.loads(record.read_text())["pid"]
+    pid = worker_service(running, process)
     time.sleep(0.5)  # into the 60-second wait
     process.send_signal(signal.SIGINT)
     while not sleeping(running):

@@ -19,13 +19,13 @@ import pytest
 from interlock import db_checks, seeding
 from interlock.cells import cell_mismatch
 from interlock.cleanup import CleanupRegistry
-from interlock.config import DatabaseConfig, MariaDBSettings
 from interlock.db import Database
 from interlock.environment import mariadb
 from interlock.environment.runtime import DatabaseEndpoint
 from interlock.errors import ScenarioInputError, SqlScriptError
 from interlock.masking import Masker
 from interlock.variables import Variables
+from tests.mariadb.app_db import app_database, settings
 
 pytestmark = pytest.mark.mariadb
 
@@ -39,34 +39,9 @@ CREATE TABLE loose (a INT NULL, b VARCHAR(10) NULL);
 """
 
 
-def settings(disposable: bool = True, read_timeout: float = 30) -> DatabaseConfig:
-    return DatabaseConfig(
-        name="app", host="127.0.0.1", port=3306, user="app", password="pw-app", database="app",
-        embedded=True, disposable=disposable, schema=(), connect_timeout=2,
-        read_timeout=read_timeout,
-    )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory, template_cache: Path
-) -> Iterator[mariadb.RunningServer]:
-    base = tmp_path_factory.mktemp("db")
-    (base / "run").mkdir()
-    running = mariadb.start_server(
-        MariaDBSettings(cache_dir=template_cache), base / "state", base / "run"
-    )
-    schema = base / "schema.sql"
-    schema.write_text(SCHEMA)
-    mariadb.prepare_database(running.port, "app", "app", "pw-app", [schema])
-    yield running
-    mariadb.stop_server(running.pid)
-
-
 @pytest.fixture
 def db(server: mariadb.RunningServer) -> Iterator[Database]:
-    endpoint = DatabaseEndpoint("127.0.0.1", server.port, "app", "pw-app", "app")
-    database = Database("app", endpoint, settings(), Masker(["pw-app"]))
+    database = app_database(server)
     yield database
     for table in ("child", "parent", "loose"):
         database.execute(f"DELETE FROM {table}")

@@ -17,19 +17,17 @@ import random
 import threading
 from collections.abc import Callable, Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from interlock import db_checks
 from interlock.cells import display, row_mismatches
-from interlock.config import DatabaseConfig, MariaDBSettings
 from interlock.db import Database, missing_rows, unexpected_rows
 from interlock.environment import mariadb
-from interlock.environment.runtime import DatabaseEndpoint
 from interlock.errors import ScenarioInputError
 from interlock.masking import Masker
+from tests.mariadb.app_db import app_database, settings
 
 pytestmark = pytest.mark.mariadb
 
@@ -99,33 +97,9 @@ COLUMN_VALUES: dict[str, Callable[[random.Random], Any]] = {
 COLUMNS = list(COLUMN_VALUES)
 
 
-def settings() -> DatabaseConfig:
-    return DatabaseConfig(
-        name="app", host="127.0.0.1", port=3306, user="app", password="pw-app", database="app",
-        embedded=True, disposable=True, schema=(), connect_timeout=2, read_timeout=30,
-    )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory, template_cache: Path
-) -> Iterator[mariadb.RunningServer]:
-    base = tmp_path_factory.mktemp("db")
-    (base / "run").mkdir()
-    running = mariadb.start_server(
-        MariaDBSettings(cache_dir=template_cache), base / "state", base / "run"
-    )
-    schema = base / "schema.sql"
-    schema.write_text(SCHEMA)
-    mariadb.prepare_database(running.port, "app", "app", "pw-app", [schema])
-    yield running
-    mariadb.stop_server(running.pid)
-
-
 @pytest.fixture
 def db(server: mariadb.RunningServer) -> Iterator[Database]:
-    endpoint = DatabaseEndpoint("127.0.0.1", server.port, "app", "pw-app", "app")
-    database = Database("app", endpoint, settings(), Masker(["pw-app"]))
+    database = app_database(server)
     yield database
     for table in ("mixed", "plain"):
         database.execute(f"TRUNCATE TABLE {table}")
@@ -217,6 +191,21 @@ def expected_rows(
     return rows
 
 
+def random_cases(
+    db: Database, rng: random.Random, fills: int, rows: int, cases: int, widest: int
+) -> Iterator[tuple[list[dict[str, Any]], list[str], list[dict[str, str]]]]:
+    """``fills`` times, the table ``mixed`` refilled with up to ``rows`` random rows; after
+    each, ``cases`` times: all its rows, 1 to ``widest`` of its columns, and expected rows
+    over those columns (some in the table, some not)."""
+    for _ in range(fills):
+        db.execute("TRUNCATE TABLE mixed")
+        fill(db, rng, rng.randint(0, rows))
+        everything = db.select("mixed", ["id", *COLUMNS])
+        for _ in range(cases):
+            columns = rng.sample(COLUMNS, rng.randint(1, widest))
+            yield everything, columns, expected_rows(everything, rng, columns)
+
+
 def outcome(check: Callable[[Database, str, list[dict[str, str]]], None], *args: Any) -> str | None:
     try:
         check(*args)
@@ -225,27 +214,33 @@ def outcome(check: Callable[[Database, str, list[dict[str, str]]], None], *args:
     return None
 
 
+def record_queries(db: Database, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The SQL ``db`` issues from now on (through ``query``), in order."""
+    issued: list[str] = []
+    query = db.query
+
+    def recording(sql: str, params: Any = (), evidence: bool = True) -> list[dict[str, Any]]:
+        issued.append(sql)
+        return query(sql, params, evidence)
+
+    monkeypatch.setattr(db, "query", recording)
+    return issued
+
+
 def test_the_candidate_rows_hold_every_row_the_full_read_matches(db: Database) -> None:
     seed = seed_from_environment(20260)
     rng = random.Random(seed)
     checks = 0
-    for _ in range(6):
-        db.execute("TRUNCATE TABLE mixed")
-        fill(db, rng, rng.randint(0, 80))
-        everything = db.select("mixed", ["id", *COLUMNS])
-        for _ in range(120):
-            columns = rng.sample(COLUMNS, rng.randint(1, 4))
-            expected = expected_rows(everything, rng, columns)
-            query = db_checks.CandidateQuery.build(db, "mixed", expected, with_key=True)
-            candidates = query.candidates()
-            for row in expected:
-                wanted = {r["id"] for r in everything if not row_mismatches(row, r)}
-                got = {r["id"] for r in candidates if not row_mismatches(row, r)}
-                assert got == wanted, (
-                    f"seed {seed}: the narrow query {query.where} missed rows {wanted - got}"
-                    f" for {row}"
-                )
-            checks += 1
+    for everything, _, expected in random_cases(db, rng, fills=6, rows=80, cases=120, widest=4):
+        query = db_checks.CandidateQuery.build(db, "mixed", expected, with_key=True)
+        candidates = query.candidates()
+        for row in expected:
+            wanted = {r["id"] for r in everything if not row_mismatches(row, r)}
+            got = {r["id"] for r in candidates if not row_mismatches(row, r)}
+            assert got == wanted, (
+                f"seed {seed}: the narrow query {query.where} missed rows {wanted - got} for {row}"
+            )
+        checks += 1
     assert checks == 720
 
 
@@ -253,21 +248,15 @@ def test_contains_and_lacks_fail_as_the_full_read_did(db: Database) -> None:
     seed = seed_from_environment(31337)
     rng = random.Random(seed)
     failures = 0
-    for _ in range(5):
-        db.execute("TRUNCATE TABLE mixed")
-        fill(db, rng, rng.randint(0, 60))
-        everything = db.select("mixed", ["id", *COLUMNS])
-        for _ in range(80):
-            columns = rng.sample(COLUMNS, rng.randint(1, 3))
-            expected = expected_rows(everything, rng, columns)
-            full = db.select("mixed", columns)
-            old = missing_rows(expected, full, "mixed")
-            new = outcome(db_checks.contains_rows, db, "mixed", expected)
-            assert new == old, f"seed {seed}: contains {expected}"
-            old = unexpected_rows(expected, full, "mixed")
-            new = outcome(db_checks.lacks_rows, db, "mixed", expected)
-            assert new == old, f"seed {seed}: lacks {expected}"
-            failures += old is not None
+    for _, columns, expected in random_cases(db, rng, fills=5, rows=60, cases=80, widest=3):
+        full = db.select("mixed", columns)
+        old = missing_rows(expected, full, "mixed")
+        new = outcome(db_checks.contains_rows, db, "mixed", expected)
+        assert new == old, f"seed {seed}: contains {expected}"
+        old = unexpected_rows(expected, full, "mixed")
+        new = outcome(db_checks.lacks_rows, db, "mixed", expected)
+        assert new == old, f"seed {seed}: lacks {expected}"
+        failures += old is not None
     assert failures > 20  # the random rows both pass and fail
 
 
@@ -278,14 +267,7 @@ def test_a_check_asks_for_its_candidates_only_and_polls_repeat_the_narrow_query(
     db.execute(
         "INSERT INTO mixed (ci, m, at, f) VALUES ('Bob', 9.9, '2026-01-31 10:00:00.5', 19.9)"
     )
-    issued: list[str] = []
-    query = db.query
-
-    def recording(sql: str, params: Any = (), evidence: bool = True) -> list[dict[str, Any]]:
-        issued.append(sql)
-        return query(sql, params, evidence)
-
-    monkeypatch.setattr(db, "query", recording)
+    issued = record_queries(db, monkeypatch)
     expected = {"ci": "Bob", "m": "9.90", "at": "2026-01-31T10:00:00.5", "f": "19.9"}
     db_checks.contains_rows(db, "mixed", [expected])
     db_checks.lacks_rows(db, "mixed", [{**expected, "ci": "carol"}])
@@ -332,14 +314,7 @@ def test_on_a_big_table_the_closest_rows_come_from_a_bounded_read_and_say_so(
     db.execute("INSERT INTO mixed (ci, n, m) VALUES ('zed-777', 5, 1.5)")  # the newest row
     everything = db.select("mixed", ["ci", "n", "m"])
     wanted = [{"ci": "zed-777", "n": "6", "m": "1.50"}, {"ci": "zed-777", "n": "5", "m": "1.500"}]
-    issued: list[str] = []
-    query = db.query
-
-    def recording(sql: str, params: Any = (), evidence: bool = True) -> list[dict[str, Any]]:
-        issued.append(sql)
-        return query(sql, params, evidence)
-
-    monkeypatch.setattr(db, "query", recording)
+    issued = record_queries(db, monkeypatch)
     with pytest.raises(AssertionError) as failure:
         db_checks.contains_rows(db, "mixed", wanted)
     message = str(failure.value)

@@ -14,13 +14,13 @@ import pytest
 
 from interlock import db_checks, doctor, seeding
 from interlock.cleanup import CleanupRegistry
-from interlock.config import DatabaseConfig, MariaDBSettings
 from interlock.db import Database
 from interlock.environment import mariadb
 from interlock.environment.runtime import DatabaseEndpoint
 from interlock.errors import ScenarioInputError
 from interlock.masking import Masker
 from interlock.variables import Variables
+from tests.mariadb.app_db import add_reader, app_server, settings
 
 pytestmark = pytest.mark.mariadb
 
@@ -67,34 +67,13 @@ OTHERS = {
 EVERY_KIND = {**WRITES, **OTHERS}
 
 
-def settings(disposable: bool) -> DatabaseConfig:
-    return DatabaseConfig(
-        name="app", host="127.0.0.1", port=3306, user="app", password="pw-app", database="app",
-        embedded=True, disposable=disposable, schema=(), connect_timeout=2, read_timeout=30,
-    )  # fmt: skip
-
-
 @pytest.fixture(scope="module")
 def server(
     tmp_path_factory: pytest.TempPathFactory, template_cache: Path
 ) -> Iterator[mariadb.RunningServer]:
-    base = tmp_path_factory.mktemp("guard")
-    (base / "run").mkdir()
-    running = mariadb.start_server(
-        MariaDBSettings(cache_dir=template_cache), base / "state", base / "run"
-    )
-    try:  # stopped even when the setup below fails
-        schema = base / "schema.sql"
-        schema.write_text(SCHEMA)
-        mariadb.prepare_database(running.port, "app", "app", "pw-app", [schema])
-        admin = mariadb.connect_admin("127.0.0.1", running.port)
-        with admin.cursor() as cursor:
-            cursor.execute("CREATE USER reader@'%' IDENTIFIED BY 'pw-reader'")
-            cursor.execute("GRANT SELECT ON `app`.* TO reader@'%'")
-        admin.close()
+    with app_server(tmp_path_factory.mktemp("guard"), template_cache, SCHEMA) as running:
+        add_reader(running.port, "reader", "pw-reader")
         yield running
-    finally:
-        mariadb.stop_server(running.pid)
 
 
 def shared(server: mariadb.RunningServer, user: str = "app", disposable: bool = False) -> Database:

@@ -22,6 +22,7 @@ from interlock.errors import (
     Unreachable,
     UnreachableFailure,
 )
+from tests.conftest import allure_category
 
 SETTINGS = HttpSettings(connect_timeout=2, read_timeout=3, poll_interval=0.1, poll_timeout=1)
 REFUSED = Unreachable(
@@ -33,27 +34,13 @@ REFUSED = Unreachable(
 )
 
 
-def category(failure: BaseException) -> str:
-    """The category Allure files a result under, from the message allure-behave writes
-    for the exception that failed its step (the first category that matches all of it)."""
-    message = format_exception(type(failure), failure)
-    status = "failed" if isinstance(failure, AssertionError) else "broken"
-    for entry in allure_files.CATEGORIES:
-        regex = entry.get("messageRegex")
-        if status in entry["matchedStatuses"] and (
-            regex is None or re.fullmatch(str(regex), message)
-        ):
-            return str(entry["name"])
-    return "(none)"
-
-
 # -- the category comes from the type --------------------------------------------------------
 
 
 def test_a_step_that_could_not_reach_the_environment_is_filed_as_unreachable() -> None:
     failure = UnreachableFailure(f"{REFUSED.detail}\n  reproduce: curl ...", REFUSED)
     assert isinstance(failure, AssertionError)  # behave fails the step, as any check
-    assert category(failure) == "Environment unreachable"
+    assert allure_category(failure) == "Environment unreachable"
 
 
 @pytest.mark.parametrize(
@@ -67,11 +54,11 @@ def test_a_step_that_could_not_reach_the_environment_is_filed_as_unreachable() -
     ],
 )
 def test_an_assertion_that_merely_says_so_is_a_product_defect(text: str) -> None:
-    assert category(AssertionError(text)) == "Product defects"
+    assert allure_category(AssertionError(text)) == "Product defects"
 
 
 def test_a_broken_step_that_mentions_a_timeout_is_a_broken_test() -> None:
-    assert category(ScenarioInputError("the variable 'timed out' is not set")) == "Broken tests"
+    assert allure_category(ScenarioInputError("the variable 'timed out' is not set")) == "Broken tests"
 
 
 def test_the_category_regex_is_read_alike_by_allure_2_and_3() -> None:

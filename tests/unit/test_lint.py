@@ -26,19 +26,50 @@ def check(tmp_path: Path, library: StepLibrary, text: str, tag: str | None = Non
     return [str(p) for p in lint(tmp_path, [path], library, pattern)]
 
 
-def test_a_clean_feature_has_no_problem(tmp_path: Path, library: StepLibrary) -> None:
-    assert (
-        check(
-            tmp_path,
-            library,
+@pytest.mark.parametrize(
+    ("text", "tag"),
+    [
+        pytest.param(
             "Feature: F\n  @REQ-1\n  Scenario: S\n"
             '    Given the "shop" database\n'
             '    And I save the column "id" of the table "orders" where "ref" is "x" as "order_id"\n'
             '    Then the table "orders" should have 1 row where "id" is "${order_id}"\n',
             r"REQ-\d+",
-        )
-        == []
-    )
+            id="a_clean_feature_has_no_problem",
+        ),
+        pytest.param(
+            'Feature: F\n  Background:\n    Given the variable "sku" is "A"\n'
+            '  Scenario: S\n    Then the table "products" should have 1 row where "sku" is "${sku}"\n',
+            None,
+            id="background_variables_count_for_every_scenario",
+        ),
+        pytest.param(
+            "Feature: F\n  Scenario Outline: S <n>\n    Then the response status should be <status>\n"
+            "    Examples:\n      | n | status |\n      | 1 | 200    |\n",
+            None,
+            id="outline_placeholders_are_filled_from_the_examples",
+        ),
+        pytest.param(
+            'Feature: F\n  Scenario: S\n    Given the "inventory" service\n'
+            '    When I send a POST request to "/products" with JSON:\n'
+            '      """\n      {"sku": "A"}\n      """\n'
+            '    Then the table "products" should contain:\n      | sku |\n      | A   |\n',
+            None,
+            id="steps_that_take_a_doc_string_or_table_accept_one",
+        ),
+        pytest.param(
+            "Feature: F\n  Scenario: S\n"
+            "    Given the shop has 5 desk lamps in stock\n    When Ben orders 1 mug\n"
+            "    Then Ben's order is refused because the shop does not have enough in stock\n",
+            None,
+            id="plural_products_and_known_reasons_are_accepted",
+        ),
+    ],
+)
+def test_a_feature_lint_accepts_has_no_problem(
+    tmp_path: Path, library: StepLibrary, text: str, tag: str | None
+) -> None:
+    assert check(tmp_path, library, text, tag) == []
 
 
 def test_an_undefined_step_gets_the_closest_phrasings(tmp_path: Path, library: StepLibrary) -> None:
@@ -58,34 +89,6 @@ def test_a_variable_used_before_it_is_saved(tmp_path: Path, library: StepLibrary
         '    And the table "orders" should have 1 row where "ref" is "${unique}"\n',
     )
     assert "features/x.feature:3: error: ${order_id} is used before any step saves it" in problem
-
-
-def test_background_variables_count_for_every_scenario(
-    tmp_path: Path, library: StepLibrary
-) -> None:
-    assert (
-        check(
-            tmp_path,
-            library,
-            'Feature: F\n  Background:\n    Given the variable "sku" is "A"\n'
-            '  Scenario: S\n    Then the table "products" should have 1 row where "sku" is "${sku}"\n',
-        )
-        == []
-    )
-
-
-def test_outline_placeholders_are_filled_from_the_examples(
-    tmp_path: Path, library: StepLibrary
-) -> None:
-    assert (
-        check(
-            tmp_path,
-            library,
-            "Feature: F\n  Scenario Outline: S <n>\n    Then the response status should be <status>\n"
-            "    Examples:\n      | n | status |\n      | 1 | 200    |\n",
-        )
-        == []
-    )
 
 
 def test_missing_requirement_tags_and_duplicate_titles(
@@ -140,17 +143,39 @@ def test_a_doc_string_that_is_not_json_is_named_at_its_line(
     assert problems[2].startswith("features/x.feature:6: error: the doc string is not JSON:")
 
 
-def test_a_table_whose_header_does_not_fit_the_step(tmp_path: Path, library: StepLibrary) -> None:
-    (problem,) = check(
-        tmp_path,
-        library,
-        "Feature: F\n  Scenario: S\n    Given the request headers:\n"
-        "      | header | value |\n      | X-Trace | 1 |\n",
-    )
-    assert problem == (
-        "features/x.feature:4: error: the table's header is | header | value |;"
-        " this step needs | name | value |"
-    )
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "Feature: F\n  Scenario: S\n    Given the request headers:\n"
+            "      | header | value |\n      | X-Trace | 1 |\n",
+            "features/x.feature:4: error: the table's header is | header | value |;"
+            " this step needs | name | value |",
+            id="a_table_whose_header_does_not_fit_the_step",
+        ),
+        # behave drops it, and every scenario below its opening quotes, without a word.
+        pytest.param(
+            'Feature: F\nScenario: S\nGiven the "inventory" service\n"""\n'
+            "Scenario: Swallowed\nThen the response status should be 599\n",
+            "features/x.feature:4: error: not valid Gherkin: the doc string that opens at line 4"
+            " is never closed: every line below it, scenarios included, is swallowed and never"
+            ' runs; close it with """',
+            id="a_doc_string_left_open_at_the_end_of_the_file",
+        ),
+        pytest.param(
+            'Feature: F\n  Scenario Outline: S\n    Given the "<name>" service\n'
+            "    Examples:\n      | name |\n",
+            "features/x.feature:2: warning: this Scenario Outline has no Examples rows,"
+            " so it never runs",
+            id="an_outline_without_rows_never_runs",
+        ),
+    ],
+)
+def test_a_feature_with_one_problem_names_it(
+    tmp_path: Path, library: StepLibrary, text: str, expected: str
+) -> None:
+    (problem,) = check(tmp_path, library, text)
+    assert problem == expected
 
 
 def test_a_doc_string_under_a_step_that_takes_none_is_named_at_its_line(
@@ -182,39 +207,6 @@ def test_a_table_under_a_step_that_takes_none(tmp_path: Path, library: StepLibra
     )
     assert problem.startswith(
         "features/x.feature:4: error: this step takes no table, yet one starts at line 4"
-    )
-
-
-def test_a_doc_string_left_open_at_the_end_of_the_file(
-    tmp_path: Path, library: StepLibrary
-) -> None:
-    """behave drops it, and every scenario below its opening quotes, without a word."""
-    (problem,) = check(
-        tmp_path,
-        library,
-        'Feature: F\nScenario: S\nGiven the "inventory" service\n"""\n'
-        "Scenario: Swallowed\nThen the response status should be 599\n",
-    )
-    assert problem == (
-        "features/x.feature:4: error: not valid Gherkin: the doc string that opens at line 4"
-        " is never closed: every line below it, scenarios included, is swallowed and never"
-        ' runs; close it with """'
-    )
-
-
-def test_steps_that_take_a_doc_string_or_table_accept_one(
-    tmp_path: Path, library: StepLibrary
-) -> None:
-    assert (
-        check(
-            tmp_path,
-            library,
-            'Feature: F\n  Scenario: S\n    Given the "inventory" service\n'
-            '    When I send a POST request to "/products" with JSON:\n'
-            '      """\n      {"sku": "A"}\n      """\n'
-            '    Then the table "products" should contain:\n      | sku |\n      | A   |\n',
-        )
-        == []
     )
 
 
@@ -280,20 +272,6 @@ def test_a_misspelled_product_or_reason_gets_the_closest_known_one(
     )
 
 
-def test_plural_products_and_known_reasons_are_accepted(
-    tmp_path: Path, library: StepLibrary
-) -> None:
-    assert (
-        check(
-            tmp_path,
-            library,
-            SHOP + "    Given the shop has 5 desk lamps in stock\n    When Ben orders 1 mug\n"
-            "    Then Ben's order is refused because the shop does not have enough in stock\n",
-        )
-        == []
-    )
-
-
 def test_misspelled_domain_steps_get_domain_suggestions(
     tmp_path: Path, library: StepLibrary
 ) -> None:
@@ -356,18 +334,6 @@ def test_an_outline_row_with_an_unknown_product_is_named(
     )
     assert problem.startswith("features/x.feature:3: error: 'office chair' is not a product.")
     assert problem.endswith("(with the Examples row at line 7)")
-
-
-def test_an_outline_without_rows_never_runs(tmp_path: Path, library: StepLibrary) -> None:
-    (problem,) = check(
-        tmp_path,
-        library,
-        'Feature: F\n  Scenario Outline: S\n    Given the "<name>" service\n'
-        "    Examples:\n      | name |\n",
-    )
-    assert problem == (
-        "features/x.feature:2: warning: this Scenario Outline has no Examples rows, so it never runs"
-    )
 
 
 def test_a_placeholder_no_column_fills_is_named(tmp_path: Path, library: StepLibrary) -> None:
