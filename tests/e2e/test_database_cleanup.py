@@ -143,6 +143,7 @@ def test_a_run_killed_with_sigkill_is_swept_by_the_next_run(running: Path) -> No
 # -- the sweep deletes only where the rows were written --------------------------------------
 
 ENVIRONMENT = """\
+extends: local
 databases:
   shop:
     host: 127.0.0.1
