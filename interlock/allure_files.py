@@ -50,7 +50,7 @@ CATEGORIES = [
         "description": "Selected for the run, but no result came back: its worker ended"
         " early or the run was interrupted. The run does not pass.",
         "matchedStatuses": ["broken"],
-        "messageRegex": r"(?s)no result: .*",
+        "messageRegex": r"no result: [\s\S]*",  # no inline flags: JavaScript rejects them
     },
     {
         "name": "Product defects",

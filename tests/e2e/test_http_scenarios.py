@@ -144,8 +144,8 @@ def failure_of(output: str, title: str) -> str:
 
 def test_each_mistake_fails_its_scenario_alone_and_says_what_to_fix(project: Path) -> None:
     local = project / "config" / "local.yaml"
-    assert local.read_text().rstrip().splitlines()[-1].startswith("  notifications:")
-    local.write_text(local.read_text().rstrip() + STATIC_SERVICE)
+    assert "\nservices:\n" in local.read_text()
+    local.write_text(local.read_text().replace("\nservices:\n", "\nservices:" + STATIC_SERVICE, 1))
     payload = project / "features" / "data" / "payloads" / "broken.json"
     payload.write_text('{\n  "sku": "X",\n  "stock": 1,,\n}\n')
     feature = project / "features" / "interface" / "bad_input.feature"

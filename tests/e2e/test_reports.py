@@ -160,7 +160,8 @@ def test_manual_checks_from_their_records_to_the_verdict(project: Path) -> None:
     assert f"localStorage.getItem(k)||'[]');{layers}.forEach" in page
     pack = json.loads((project / "reports" / "signoff" / "signoff.json").read_text())
     links = [s["report"] for s in pack["requirements"]["REQ-10"]["scenarios"]]
-    assert len(links) == 2 and all(link.startswith("../allure-report/index.html#") for link in links)
+    # REQ-10: the manual packing slip, the API order and the storefront order
+    assert len(links) == 3 and all(link.startswith("../allure-report/index.html#") for link in links)
     for link in links:
         page = link.split("#", 1)[1]
         assert (report / "site" / "data" / "test-results" / f"{page}.json").is_file(), page

@@ -22,7 +22,7 @@ def test_shards_pass_their_runs_but_only_merged_are_accepted(project: Path) -> N
     keep = project / "features" / "interface" / "inventory_api.feature"
     for feature in (project / "features").rglob("*.feature"):
         if feature != keep:
-            feature.unlink()  # a small suite: the 5 scenarios of one feature
+            feature.unlink()  # a small suite: the 6 scenarios of one feature
     shutil.rmtree(project / "manual")  # the demo's manual records name removed scenarios
     for k in (1, 2):
         run = interlock(project, "run", "--no-report", "--shard", f"{k}/2",
@@ -32,7 +32,7 @@ def test_shards_pass_their_runs_but_only_merged_are_accepted(project: Path) -> N
         assert "  - partial run: " in run.stdout
         shard = pack(project / f"shard{k}")
         assert shard["scope"]["selection"]["shard"] == f"{k}/2"
-        assert shard["scope"]["suite_scenarios"] == 5
+        assert shard["scope"]["suite_scenarios"] == 6
         assert shard["scope"]["ran_scenarios"] < 5
         signoff = interlock(project, "signoff", "--set", f"paths.reports=shard{k}")
         assert signoff.returncode == 1 and "partial run" in signoff.stdout
@@ -41,5 +41,5 @@ def test_shards_pass_their_runs_but_only_merged_are_accepted(project: Path) -> N
     assert merge.returncode == 0, merge.stdout + merge.stderr
     merged = pack(project / "reports")
     assert merged["verdict"] == "ACCEPTED", merged["reasons"]
-    assert merged["scope"]["whole"] and merged["scope"]["ran_scenarios"] == 5
+    assert merged["scope"]["whole"] and merged["scope"]["ran_scenarios"] == 6
     assert len(merged["scope"]["selection"]["merged"]) == 2

@@ -71,4 +71,4 @@ def test_doctor_warns_when_a_shared_databases_user_may_write(project: Path) -> N
         for line in lines
     ), result.stdout
     assert "IDENTIFIED" not in result.stdout and "PASSWORD" not in result.stdout
-    assert result.stdout.splitlines()[-1].startswith("doctor: 8 ok, 0 failing, 1 warning")
+    assert result.stdout.splitlines()[-1].startswith("doctor: 9 ok, 0 failing, 1 warning")
