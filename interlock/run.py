@@ -25,6 +25,7 @@ from typing import Any
 
 from interlock import (
     allure_files,
+    background_report,
     contract_coverage,
     environment,
     folders,
@@ -591,7 +592,9 @@ def finish(
     (config.reports_dir / SUMMARY).write_text(masker.mask(text + "\n" + summary.headline() + "\n"))
     pack = signoff.build(config, summary, dict(os.environ), scope)
     page = signoff.write(pack, config.reports_dir / SIGNOFF, masker)
-    if signum is None and not no_report:
+    later = signum is None and not no_report and background_report.wanted()
+    later = later and background_report.can_fork()
+    if signum is None and not no_report and not later:
         built, message = report.build_html(config, results, config.reports_dir / HTML)
         if built:
             console.out(f"report: {message}")
@@ -602,7 +605,11 @@ def finish(
     for reason in pack.data["reasons"]:
         console.out(f"  - {masker.mask(reason)}")
     console.out(f"results: {results}  junit: {junit_file}  ({time.monotonic() - started:.1f} s)")
-    leaks = owed[0].run(console.say)
+    leaks = owed[0].run(console.say)  # all this run wrote, before the build is forked
+    if later and leaks:
+        console.say("no HTML report: a secret leaked into the results (see above)")
+    elif later:
+        _build_later(config, results, page, masker, console)
     return Outcome(
         summary=summary,
         selected=tuple(selected),
@@ -613,6 +620,39 @@ def finish(
         worker_exits=tuple(codes),
         logs=config.reports_dir / "logs" / "workers",
     )
+
+
+def _build_later(
+    config: Config, results: Path, page: Path, masker: Masker, console: Console
+) -> None:
+    """The report and the sign-off PDF, built by a forked builder after the run exits
+    (:mod:`interlock.background_report`); it scans what it built before publishing."""
+    log = config.reports_dir / "logs" / background_report.LOG
+    secrets = masker.secrets
+
+    def refuse(folder: Path) -> str | None:
+        found = secret_scan.scan(folder, secrets)
+        if found:
+            return "SECRET LEAK in the built report, not published:\n  - " + "\n  - ".join(
+                str(f) for f in found[:20]
+            )
+        return None
+
+    def build() -> int:
+        built, message = report.build_html(config, results, config.reports_dir / HTML, refuse)
+        print(f"report: {message}" if built else f"interlock: {message}", flush=True)
+        print(signoff.print_pdf(page), flush=True)
+        pdf = page.with_suffix(".pdf")
+        if pdf.exists() and refuse(page.parent) is not None:
+            pdf.unlink()
+            print("SECRET LEAK in the sign-off PDF: removed", flush=True)
+        background_report.finished(config.state_dir)
+        return 0 if built else 1
+
+    target = config.reports_dir / HTML / "index.html"
+    console.out(f"report: building in the background: {target} (log: {log})")
+    if background_report.start(config.state_dir, log, build) is None:  # cannot fork: now
+        build()
 
 
 # -- lint -----------------------------------------------------------------------------------
