@@ -34,6 +34,7 @@ from interlock import (
     junit,
     leftovers,
     lint,
+    lint_cache,
     manual,
     report,
     requirements,
@@ -306,7 +307,7 @@ def run(config: Config, request: RunRequest, console: Console | None = None) -> 
     check_outputs(config, html=not request.no_report)
     signoff.check_suite_files(config)  # the catalog and waivers, before anything starts
     if not request.no_lint:
-        problems = lint_suite(config, request.paths)
+        problems = lint_suite(config, request.paths, request.overrides)
         if any(p.severity == "error" for p in problems):
             console.err(lint.report(problems))
             raise SelectionError(
@@ -658,20 +659,32 @@ def _build_later(
 # -- lint -----------------------------------------------------------------------------------
 
 
-def lint_suite(config: Config, paths: Sequence[str]) -> list[lint.Problem]:
-    """The problems ``interlock lint`` finds in the feature files under ``paths``."""
+def lint_suite(
+    config: Config, paths: Sequence[str], overrides: Sequence[str] = ()
+) -> list[lint.Problem]:
+    """The problems ``interlock lint`` finds in the feature files under ``paths``
+    (remembered for an unchanged suite: :mod:`interlock.lint_cache`)."""
     # Files, not scenarios: a file behave cannot parse is a problem lint names, with the rest.
     files = sorted(set(feature_files(config.root, paths, config.features_dir)))
-    library = lint.StepLibrary.load(config.root / "steps")
-    required = config.report.requirement_tag if config.report.require_requirement_tag else None
-    catalog = requirements.load(config.root, config.report.requirement_tag)
-    switch = lint.requirement_switch(config.origins)
-    return lint.lint(
-        config.root,
-        files,
-        library,
-        required,
-        catalog=catalog,
-        whole_suite=not paths,
-        switch=switch,
+
+    def compute() -> list[lint.Problem]:
+        library = lint.StepLibrary.load(config.root / "steps")
+        tag = config.report.requirement_tag
+        required = tag if config.report.require_requirement_tag else None
+        catalog = requirements.load(config.root, tag)
+        switch = lint.requirement_switch(config.origins)
+        return lint.lint(
+            config.root,
+            files,
+            library,
+            required,
+            catalog=catalog,
+            whole_suite=not paths,
+            switch=switch,
+        )
+
+    catalog_file = requirements.find(config.root)
+    key = lint_cache.key(
+        config.root, files, config.env, overrides, config.data_dir, catalog_file, not paths
     )
+    return lint_cache.cached(config.state_dir, key, compute)[0]

@@ -59,13 +59,17 @@ def main() -> int:
                    capture_output=True)  # fmt: skip
     run = [str(BIN / "interlock"), "run"]
     variants = {
-        "start-up (import interlock.cli)": ([str(BIN / "python"), "-c", "import interlock.cli"], {}),
+        "start-up (import interlock.cli)": (
+            [str(BIN / "python"), "-c", "import interlock.cli"], {}
+        ),
         "plain behave": ([str(BIN / "behave"), args.target], {}),
-        "run --no-report --no-lint": (run + ["--no-report", "--no-lint", args.target], {}),
-        "run --no-report": (run + ["--no-report", args.target], {}),
-        "run, report built before exit": (run + [args.target], {"INTERLOCK_REPORT_BUILD": "wait"}),
+        "run --no-report --no-lint": ([*run, "--no-report", "--no-lint", args.target], {}),
+        "run --no-report": ([*run, "--no-report", args.target], {}),
+        "run, report built before exit": (
+            [*run, args.target], {"INTERLOCK_REPORT_BUILD": "wait"}
+        ),
         "run, report in the background": (
-            run + [args.target], {"INTERLOCK_REPORT_BUILD": "background"}
+            [*run, args.target], {"INTERLOCK_REPORT_BUILD": "background"}
         ),
     }
     times: dict[str, list[float]] = {name: [] for name in variants}
@@ -97,6 +101,9 @@ def main() -> int:
     verdict = "MET   " if no_report - plain <= 0.5 else "MISSED"
     print(f"{verdict} without the report within 0.5 s of plain behave:"
           f" {no_report:.2f} - {plain:.2f} = {no_report - plain:+.2f} s")  # fmt: skip
+    lint_cost = [str(BIN / "python"), "-m", "bench.inner_loop.lint_cost"]
+    done = subprocess.run(lint_cost, cwd=ROOT, env=env, capture_output=True, text=True)
+    print(done.stdout, end="")
     if args.down:
         subprocess.run([str(BIN / "interlock"), "down"], cwd=ROOT, env=env, capture_output=True)
     return 0
