@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import re
 import runpy
+import sys
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -185,12 +186,24 @@ class StepLibrary:
 
         A module that raises is named with the line that raised (exit 2)."""
         if not getattr(registry, "_interlock_loaded", False):
+            before = set(sys.modules)
             for path in sorted(steps_dir.glob("*.py")):
                 try:
                     runpy.run_path(str(path))
                 except Exception as exc:
                     raise _module_error(path, exc) from None
             registry._interlock_loaded = True
+            # The project's modules the steps imported (interlock_steps...): a worker
+            # forked from this process forgets them and the steps (workers.ForkedWorker).
+            project = steps_dir.resolve().parent
+            own = Path(__file__).resolve().parent
+            registry._interlock_step_modules = [
+                name
+                for name in set(sys.modules) - before
+                if (file := getattr(sys.modules[name], "__file__", None))
+                and Path(file).resolve().is_relative_to(project)
+                and not Path(file).resolve().is_relative_to(own)
+            ]
         return cls([m for group in registry.steps.values() for m in group])
 
     def matches(self, text: str) -> list[Any]:

@@ -127,16 +127,26 @@ class Supervisor:
 
 def fork_wanted() -> bool:
     """Fork workers from this (pre-imported) process rather than start a fresh Python?
-    Only when asked (``INTERLOCK_WORKER_START=fork``), on Linux, and while no step
-    module is loaded here (lint loads them on a cache miss: behave in the child would
-    then find every step defined twice)."""
+    Only when asked (``INTERLOCK_WORKER_START=fork``), and on Linux."""
     if os.environ.get(START_ENV, "").strip().lower() != "fork":
         return False
-    if not hasattr(os, "fork") or not sys.platform.startswith("linux"):
-        return False
+    return hasattr(os, "fork") and sys.platform.startswith("linux")
+
+
+def _forget_steps() -> None:
+    """In a forked worker: the steps lint loaded in the run (and the project modules
+    that defined them) are forgotten, so that behave loads them as in a fresh worker."""
     from behave.step_registry import registry
 
-    return not getattr(registry, "_interlock_loaded", False)
+    if getattr(registry, "_interlock_loaded", False):
+        for name in getattr(registry, "_interlock_step_modules", []):
+            sys.modules.pop(name, None)
+        for definitions in registry.steps.values():
+            definitions.clear()
+        registry._interlock_loaded = False
+    from interlock import step_types
+
+    step_types._registered = False  # behave clears its types; the steps register them again
 
 
 def preload() -> None:
@@ -203,6 +213,7 @@ class ForkedWorker:
             os.chdir(root)
             os.environ.clear()
             os.environ.update(env)
+            _forget_steps()
             from behave.__main__ import main
 
             code = int(main(command[3:]) or 0)  # after [python, -m, behave]
