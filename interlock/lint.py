@@ -36,6 +36,7 @@ from behave.matchers import MatchWithError
 from behave.parser import ParserError, parse_feature
 from behave.step_registry import registry
 
+from interlock import step_types
 from interlock.errors import InterlockError
 from interlock.requirements import Catalog
 from interlock.selection import MANUAL_TAG, SERIAL_TAG, parsed_feature
@@ -193,16 +194,17 @@ class StepLibrary:
                 except Exception as exc:
                     raise _module_error(path, exc) from None
             registry._interlock_loaded = True
-            # The project's modules the steps imported (interlock_steps...): a worker
-            # forked from this process forgets them and the steps (workers.ForkedWorker).
-            project = steps_dir.resolve().parent
-            own = Path(__file__).resolve().parent
+            # The modules the steps imported that define steps or parameter types
+            # (interlock_steps...): a worker forked from this process forgets them and
+            # the steps, so that behave loads them again (workers.ForkedWorker).
+            defining = {
+                getattr(m.func, "__module__", None) for g in registry.steps.values() for m in g
+            }
+            declared = {t.declared_in for t in step_types.DECLARED.values()}
             registry._interlock_step_modules = [
                 name
                 for name in set(sys.modules) - before
-                if (file := getattr(sys.modules[name], "__file__", None))
-                and Path(file).resolve().is_relative_to(project)
-                and not Path(file).resolve().is_relative_to(own)
+                if name in defining or getattr(sys.modules[name], "__file__", None) in declared
             ]
         return cls([m for group in registry.steps.values() for m in group])
 
