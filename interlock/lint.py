@@ -201,11 +201,15 @@ class StepLibrary:
                 getattr(m.func, "__module__", None) for g in registry.steps.values() for m in g
             }
             declared = {t.declared_in for t in step_types.DECLARED.values()}
-            registry._interlock_step_modules = [
+            new = set(sys.modules) - before
+            forget = {
                 name
-                for name in set(sys.modules) - before
+                for name in new
                 if name in defining or getattr(sys.modules[name], "__file__", None) in declared
-            ]
+            }
+            # ...and their packages imported with them (whose __init__ imports them)
+            forget |= {p for n in forget for p in _packages(n) if p in new}
+            registry._interlock_step_modules = sorted(forget)
         return cls([m for group in registry.steps.values() for m in group])
 
     def matches(self, text: str) -> list[Any]:
@@ -228,6 +232,12 @@ class StepLibrary:
     def shape(pattern: str) -> str:
         """A pattern as a phrase: ``{status:Int}`` reads ``<status>``."""
         return _FIELD.sub(lambda m: f"<{m.group(1)}>", pattern)
+
+
+def _packages(name: str) -> list[str]:
+    """``a.b.c`` -> ``a``, ``a.b``."""
+    parts = name.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts))]
 
 
 def _matched(matcher: Any, text: str) -> bool:

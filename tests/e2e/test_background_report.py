@@ -27,6 +27,7 @@ def _settle(project: Path, timeout: float = 120) -> None:
 
 
 def test_the_report_is_built_after_the_run_exits(running: Path) -> None:
+    (running / "node_modules").symlink_to(REPO / "node_modules")
     done = interlock(running, "run", SCENARIO, env=BACKGROUND)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "report: building in the background" in done.stdout
@@ -39,6 +40,7 @@ def test_the_report_is_built_after_the_run_exits(running: Path) -> None:
 
 
 def test_the_next_run_stops_a_build_under_way(running: Path) -> None:
+    (running / "node_modules").symlink_to(REPO / "node_modules")
     first = interlock(running, "run", SCENARIO, env=BACKGROUND)
     assert first.returncode == 0, first.stdout + first.stderr
     pid_file = running / ".interlock" / background_report.PID_FILE
