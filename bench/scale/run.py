@@ -679,7 +679,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             say(f"kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
-    footer = ["", "targets (issue 5):", "", *(f"    {t}" for t in targets)]
+    footer = ["", "targets (issue 20):", "", *(f"    {t}" for t in targets)]
     elapsed = f"(whole benchmark: {time.monotonic() - started:.0f} s)"
     print("\n".join([*header, *out, *footer, "", elapsed]))
     if args.json:
