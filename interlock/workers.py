@@ -28,7 +28,7 @@ from interlock.lifeline import _PR_SET_PDEATHSIG, PARENT_ENV, _prctl, killed_wit
 from interlock.selection import ScenarioRef
 
 WORKER_ENV = "INTERLOCK_WORKER"
-START_ENV = "INTERLOCK_WORKER_START"  # "fork" | "subprocess" (the default)
+START_ENV = "INTERLOCK_WORKER_START"  # "fork" (the default on Linux) | "subprocess"
 
 
 @dataclass
@@ -127,8 +127,8 @@ class Supervisor:
 
 def fork_wanted() -> bool:
     """Fork workers from this (pre-imported) process rather than start a fresh Python?
-    Only when asked (``INTERLOCK_WORKER_START=fork``), and on Linux."""
-    if os.environ.get(START_ENV, "").strip().lower() != "fork":
+    On Linux, unless ``INTERLOCK_WORKER_START=subprocess`` asks for fresh ones."""
+    if os.environ.get(START_ENV, "").strip().lower() == "subprocess":
         return False
     return hasattr(os, "fork") and sys.platform.startswith("linux")
 
