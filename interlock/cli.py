@@ -254,7 +254,7 @@ def _say_missing(outcome: run.Outcome, limit: int = 20) -> None:
 
 def cmd_lint(args: argparse.Namespace) -> int:
     config = load_config(env=args.env, overrides=args.set)
-    problems = run.lint_suite(config, args.paths)
+    problems = run.lint_suite(config, args.paths, args.set)
     print(lint.report(problems))
     return int(ExitCode.FAILED if any(p.severity == "error" for p in problems) else ExitCode.PASSED)
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import re
 import runpy
+import sys
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from behave.matchers import MatchWithError
 from behave.parser import ParserError, parse_feature
 from behave.step_registry import registry
 
+from interlock import step_types
 from interlock.errors import InterlockError
 from interlock.folders import shown_path
 from interlock.requirements import Catalog
@@ -186,12 +188,29 @@ class StepLibrary:
 
         A module that raises is named with the line that raised (exit 2)."""
         if not getattr(registry, "_interlock_loaded", False):
+            before = set(sys.modules)
             for path in sorted(steps_dir.glob("*.py")):
                 try:
                     runpy.run_path(str(path))
                 except Exception as exc:
                     raise _module_error(path, exc) from None
             registry._interlock_loaded = True
+            # The modules the steps imported that define steps or parameter types
+            # (interlock_steps...): a worker forked from this process forgets them and
+            # the steps, so that behave loads them again (workers.ForkedWorker).
+            defining = {
+                getattr(m.func, "__module__", None) for g in registry.steps.values() for m in g
+            }
+            declared = {t.declared_in for t in step_types.DECLARED.values()}
+            new = set(sys.modules) - before
+            forget = {
+                name
+                for name in new
+                if name in defining or getattr(sys.modules[name], "__file__", None) in declared
+            }
+            # ...and their packages imported with them (whose __init__ imports them)
+            forget |= {p for n in forget for p in _packages(n) if p in new}
+            registry._interlock_step_modules = sorted(forget)
         return cls([m for group in registry.steps.values() for m in group])
 
     def matches(self, text: str) -> list[Any]:
@@ -214,6 +233,12 @@ class StepLibrary:
     def shape(pattern: str) -> str:
         """A pattern as a phrase: ``{status:Int}`` reads ``<status>``."""
         return _FIELD.sub(lambda m: f"<{m.group(1)}>", pattern)
+
+
+def _packages(name: str) -> list[str]:
+    """``a.b.c`` -> ``a``, ``a.b``."""
+    parts = name.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts))]
 
 
 def _matched(matcher: Any, text: str) -> bool:

@@ -331,11 +331,18 @@ def install_allure(config: Config) -> tuple[Path | None, str]:
     return cli, ""
 
 
-def build_html(config: Config, results_dir: Path, report_dir: Path) -> tuple[bool, str]:
+def build_html(
+    config: Config,
+    results_dir: Path,
+    report_dir: Path,
+    check: Callable[[Path], str | None] | None = None,
+) -> tuple[bool, str]:
     """Build the HTML reports; returns (built, message).
 
     ``index.html`` is the single-file report (opens from disk, can be mailed);
     ``site/`` beside it is the multi-page one (``interlock report --serve``).
+    ``check`` looks at the built folder before it replaces the last report: a reason
+    it returns (a leak) keeps it from being published.
     """
     cli, why = install_allure(config)
     if cli is None:
@@ -403,6 +410,9 @@ def build_html(config: Config, results_dir: Path, report_dir: Path) -> tuple[boo
         single_page.replace(building / "index.html")  # over Allure's page linking the two
         _open_first_level(building / "index.html", building / SITE)
         shutil.rmtree(building / SINGLE)
+        refused = check(building) if check is not None else None
+        if refused is not None:
+            return False, refused
         if report_dir.exists():
             shutil.rmtree(report_dir)
         building.chmod(0o755)  # mkdtemp made it private; a report is for sharing

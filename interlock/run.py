@@ -25,6 +25,7 @@ from typing import Any
 
 from interlock import (
     allure_files,
+    background_report,
     contract_coverage,
     environment,
     folders,
@@ -33,6 +34,7 @@ from interlock import (
     junit,
     leftovers,
     lint,
+    lint_cache,
     manual,
     probed_rows,
     report,
@@ -323,7 +325,7 @@ def run(config: Config, request: RunRequest, console: Console | None = None) -> 
     check_outputs(config, html=not request.no_report)
     signoff.check_suite_files(config)  # the catalog and waivers, before anything starts
     if not request.no_lint:
-        problems = lint_suite(config, request.paths)
+        problems = lint_suite(config, request.paths, request.overrides)
         if any(p.severity == "error" for p in problems):
             console.err(lint.report(problems))
             raise SelectionError(
@@ -680,7 +682,9 @@ def finish(
     (config.reports_dir / SUMMARY).write_text(masker.mask(text + "\n" + summary.headline() + "\n"))
     pack = signoff.build(config, summary, dict(os.environ), scope)
     page = signoff.write(pack, config.reports_dir / SIGNOFF, masker)
-    if signum is None and not no_report:
+    later = signum is None and not no_report and background_report.wanted()
+    later = later and background_report.can_fork()
+    if signum is None and not no_report and not later:
         built, message = report.build_html(config, results, config.reports_dir / HTML)
         if built:
             console.out(f"report: {message}")
@@ -691,7 +695,11 @@ def finish(
     for reason in pack.data["reasons"]:
         console.out(f"  - {masker.mask(reason)}")
     console.out(f"results: {results}  junit: {junit_file}  ({time.monotonic() - started:.1f} s)")
-    leaks = owed[0].run(console.say)
+    leaks = owed[0].run(console.say)  # all this run wrote, before the build is forked
+    if later and leaks:
+        console.say("no HTML report: a secret leaked into the results (see above)")
+    elif later:
+        _build_later(config, results, page, masker, console)
     return Outcome(
         summary=summary,
         selected=tuple(selected),
@@ -706,23 +714,68 @@ def finish(
     )
 
 
+def _build_later(
+    config: Config, results: Path, page: Path, masker: Masker, console: Console
+) -> None:
+    """The report and the sign-off PDF, built by a forked builder after the run exits
+    (:mod:`interlock.background_report`); it scans what it built before publishing."""
+    log = config.reports_dir / "logs" / background_report.LOG
+    secrets = masker.secrets
+
+    def refuse(folder: Path) -> str | None:
+        found = secret_scan.scan(folder, secrets)
+        if found:
+            return "SECRET LEAK in the built report, not published:\n  - " + "\n  - ".join(
+                str(f) for f in found[:20]
+            )
+        return None
+
+    def build() -> int:
+        built, message = report.build_html(config, results, config.reports_dir / HTML, refuse)
+        print(f"report: {message}" if built else f"interlock: {message}", flush=True)
+        print(signoff.print_pdf(page), flush=True)
+        pdf = page.with_suffix(".pdf")
+        if pdf.exists() and refuse(page.parent) is not None:
+            pdf.unlink()
+            print("SECRET LEAK in the sign-off PDF: removed", flush=True)
+        background_report.finished(config.state_dir)
+        return 0 if built else 1
+
+    target = config.reports_dir / HTML / "index.html"
+    console.out(f"report: building in the background: {target} (log: {log})")
+    if background_report.start(config.state_dir, log, build) is None:  # cannot fork: now
+        build()
+
+
 # -- lint -----------------------------------------------------------------------------------
 
 
-def lint_suite(config: Config, paths: Sequence[str]) -> list[lint.Problem]:
-    """The problems ``interlock lint`` finds in the feature files under ``paths``."""
+def lint_suite(
+    config: Config, paths: Sequence[str], overrides: Sequence[str] = ()
+) -> list[lint.Problem]:
+    """The problems ``interlock lint`` finds in the feature files under ``paths``
+    (remembered for an unchanged suite: :mod:`interlock.lint_cache`)."""
     # Files, not scenarios: a file behave cannot parse is a problem lint names, with the rest.
     files = sorted(set(feature_files(config.root, paths, config.features_dir)))
-    library = lint.StepLibrary.load(config.root / "steps")
-    required = config.report.requirement_tag if config.report.require_requirement_tag else None
-    catalog = requirements.load(config.root, config.report.requirement_tag)
-    switch = lint.requirement_switch(config.origins)
-    return lint.lint(
-        config.root,
-        files,
-        library,
-        required,
-        catalog=catalog,
-        whole_suite=not paths,
-        switch=switch,
+
+    def compute() -> list[lint.Problem]:
+        library = lint.StepLibrary.load(config.root / "steps")
+        tag = config.report.requirement_tag
+        required = tag if config.report.require_requirement_tag else None
+        catalog = requirements.load(config.root, tag)
+        switch = lint.requirement_switch(config.origins)
+        return lint.lint(
+            config.root,
+            files,
+            library,
+            required,
+            catalog=catalog,
+            whole_suite=not paths,
+            switch=switch,
+        )
+
+    catalog_file = requirements.find(config.root)
+    key = lint_cache.key(
+        config.root, files, config.env, overrides, config.data_dir, catalog_file, not paths
     )
+    return lint_cache.cached(config.state_dir, key, compute)[0]

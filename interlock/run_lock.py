@@ -121,12 +121,24 @@ def take(state_dir: Path, command: str, report: Report = _quiet) -> RunLock:
         # are gone, in case this process is killed meanwhile.
         lock._write(f"pid {os.getpid()} {command}\n" + "".join(_worker_lines(previous)))
         _end_stragglers(stragglers, _holder(previous), report)
+        from interlock import background_report  # a report the last run left building
+
+        background_report.stop(state_dir)
         lock._write(f"pid {os.getpid()} {command}\n")
     except BaseException:
         os.close(fd)
         raise
     _held[path] = lock
     return lock
+
+
+def forget_inherited() -> None:
+    """In a forked child (the background report build): close the inherited
+    descriptors without unlocking, so that the lock goes with its holder alone."""
+    for lock in list(_held.values()):
+        with contextlib.suppress(OSError):
+            os.close(lock.fd)
+    _held.clear()
 
 
 def release_all() -> None:

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,11 +24,12 @@ from typing import IO
 
 from interlock.allure_formatter import KEEP_RESULTS
 from interlock.learned_secrets import LEARNED_SECRETS_KEY
-from interlock.lifeline import PARENT_ENV, killed_with_parent
+from interlock.lifeline import _PR_SET_PDEATHSIG, PARENT_ENV, _prctl, killed_with_parent
 from interlock.selection import ScenarioRef
 
 WORKER_ENV = "INTERLOCK_WORKER"
 SHARD_KEY = "interlock.shard"  # behave userdata: this run is the K/N shard of its suite
+START_ENV = "INTERLOCK_WORKER_START"  # "subprocess" (the default) | "fork" (Linux)
 
 
 @dataclass
@@ -75,7 +77,7 @@ class Supervisor:
     Each worker dies with this process (see :mod:`interlock.lifeline`); ``on_start``
     hears of each one as it starts (the run records them in its lock file)."""
 
-    children: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    children: list[subprocess.Popen[bytes] | ForkedWorker] = field(default_factory=list)
     signal: int | None = None
     on_start: Callable[[int], None] | None = None
     _lock: threading.RLock = field(default_factory=threading.RLock)
@@ -91,7 +93,7 @@ class Supervisor:
 
     def start(
         self, command: list[str], root: Path, worker: str, output: IO[bytes] | None
-    ) -> subprocess.Popen[bytes] | None:
+    ) -> subprocess.Popen[bytes] | ForkedWorker | None:
         """Start one behave process; None once a signal came (nothing new starts)."""
         with self._lock:
             if self.signal is not None:
@@ -102,16 +104,20 @@ class Supervisor:
             # Its own session: a terminal's Ctrl-C reaches only the parent, which
             # forwards it once. The kernel's parent-death signal follows the thread
             # that starts it: that thread waits for it (run_batches).
-            child = subprocess.Popen(
-                command,
-                cwd=root,
-                env=env,
-                stdout=output,
-                stderr=subprocess.STDOUT if output is not None else None,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-                preexec_fn=killed_with_parent(os.getpid()),
-            )
+            child: subprocess.Popen[bytes] | ForkedWorker
+            if fork_wanted():
+                child = ForkedWorker.start(command, root, env, output)
+            else:
+                child = subprocess.Popen(
+                    command,
+                    cwd=root,
+                    env=env,
+                    stdout=output,
+                    stderr=subprocess.STDOUT if output is not None else None,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                    preexec_fn=killed_with_parent(os.getpid()),
+                )
             self.children.append(child)
             if self.on_start is not None:
                 self.on_start(child.pid)
@@ -123,7 +129,140 @@ class Supervisor:
             self.children = [child for child in self.children if child.poll() is None]
 
 
-def _wait(child: subprocess.Popen[bytes]) -> int:
+def fork_wanted() -> bool:
+    """Fork workers from this (pre-imported) process rather than start a fresh Python?
+    Only when ``INTERLOCK_WORKER_START=fork`` asks, on Linux: the signal and fault suites
+    pass with forked workers, but the 20-round signal soak was run on fresh processes, so
+    they stay the default until it has been run on forked ones too."""
+    if os.environ.get(START_ENV, "").strip().lower() != "fork":
+        return False
+    return hasattr(os, "fork") and sys.platform.startswith("linux")
+
+
+def _forget_steps() -> None:
+    """In a forked worker: the steps lint loaded in the run (and the project modules
+    that defined them) are forgotten, so that behave loads them as in a fresh worker."""
+    from behave.step_registry import registry
+
+    if getattr(registry, "_interlock_loaded", False):
+        for name in getattr(registry, "_interlock_step_modules", []):
+            sys.modules.pop(name, None)
+        for definitions in registry.steps.values():
+            definitions.clear()
+        registry._interlock_loaded = False
+    from interlock import step_types
+
+    step_types._registered = False  # behave clears its types; the steps register them again
+
+
+def preload() -> None:
+    """Import here what every behave worker imports, once, before workers are forked."""
+    if fork_wanted():
+        import allure_behave.formatter  # noqa: F401
+        import behave.__main__  # noqa: F401
+
+        import interlock.allure_formatter
+        import interlock.api
+        import interlock.hooks  # noqa: F401
+
+
+class ForkedWorker:
+    """A behave worker forked from the run (see :func:`fork_wanted`), with the part of
+    ``subprocess.Popen``'s face the supervisor uses.
+
+    The child does what a fresh worker's start does: its own session, the kernel's
+    parent-death signal (SIGKILL until its ``before_all``: :mod:`interlock.lifeline`),
+    default signal handlers, its log on fds 1 and 2 (new ``sys.stdout``/``sys.stderr``
+    objects, so that no lock another thread held at the fork is inherited), stdin from
+    /dev/null, the worker's environment and folder, not the run lock's descriptor;
+    then behave runs in it and it leaves by ``os._exit`` (no handler of the run's
+    runs in it)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+        self._reaping = threading.Lock()
+
+    @classmethod
+    def start(
+        cls, command: list[str], root: Path, env: dict[str, str], output: IO[bytes] | None
+    ) -> ForkedWorker:
+        parent = os.getpid()
+        prctl = _prctl()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid:
+            return cls(pid)
+        code = 1
+        try:
+            if prctl is not None:
+                prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+                if os.getppid() != parent:
+                    os._exit(1)  # the run died between fork and prctl
+            os.setsid()
+            for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGCHLD):
+                signal.signal(signum, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            from interlock import run_lock
+
+            run_lock.forget_inherited()
+            null = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(null, 0)
+            os.close(null)
+            if output is not None:
+                os.dup2(output.fileno(), 1)
+                os.dup2(output.fileno(), 2)
+            sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
+            sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+            sys.stdin = open(0, closefd=False)  # noqa: SIM115
+            os.chdir(root)
+            os.environ.clear()
+            os.environ.update(env)
+            _forget_steps()
+            from behave.__main__ import main
+
+            code = int(main(command[3:]) or 0)  # after [python, -m, behave]
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        except BaseException:
+            with contextlib.suppress(Exception):
+                traceback.print_exc()
+            code = 1
+        finally:
+            with contextlib.suppress(Exception):
+                sys.stdout.flush()
+                sys.stderr.flush()
+            os._exit(code)
+
+    def poll(self) -> int | None:
+        if self.returncode is None and self._reaping.acquire(blocking=False):
+            try:
+                done, status = os.waitpid(self.pid, os.WNOHANG)
+                if done:
+                    self.returncode = os.waitstatus_to_exitcode(status)
+            except ChildProcessError:
+                pass
+            finally:
+                self._reaping.release()
+        return self.returncode
+
+    def wait(self) -> int:
+        with self._reaping:
+            while self.returncode is None:
+                try:
+                    _, status = os.waitpid(self.pid, 0)
+                except ChildProcessError:
+                    break
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode if self.returncode is not None else 1
+
+    def send_signal(self, signum: int) -> None:
+        if self.returncode is None:
+            os.kill(self.pid, signum)
+
+
+def _wait(child: subprocess.Popen[bytes] | ForkedWorker) -> int:
     while True:
         try:
             return child.wait()
@@ -184,6 +323,7 @@ def run_batches(
                 if output is not None:
                     output.close()
 
+    preload()  # forked workers: the imports are paid here, once
     threads = [
         threading.Thread(
             target=run, args=(slot, chunks(batch, behave.scenarios_per_process)), daemon=True

@@ -40,7 +40,7 @@ _DEV_ONLY = re.compile(
 _NAME = re.compile(
     r"^(?:requests-(?P<threads>\d+)t|(?P<behave>behave(?:-null)?)"
     r"|behavex-(?P<scheme>feature|scenario)-(?P<procs>\d+)"
-    r"|interlock-(?P<workers>\d+)(?P<nolint>-nolint)?)$"
+    r"|interlock-(?P<workers>\d+)(?P<nolint>-nolint)?(?P<fork>-fork)?)$"
 )
 
 
@@ -51,6 +51,7 @@ class Contender:
     parallel: int  # threads, processes or workers
     scheme: str = ""  # behavex: feature | scenario
     no_lint: bool = False  # interlock: skip the pre-run lint (--no-lint, where it exists)
+    fork: bool = False  # interlock: workers forked from the run (INTERLOCK_WORKER_START=fork)
 
     @classmethod
     def parse(cls, name: str) -> Contender:
@@ -58,7 +59,7 @@ class Contender:
         if match is None:
             raise SystemExit(
                 f"unknown contender {name!r}: requests-<k>t, behave, behave-null, "
-                "behavex-feature-<k>, behavex-scenario-<k>, interlock-<n>[-nolint]"
+                "behavex-feature-<k>, behavex-scenario-<k>, interlock-<n>[-nolint][-fork]"
             )
         if match["threads"]:
             return cls(name, "requests", int(match["threads"]))
@@ -66,7 +67,13 @@ class Contender:
             return cls(name, match["behave"], 1)
         if match["scheme"]:
             return cls(name, "behavex", int(match["procs"]), match["scheme"])
-        return cls(name, "interlock", int(match["workers"]), no_lint=bool(match["nolint"]))
+        return cls(
+            name,
+            "interlock",
+            int(match["workers"]),
+            no_lint=bool(match["nolint"]),
+            fork=bool(match["fork"]),
+        )
 
     def command(self, root: Path, url: str, scenarios: int, out: Path) -> tuple[list[str], Path]:
         """The command line and its working folder."""
@@ -94,6 +101,10 @@ class Contender:
                 "interlock.keep_results=1",
             ], root
         command = [str(BIN / "interlock"), "run", "--workers", str(self.parallel), "--no-report"]
+        if self.fork:  # env execs interlock: the same process, counted the same way
+            command = ["/usr/bin/env", "INTERLOCK_WORKER_START=fork", *command]
+        else:
+            command = ["/usr/bin/env", "INTERLOCK_WORKER_START=subprocess", *command]
         return [*command, "--no-lint"] if self.no_lint else command, root
 
 

@@ -41,10 +41,15 @@ def results(project: Path) -> list[tuple[str, str]]:
 
 
 def behave_workers(project: Path) -> list[int]:
+    """The run's behave workers: fresh ones by their command line, forked ones
+    (INTERLOCK_WORKER_START=fork) by the run lock, which records every worker."""
+    lock = (project / ".interlock" / "run.lock").read_text().split("\n")
+    recorded = {int(line.split()[1]) for line in lock if line.startswith("worker ")}
     return [
         pid
         for pid in processes_under(project)
         if "-m behave" in Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        or pid in recorded
     ]
 
 
