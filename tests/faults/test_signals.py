@@ -124,9 +124,8 @@ def test_a_second_signal_kills_the_workers_and_the_run_still_cleans_after_them(
     pid = worker_service(running, process)
     time.sleep(0.5)  # into the 60-second wait
     process.send_signal(signal.SIGINT)
-    while not sleeping(running):
-        assert time.monotonic() < deadline, "the cleanup never reached its SLEEP"
-        time.sleep(0.05)
+    left = deadline - time.monotonic()
+    wait_until(lambda: sleeping(running), process, "the cleanup's SLEEP", left, pause=0.05)
     process.send_signal(signal.SIGINT)
     sent = time.monotonic()
     output, _ = process.communicate(timeout=30)
