@@ -29,7 +29,7 @@ from interlock.selection import ScenarioRef
 
 WORKER_ENV = "INTERLOCK_WORKER"
 SHARD_KEY = "interlock.shard"  # behave userdata: this run is the K/N shard of its suite
-START_ENV = "INTERLOCK_WORKER_START"  # "subprocess" (the default) | "fork" (Linux)
+START_ENV = "INTERLOCK_WORKER_START"  # "fork" (the default on Linux) | "subprocess"
 
 
 @dataclass
@@ -131,10 +131,10 @@ class Supervisor:
 
 def fork_wanted() -> bool:
     """Fork workers from this (pre-imported) process rather than start a fresh Python?
-    Only when ``INTERLOCK_WORKER_START=fork`` asks, on Linux: the signal and fault suites
-    pass with forked workers, but the 20-round signal soak was run on fresh processes, so
-    they stay the default until it has been run on forked ones too."""
-    if os.environ.get(START_ENV, "").strip().lower() != "fork":
+    Yes on Linux, unless ``INTERLOCK_WORKER_START=subprocess`` asks for fresh processes
+    (the fallback, and the only way where ``os.fork`` is missing or unsafe: macOS,
+    Windows)."""
+    if os.environ.get(START_ENV, "").strip().lower() == "subprocess":
         return False
     return hasattr(os, "fork") and sys.platform.startswith("linux")
 

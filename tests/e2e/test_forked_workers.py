@@ -1,5 +1,6 @@
-"""Workers forked from the run (``INTERLOCK_WORKER_START=fork``, issue 20) run the
-same scenarios as fresh ones, also when the run's lint loaded the steps first."""
+"""Workers forked from the run (the default on Linux, issue 20) run the same scenarios
+as fresh ones (``INTERLOCK_WORKER_START=subprocess``), also when the run's lint loaded
+the steps first."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from interlock import lint_cache, workers
 from tests.conftest import interlock
 
 FORK = {workers.START_ENV: "fork"}
+FRESH = {workers.START_ENV: "subprocess"}
 
 
 def test_forked_workers_define_every_step_after_lint_loaded_them(running: Path) -> None:
@@ -30,3 +32,12 @@ def test_a_forked_worker_is_recorded_in_the_run_lock_and_gone_after(running: Pat
     assert done.returncode == 0, done.stdout + done.stderr
     lock = (running / ".interlock" / "run.lock").read_text()
     assert lock == "", f"a finished run's lock names nobody, not {lock!r}"
+
+
+def test_fresh_worker_processes_remain_the_fallback(running: Path) -> None:
+    done = interlock(
+        running, "run", "--no-report", "--workers", "2", "features/interface", env=FRESH
+    )
+    logs = "".join(p.read_text() for p in (running / "reports/logs/workers").glob("*.log"))
+    assert done.returncode == 0, done.stdout + done.stderr + logs
+    assert "undefined" not in logs and "Traceback" not in logs

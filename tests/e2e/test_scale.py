@@ -67,6 +67,28 @@ def outcomes(project: Path) -> set[tuple[str, str]]:
     return found
 
 
+def why_different(
+    project: Path, expected: set[tuple[str, str]], run: subprocess.CompletedProcess[str]
+) -> str:
+    """What a reader needs when outcomes differ: each differing scenario's message and
+    the end of the steps that did not pass, the run's summary and the workers' logs."""
+    lines = []
+    for path in (project / "reports" / "allure-results").glob("*-result.json"):
+        data = json.loads(path.read_text())
+        if (data["name"].strip(), data["status"]) in expected:
+            continue
+        lines.append(f"{data['name']} [{data['status']}]: {data.get('statusDetails')}")
+        lines += [
+            f"  step {step['name']} [{step['status']}]: {step.get('statusDetails')}"
+            for step in data.get("steps", [])
+            if step["status"] != "passed"
+        ]
+    logs = project / "reports" / "logs"
+    for log in sorted(logs.rglob("*.log")) if logs.is_dir() else []:
+        lines.append(f"--- {log.relative_to(project)} (end)\n{log.read_text()[-3000:]}")
+    return "\n".join([*lines, run.stdout[-3000:], run.stderr[-3000:]])
+
+
 def test_one_worker_four_workers_and_four_merged_shards_agree(
     project: Path, tmp_path: Path
 ) -> None:
@@ -82,7 +104,7 @@ def test_one_worker_four_workers_and_four_merged_shards_agree(
 
     parallel = interlock(project, "run", "--no-report", "--workers", "4", *whole)
     assert parallel.returncode == 1, parallel.stdout + parallel.stderr
-    assert outcomes(project) == expected
+    assert outcomes(project) == expected, why_different(project, expected, parallel)
     junit = (project / "reports" / "junit" / "junit.xml").read_text()
     assert f'tests="{len(expected)}"' in junit
 
@@ -94,7 +116,7 @@ def test_one_worker_four_workers_and_four_merged_shards_agree(
         shutil.copytree(project / "reports", shards[-1])
     merged = interlock(project, "merge", "--no-report", *map(str, shards))
     assert merged.returncode == 1, merged.stdout + merged.stderr
-    assert outcomes(project) == expected
+    assert outcomes(project) == expected, why_different(project, expected, merged)
     assert merged.stdout.splitlines()[-1] == single.stdout.splitlines()[-1]
 
 
