@@ -57,7 +57,7 @@ def project(tmp_path: Path, template_cache: Path) -> Iterator[Path]:
             shutil.copy2(source, root / part)
     _set_cache(root, template_cache)
     yield root
-    leftovers = processes_under(root)
+    leftovers = {pid: _described(pid) for pid in processes_under(root)}
     for pid in leftovers:
         subprocess.run(["kill", "-9", str(pid)], check=False)
     assert not leftovers, f"processes outlived the test: {leftovers}"
@@ -156,6 +156,18 @@ def _set_cache(root: Path, cache: Path) -> None:
     if catalog.is_file():
         extra = "  - {id: REQ-900, title: A scenario a test writes}\n"
         catalog.write_text(catalog.read_text() + extra)
+
+
+def _described(pid: int) -> str:
+    """A process's command line and parent, for a message naming what outlived a test."""
+    try:
+        cmd = (
+            Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        )
+        parent = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[1]
+    except (OSError, IndexError):
+        return "(gone)"
+    return f"{cmd.strip()[:300]} (parent {parent})"
 
 
 def processes_under(root: Path) -> list[int]:

@@ -216,6 +216,8 @@ def test_a_statement_cut_short_leaves_the_next_one_a_working_connection(
     db: Database, cut_after: float
 ) -> None:
     db.query("SELECT 1 AS warm")  # connected before the cut
+    # A job started in the background by a shell inherits SIGINT ignored: take it back.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     main = threading.main_thread().ident
     assert main is not None
     timer = threading.Timer(cut_after, signal.pthread_kill, (main, signal.SIGINT))
@@ -226,6 +228,7 @@ def test_a_statement_cut_short_leaves_the_next_one_a_working_connection(
             time.sleep(3)  # the cut came after the statement: still interrupt the test
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     # What a cleanup after an interrupted step does: it must reach the database.
     assert db.query("SELECT 1 AS one") == [{"one": 1}]
     db.execute("INSERT INTO loose (b) VALUES ('after')")
