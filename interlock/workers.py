@@ -30,6 +30,7 @@ from interlock.selection import ScenarioRef
 WORKER_ENV = "INTERLOCK_WORKER"
 SHARD_KEY = "interlock.shard"  # behave userdata: this run is the K/N shard of its suite
 START_ENV = "INTERLOCK_WORKER_START"  # "fork" (the default on Linux) | "subprocess"
+RUNNER = "interlock.pruning:Runner"  # behave's runner, parsing only what a process runs
 
 
 @dataclass
@@ -58,6 +59,7 @@ class BehaveCommand:
         # behave reads paths in an @file relative to that file: write them absolute.
         listing.write_text("".join(f"{self.root / s.file}:{s.line}\n" for s in batch.scenarios))
         command = [sys.executable, "-m", "behave", "-D", f"env={self.env_name}"]
+        command += ["--runner", RUNNER]  # builds only the listed scenarios: interlock.pruning
         command += ["-D", f"{KEEP_RESULTS}=1"]
         if self.learned_secrets is not None:
             command += ["-D", f"{LEARNED_SECRETS_KEY}={self.learned_secrets}"]

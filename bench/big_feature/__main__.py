@@ -1,0 +1,3 @@
+from bench.big_feature.run import main
+
+raise SystemExit(main())
