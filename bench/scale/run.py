@@ -304,6 +304,14 @@ def speed_table(section: Section) -> list[str]:
     return lines
 
 
+def paired_ratio(row: Row, ref: Row) -> float | None:
+    """The median over the rounds of ``row``'s CPU ÷ ``ref``'s in the same round: the
+    rounds are interleaved, so a round's pair saw about the same machine load."""
+    rounds = zip(row.measurements, ref.measurements, strict=False)  # a failed row stops early
+    pairs = [m.cpu / r.cpu for m, r in rounds if r.cpu > 0]
+    return statistics.median(pairs) if pairs else None
+
+
 def cpu_table(section: Section) -> list[str]:
     s = section.suite
     behave = section.row("behave")
@@ -313,19 +321,25 @@ def cpu_table(section: Section) -> list[str]:
         f" median of {repeats} interleaved runs",
         "",
         "| contender | wall s | CPU s (tree, service excluded) | CPU ms/scenario"
-        " | ÷ behave (Allure) | other CPU s |",
-        "|---|---|---|---|---|---|",
+        " | ÷ behave (Allure) | ÷ behave, per round | other CPU s |",
+        "|---|---|---|---|---|---|---|",
     ]
     for row in section.rows:
         if row.problem:
-            lines.append(f"| {row.contender.name} | FAILED: {row.problem} | | | | |")
+            lines.append(f"| {row.contender.name} | FAILED: {row.problem} | | | | | |")
             continue
         per = row.cpu / row.scenarios * 1000
         ratio = _ratio(row.cpu, behave.cpu) if behave else ""
+        paired = paired_ratio(row, behave) if behave else None
         lines.append(
             f"| {row.contender.name} | {row.wall:.2f} | {row.cpu:.2f} | {per:.2f} | {ratio}"
-            f" | {row.outside:.1f} |"
+            f" | {'' if paired is None else f'{paired:.2f}'} | {row.outside:.1f} |"
         )
+    lines += [
+        "",
+        "÷ behave: median CPU ÷ behave's median CPU; per round: the median of each round's"
+        " CPU ÷ behave's in the same round (less sensitive to a load that drifts)",
+    ]
     return lines
 
 
@@ -418,10 +432,12 @@ def cpu_targets(section: Section, baseline: str | None = None) -> list[str]:
             if il1 is None:
                 continue
             r = il1.cpu / behave.cpu
+            paired = paired_ratio(il1, behave)
             lines.append(
                 f"{_verdict(r <= 1.10)} CPU per scenario at 0 ms, 1 worker ({said}{whose}), lint"
                 f" included, ≤ 1.10x behave with Allure: {il1.cpu * per:.2f} ms ÷"
                 f" {behave.cpu * per:.2f} ms = {r:.2f}"
+                + (f" (per round: {paired:.2f})" if paired is not None else "")
             )
         nolint = section.row("interlock-1-nolint" + suffix)
         if nolint:
