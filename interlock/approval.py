@@ -15,8 +15,11 @@ nothing (whoever edits the file can recompute it): an unsigned approval is shown
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import hashlib
 import json
+import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -36,15 +39,21 @@ class ApprovalError(InterlockError):
     exit_code = ExitCode.FAILED
 
 
+_RESULT_NAME = re.compile("|".join(fnmatch.translate(p) for p in _RESULT_FILES))
+
+
 def results_digest(results_dir: Path) -> str:
     """SHA-256 over the results' files (names and contents), in name order."""
     digest = hashlib.sha256()
-    if results_dir.is_dir():
-        files = sorted({p for pattern in _RESULT_FILES for p in results_dir.glob(pattern)})
-        for path in files:
-            if path.is_file():
-                digest.update(path.name.encode() + b"\0")
-                digest.update(hashlib.sha256(path.read_bytes()).digest())
+    try:
+        entries = list(os.scandir(results_dir))  # one listing, names matched here
+    except OSError:  # no results folder (or none that can be listed): no results
+        return digest.hexdigest()
+    names = sorted(e.name for e in entries if _RESULT_NAME.match(e.name) and e.is_file())
+    for name in names:
+        digest.update(name.encode() + b"\0")
+        with open(os.path.join(results_dir, name), "rb") as data:
+            digest.update(hashlib.sha256(data.read()).digest())
     return digest.hexdigest()
 
 

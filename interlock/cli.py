@@ -20,10 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from interlock import (
-    catalog,
     contract_coverage,
     contract_scaffold,
-    doctor,
     environment,
     junit,
     lint,
@@ -31,7 +29,6 @@ from interlock import (
     report,
     run,
     run_lock,
-    scaffold,
     signoff,
 )
 from interlock.config import find_root, load_config
@@ -260,6 +257,8 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    from interlock import scaffold  # only here: `interlock run` does without it
+
     target = Path(args.folder).resolve()
     made = scaffold.init(target, force=args.force)
     for path in made.written:
@@ -275,6 +274,8 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_steps(args: argparse.Namespace) -> int:
     """Write docs/steps.md, docs/steps.html and the VS Code snippets from the steps."""
+    from interlock import catalog  # only here: `interlock run` does without it
+
     config = load_config(env=args.env, overrides=args.set)
     library = lint.StepLibrary.load(config.root / "steps")
     features = sorted(config.features_dir.rglob("*.feature"))
@@ -392,6 +393,8 @@ def cmd_signoff(args: argparse.Namespace) -> int:
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     """One line per service, credentials, contract and database; exit 0 when all are ok."""
+    from interlock import doctor  # only here: `interlock run` does without it
+
     config = load_config(env=args.env, overrides=args.set)
     _take(config.state_dir, "doctor")  # it may start an environment, and stop it
     acquired = environment.acquire(config, report=say, check_health=False)

@@ -87,8 +87,12 @@ class Suite:
     coverage: Recorder = field(init=False)  # every exchange, for contract coverage
     browser: Engine = field(init=False)
     tables: table_coverage.Recorder = field(init=False)  # tables the steps' SQL touched
+    tokens: bool = field(init=False)  # under `interlock run`, with a disposable database
 
     def __post_init__(self) -> None:
+        self.tokens = bool(os.environ.get(WORKER_ENV)) and rows_left_behind.tokens_wanted(
+            self.config
+        )
         self.time_limit = TimeLimit(self.config.run.scenario_timeout)
         self.standins = StandIns(
             self.config.standins, self.masker, _say, self.config.http.max_body_bytes
@@ -179,7 +183,7 @@ def before_scenario(context: Any, scenario: Any) -> None:
     suite: Suite = context.interlock
     runtime = suite.acquired.runtime
     context.variables = Variables()
-    if os.environ.get(WORKER_ENV):  # under `interlock run`: whose rows are left behind
+    if suite.tokens:  # under `interlock run`, which counts rows left behind: whose they are
         where = f"{scenario.location.filename}:{scenario.location.line} {scenario.name.strip()}"
         rows_left_behind.record_token(suite.config.state_dir, context.variables.unique, where)
     context.cleanup = CleanupRegistry()

@@ -237,9 +237,11 @@ def record_missing(
     interrupted: bool,
     mask: Callable[[str], str],
     recorded: Iterable[str] = (),
+    read: Summary | None = None,
 ) -> list[ScenarioRef]:
     """Write a broken result for each selected scenario that reported none, and return
-    those scenarios.
+    those scenarios. ``read``: the results folder as the caller has just read it (else
+    it is read here).
 
     Compared by location (``file:line``; an Outline's row has its own line), which is
     what the formatter labels each result with: a scenario inside a Rule, an Outline
@@ -247,7 +249,8 @@ def record_missing(
     location selection gave them. ``recorded``: locations reported some other way
     (the seam for manual scenarios: their record counts as their result).
     """
-    reported = {o.location for o in read_results(results_dir).outcomes} | set(recorded)
+    read = read_results(results_dir) if read is None else read
+    reported = {o.location for o in read.outcomes} | set(recorded)
     missing = [ref for ref in selected if ref.location not in reported]
     why = (
         "the run was interrupted before it reported a result"

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from interlock.config import Config
 from interlock.db import Database, Databases, quote_name
 
 TOKENS_FOLDER = "scenario_tokens"  # under the state folder: one file per behave process
@@ -172,6 +173,12 @@ def features_of(locations: Iterable[str]) -> tuple[str, ...]:
 
 
 # -- the scenarios' tokens (each behave process writes, the run reads) ----------------------
+
+
+def tokens_wanted(config: Config) -> bool:
+    """Whether this run's scenarios need their tokens recorded: only a disposable database
+    is counted (:func:`disposable`), so without one no token is ever read."""
+    return any(db.disposable for db in config.databases.values())
 
 
 def record_token(state_dir: Path, token: str, scenario: str) -> None:

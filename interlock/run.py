@@ -406,8 +406,9 @@ def run(config: Config, request: RunRequest, console: Console | None = None) -> 
         # Every selected scenario must have reported: one that did not is a failure.
         interrupted = supervisor.signal is not None
         recorded = [check.ref.location for check in checks]
-        report.record_missing(results, scenarios, interrupted, mask, recorded)
         summary = report.read_results(results)
+        if report.record_missing(results, scenarios, interrupted, mask, recorded, summary):
+            summary = report.read_results(results)  # with the results it just wrote
         history.save(history_dir, summary, previous)
         scope = Scope("run", request.paths, request.tags, request.shard, request.rerun_failed)
         return finish(
@@ -611,6 +612,8 @@ def _retry_flaky(
     by_location = {s.location: s for s in scenarios}
     codes: list[int] = []
     retried: set[str] = set()
+    if not any(FLAKY_TAG in s.tags for s in scenarios):
+        return codes  # nothing may be retried: the results need not be read
     for attempt in range(1, retries + 1):
         if supervisor.signal is not None:
             break
@@ -624,6 +627,8 @@ def _retry_flaky(
         say(f"retrying {len(failing)} failed @flaky scenario(s), try {attempt + 1}")
         retried.update(s.location for s in failing)
         codes += run_batches([Batch(f"retry{attempt}", failing)], behave, supervisor, console)
+    if not retried:
+        return codes
     for outcome in report.read_results(results).latest():
         if outcome.location in retried and outcome.status == "passed":
             report.mark_flaky(outcome)

@@ -9,6 +9,7 @@ folder and each into its own JUnit folder (merged afterwards). Each gets a disti
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import signal
 import subprocess
@@ -177,8 +178,9 @@ class ForkedWorker:
     default signal handlers, its log on fds 1 and 2 (new ``sys.stdout``/``sys.stderr``
     objects, so that no lock another thread held at the fork is inherited), stdin from
     /dev/null, the worker's environment and folder, not the run lock's descriptor;
-    then behave runs in it and it leaves by ``os._exit`` (no handler of the run's
-    runs in it)."""
+    what it inherited is frozen for the garbage collector (``gc.freeze``: never walked,
+    so never copied from the run's pages by a walk); then behave runs in it and it
+    leaves by ``os._exit`` (no handler of the run's runs in it)."""
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
@@ -196,6 +198,10 @@ class ForkedWorker:
         pid = os.fork()
         if pid:
             return cls(pid)
+        # What the run built before the fork is the worker's for good (modules, config):
+        # the collector leaves it out of its walks, which would cost time and copy the
+        # run's memory pages into the worker (a walk writes to every object it visits).
+        gc.freeze()
         code = 1
         try:
             if prctl is not None:

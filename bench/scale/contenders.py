@@ -10,7 +10,10 @@ Names (``--contenders`` takes a comma-separated list of them):
 - ``behavex-feature-<k>`` / ``behavex-scenario-<k>``: behavex 4.6.8, k processes,
   parallel per feature / per scenario (its own venv, see :func:`ensure_behavex`);
 - ``interlock-<n>``: ``interlock run --workers n --no-report``; ``interlock-<n>-nolint``
-  adds ``--no-lint`` (interlock versions that lint the suite before running it).
+  adds ``--no-lint`` (interlock versions that lint the suite before running it);
+  ``interlock-<n>-fork`` forks the workers (``INTERLOCK_WORKER_START=fork``), the others
+  start fresh ones (``subprocess``). A trailing ``@base`` runs the ``--baseline``
+  revision's interlock instead (the same suite, steps and environment).
 
 Every contender attaches to the environment the runner started with ``interlock up``.
 """
@@ -40,7 +43,7 @@ _DEV_ONLY = re.compile(
 _NAME = re.compile(
     r"^(?:requests-(?P<threads>\d+)t|(?P<behave>behave(?:-null)?)"
     r"|behavex-(?P<scheme>feature|scenario)-(?P<procs>\d+)"
-    r"|interlock-(?P<workers>\d+)(?P<nolint>-nolint)?(?P<fork>-fork)?)$"
+    r"|interlock-(?P<workers>\d+)(?P<nolint>-nolint)?(?P<fork>-fork)?(?P<base>@base)?)$"
 )
 
 
@@ -52,6 +55,7 @@ class Contender:
     scheme: str = ""  # behavex: feature | scenario
     no_lint: bool = False  # interlock: skip the pre-run lint (--no-lint, where it exists)
     fork: bool = False  # interlock: workers forked from the run (INTERLOCK_WORKER_START=fork)
+    base: bool = False  # interlock: the --baseline revision's, not the one benchmarked
 
     @classmethod
     def parse(cls, name: str) -> Contender:
@@ -59,7 +63,7 @@ class Contender:
         if match is None:
             raise SystemExit(
                 f"unknown contender {name!r}: requests-<k>t, behave, behave-null, "
-                "behavex-feature-<k>, behavex-scenario-<k>, interlock-<n>[-nolint][-fork]"
+                "behavex-feature-<k>, behavex-scenario-<k>, interlock-<n>[-nolint][-fork][@base]"
             )
         if match["threads"]:
             return cls(name, "requests", int(match["threads"]))
@@ -73,6 +77,7 @@ class Contender:
             int(match["workers"]),
             no_lint=bool(match["nolint"]),
             fork=bool(match["fork"]),
+            base=bool(match["base"]),
         )
 
     def command(self, root: Path, url: str, scenarios: int, out: Path) -> tuple[list[str], Path]:

@@ -3,6 +3,8 @@
     .venv/bin/python -m bench.scale                 # the full run (about 10 minutes)
     .venv/bin/python -m bench.scale --quick         # a smoke run (under a minute)
     .venv/bin/python -m bench.scale --memory        # 1,000 vs 10,000 scenarios (minutes)
+    .venv/bin/python -m bench.scale --suite none --baseline main   # only the CPU part,
+                                    # HEAD and main side by side (a few minutes)
 
 See bench/README.md for what each part measures. Not a test: nothing fails; the
 targets of issue 5 are printed as met or missed with their ratios.
@@ -164,6 +166,8 @@ def _fresh_outputs(root: Path) -> None:
 def measure_one(
     contender: Contender, suite: Suite, url: str, env: dict[str, str], work: Path, timeout: float
 ) -> Measurement:
+    """One run of ``contender``; ``env`` is the environment of its interlock (the
+    benchmarked one, or the baseline's for an ``@base`` contender)."""
     _fresh_outputs(suite.root)
     command, cwd = contender.command(suite.root, url, suite.scenarios, work)
     log = work / "logs" / f"{suite.root.name}-{contender.name}-{time.monotonic_ns()}.log"
@@ -198,7 +202,10 @@ def run_section(
     work: Path,
     options: Options,
     repeats: int = 1,
+    base_env: dict[str, str] | None = None,
 ) -> Section:
+    """Every contender ``repeats`` times, interleaved; ``@base`` contenders run with
+    ``base_env`` (the ``--baseline`` revision on the path)."""
     section = Section(title, suite)
     contenders = [Contender.parse(n) for n in names]
     if any(c.kind == "behavex" for c in contenders):
@@ -215,7 +222,8 @@ def run_section(
                     waited, reading = wait_quiet(options.quiet_percent, options.quiet_wait)
                     if reading >= options.quiet_percent:
                         say(f"  the machine is busy ({reading:.0f}% CPU after {waited:.0f} s)")
-                m = measure_one(contender, suite, url, env, work, options.timeout)
+                used = base_env if contender.base and base_env is not None else env
+                m = measure_one(contender, suite, url, used, work, options.timeout)
                 row.measurements.append(m)
                 row.problem = check(m, suite.scenarios)
                 if row.problem:
@@ -296,6 +304,14 @@ def speed_table(section: Section) -> list[str]:
     return lines
 
 
+def paired_ratio(row: Row, ref: Row) -> float | None:
+    """The median over the rounds of ``row``'s CPU ÷ ``ref``'s in the same round: the
+    rounds are interleaved, so a round's pair saw about the same machine load."""
+    rounds = zip(row.measurements, ref.measurements, strict=False)  # a failed row stops early
+    pairs = [m.cpu / r.cpu for m, r in rounds if r.cpu > 0]
+    return statistics.median(pairs) if pairs else None
+
+
 def cpu_table(section: Section) -> list[str]:
     s = section.suite
     behave = section.row("behave")
@@ -305,19 +321,25 @@ def cpu_table(section: Section) -> list[str]:
         f" median of {repeats} interleaved runs",
         "",
         "| contender | wall s | CPU s (tree, service excluded) | CPU ms/scenario"
-        " | ÷ behave (Allure) | other CPU s |",
-        "|---|---|---|---|---|---|",
+        " | ÷ behave (Allure) | ÷ behave, per round | other CPU s |",
+        "|---|---|---|---|---|---|---|",
     ]
     for row in section.rows:
         if row.problem:
-            lines.append(f"| {row.contender.name} | FAILED: {row.problem} | | | | |")
+            lines.append(f"| {row.contender.name} | FAILED: {row.problem} | | | | | |")
             continue
         per = row.cpu / row.scenarios * 1000
         ratio = _ratio(row.cpu, behave.cpu) if behave else ""
+        paired = paired_ratio(row, behave) if behave else None
         lines.append(
             f"| {row.contender.name} | {row.wall:.2f} | {row.cpu:.2f} | {per:.2f} | {ratio}"
-            f" | {row.outside:.1f} |"
+            f" | {'' if paired is None else f'{paired:.2f}'} | {row.outside:.1f} |"
         )
+    lines += [
+        "",
+        "÷ behave: median CPU ÷ behave's median CPU; per round: the median of each round's"
+        " CPU ÷ behave's in the same round (less sensitive to a load that drifts)",
+    ]
     return lines
 
 
@@ -398,28 +420,31 @@ def speed_targets(balanced: Section | None, uneven: Section | None) -> list[str]
     return lines
 
 
-def cpu_targets(section: Section) -> list[str]:
+def cpu_targets(section: Section, baseline: str | None = None) -> list[str]:
     behave = section.row("behave")
     if behave is None:
         return []
     per = 1000 / section.suite.scenarios
     lines = []
-    for name, said in (("interlock-1", "subprocess"), ("interlock-1-fork", "forked")):
-        il1 = section.row(name)
-        if il1 is None:
-            continue
-        r = il1.cpu / behave.cpu
-        lines.append(
-            f"{_verdict(r <= 1.10)} CPU per scenario at 0 ms, 1 worker ({said}), lint included,"
-            f" ≤ 1.10x behave with Allure: {il1.cpu * per:.2f} ms ÷ {behave.cpu * per:.2f} ms"
-            f" = {r:.2f}"
-        )
-    nolint = section.row("interlock-1-nolint")
-    if nolint:
-        lines.append(
-            f"       (subprocess, without the pre-run lint: {nolint.cpu * per:.2f} ms ÷"
-            f" {behave.cpu * per:.2f} ms = {nolint.cpu / behave.cpu:.2f})"
-        )
+    for suffix, whose in (("", ""), ("@base", f", baseline {baseline}")):
+        for name, said in (("interlock-1", "subprocess"), ("interlock-1-fork", "forked")):
+            il1 = section.row(name + suffix)
+            if il1 is None:
+                continue
+            r = il1.cpu / behave.cpu
+            paired = paired_ratio(il1, behave)
+            lines.append(
+                f"{_verdict(r <= 1.10)} CPU per scenario at 0 ms, 1 worker ({said}{whose}), lint"
+                f" included, ≤ 1.10x behave with Allure: {il1.cpu * per:.2f} ms ÷"
+                f" {behave.cpu * per:.2f} ms = {r:.2f}"
+                + (f" (per round: {paired:.2f})" if paired is not None else "")
+            )
+        nolint = section.row("interlock-1-nolint" + suffix)
+        if nolint:
+            lines.append(
+                f"       (subprocess{whose}, without the pre-run lint: {nolint.cpu * per:.2f} ms"
+                f" ÷ {behave.cpu * per:.2f} ms = {nolint.cpu / behave.cpu:.2f})"
+            )
     return lines
 
 
@@ -491,6 +516,24 @@ def export_snapshot(rev: str, into: Path) -> Path:
     return into
 
 
+def _check_imported(source: Path, env: dict[str, str], work: Path) -> None:
+    """The contenders run with ``env`` import interlock from ``source``."""
+    for package in ("interlock", "interlock_steps"):
+        if not (source / package).is_dir():
+            continue
+        imported = subprocess.run(
+            [str(BIN / "python"), "-c", f"import {package}; print({package}.__file__)"],
+            env=env,
+            cwd=work,
+            capture_output=True,
+            text=True,
+        )
+        where = imported.stdout.strip()
+        say(f"{package} imported from {where or imported.stderr.strip()}")
+        if not where.startswith(str(source)):
+            raise BenchError(f"{package} is not imported from {source}")
+
+
 def _has_no_lint(env: dict[str, str]) -> bool:
     """Whether this interlock's ``run`` lints first (and so takes ``--no-lint``)."""
     shown = subprocess.run(
@@ -534,6 +577,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--contenders",
         help="comma-separated, e.g. behave,interlock-4 (default: each part's own list)",
+    )
+    parser.add_argument(
+        "--cpu-contenders",
+        help="comma-separated contenders of the 0 ms CPU part (default: requests-1t,"
+        " behave-null, behave, interlock-1, interlock-1-nolint, interlock-1-fork; with"
+        " --baseline, each interlock one also as <name>@base)",
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also run this git revision's interlock in the CPU part (contenders"
+        " <name>@base), interleaved with the benchmarked one: a before/after in one run",
     )
     parser.add_argument(
         "--cpu-repeats",
@@ -588,10 +643,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = Options(args.timeout, args.quiet_percent, args.quiet_wait)
     work = Path(tempfile.mkdtemp(prefix="interlock-scale-"))
     started = time.monotonic()
+    baseline = f"; @base: {revision(args.baseline)}" if args.baseline else ""
     header = [
         f"## bench/scale run of {time.strftime('%Y-%m-%d %H:%M')}",
         "",
-        f"machine: {machine()}; {revision(args.snapshot)}",
+        f"machine: {machine()}; {revision(args.snapshot)}{baseline}",
         "",
     ]
     out: list[str] = []
@@ -604,20 +660,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             _compile(source / "interlock", source / "interlock_steps")
         env = python_path(source if args.snapshot else None)
         say(f"working folder {work}")
-        for package in ("interlock", "interlock_steps"):
-            if not (source / package).is_dir():
-                continue
-            imported = subprocess.run(
-                [str(BIN / "python"), "-c", f"import {package}; print({package}.__file__)"],
-                env=env,
-                cwd=work,
-                capture_output=True,
-                text=True,
-            )
-            where = imported.stdout.strip()
-            say(f"{package} imported from {where or imported.stderr.strip()}")
-            if not where.startswith(str(source)):
-                raise BenchError(f"{package} is not imported from {source}")
+        _check_imported(source, env, work)
+        base_env = None
+        if args.baseline:
+            base = export_snapshot(args.baseline, work / "baseline")
+            _compile(base / "interlock", base / "interlock_steps")
+            base_env = python_path(base)
+            _check_imported(base, base_env, work)
 
         def suite(kind: str, n: int, latency: float) -> Suite:
             name = f"{kind}-{n}-{latency:g}ms"
@@ -656,9 +705,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                     uneven = section
             targets += speed_targets(balanced, uneven)
             if args.cpu_repeats > 0:
-                cpu_names = CPU_CONTENDERS
+                cpu_names = _names(args.cpu_contenders, CPU_CONTENDERS)
+                if base_env is not None and not args.cpu_contenders:
+                    cpu_names += [f"{n}@base" for n in cpu_names if n.startswith("interlock-")]
+                if base_env is None and any(n.endswith("@base") for n in cpu_names):
+                    raise BenchError("an @base contender needs --baseline REV")
                 if not _has_no_lint(env):
-                    cpu_names = [n for n in cpu_names if not n.endswith("-nolint")]
+                    cpu_names = [n for n in cpu_names if "-nolint" not in n or "@base" in n]
+                if base_env is not None and not _has_no_lint(base_env):
+                    cpu_names = [n for n in cpu_names if not n.endswith("-nolint@base")]
                 cpu = run_section(
                     "CPU at 0 ms",
                     suite("balanced", args.scenarios, 0),
@@ -667,10 +722,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                     work,
                     options,
                     repeats=args.cpu_repeats,
+                    base_env=base_env,
                 )
                 sections.append(cpu)
                 out += [*cpu_table(cpu), ""]
-                targets += cpu_targets(cpu)
+                targets += cpu_targets(cpu, args.baseline)
     except BenchError as exc:
         say(str(exc))
         return 2

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from interlock.config import load_config
 from interlock.rows_left_behind import (
     Growth,
     TableCount,
@@ -19,6 +20,7 @@ from interlock.rows_left_behind import (
     record_token,
     save,
     summary_lines,
+    tokens_wanted,
 )
 
 TOKENS = {
@@ -107,6 +109,23 @@ def test_tokens_recorded_by_processes_are_read_back_and_cleared(tmp_path: Path) 
     clear_tokens(tmp_path)
     assert read_tokens(tmp_path) == {}
     assert read_tokens(tmp_path / "nothing here") == {}
+
+
+def test_tokens_are_recorded_only_where_a_disposable_database_is_counted(
+    tmp_path: Path,
+) -> None:
+    """Only a disposable database's rows are counted, so without one the workers record
+    no token per scenario (nothing would read it)."""
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "default.yaml").write_text(
+        "databases:\n  shop: {embedded: false}\n  audit: {embedded: false}\n"
+    )
+    (tmp_path / "config" / "local.yaml").write_text("databases: {audit: {disposable: true}}\n")
+    (tmp_path / "config" / "shared.yaml").write_text("")
+    (tmp_path / "config" / "nodb.yaml").write_text("databases: {shop: null, audit: null}\n")
+    assert tokens_wanted(load_config(tmp_path, env="local", environ={}))
+    assert not tokens_wanted(load_config(tmp_path, env="shared", environ={}))
+    assert not tokens_wanted(load_config(tmp_path, env="nodb", environ={}))
 
 
 def test_what_a_run_found_is_saved_for_the_sign_off(tmp_path: Path) -> None:

@@ -186,6 +186,22 @@ def test_an_interrupted_run_s_gap_says_so_and_a_recorded_scenario_is_no_gap(
     assert CATEGORIES[1]["name"] == "No result"
 
 
+def test_the_gap_check_uses_the_results_its_caller_has_read(tmp_path: Path) -> None:
+    """The run reads the results folder once for the summary and the gap check; only
+    when a gap was written does it read the folder again."""
+    results = tmp_path / "results"
+    result_file(results, "features/x.feature:2", "passed")
+    refs = [ScenarioRef("features/x.feature", line, f"s{line}", frozenset()) for line in (2, 5)]
+    read = report.read_results(results)
+    (results / next(results.glob("*-result.json")).name).unlink()  # read before it went
+    assert report.record_missing(results, refs, False, str, read=read) == [refs[1]]
+    (missing,) = report.read_results(results).outcomes
+    assert missing.location == "features/x.feature:5" and missing.missing
+    # Without ``read`` the folder is read here: now both are gaps.
+    (tmp_path / "empty").mkdir()
+    assert report.record_missing(tmp_path / "empty", refs, False, str) == refs
+
+
 def test_the_contract_coverage_rule_judges_the_percent_seen_of_a_named_service() -> None:
     for words in ("contract coverage of orders at least 90%", "contract coverage of orders ≥ 90%"):
         rule = parse_rule(words)
