@@ -60,16 +60,16 @@ def main() -> int:
     run = [str(BIN / "interlock"), "run"]
     variants = {
         "start-up (import interlock.cli)": (
-            [str(BIN / "python"), "-c", "import interlock.cli"], {}
+            [str(BIN / "python"), "-c", "import interlock.cli"],
+            {},
         ),
         "plain behave": ([str(BIN / "behave"), args.target], {}),
         "run --no-report --no-lint": ([*run, "--no-report", "--no-lint", args.target], {}),
         "run --no-report": ([*run, "--no-report", args.target], {}),
-        "run, report built before exit": (
-            [*run, args.target], {"INTERLOCK_REPORT_BUILD": "wait"}
-        ),
+        "run, report built before exit": ([*run, args.target], {"INTERLOCK_REPORT_BUILD": "wait"}),
         "run, report in the background": (
-            [*run, args.target], {"INTERLOCK_REPORT_BUILD": "background"}
+            [*run, args.target],
+            {"INTERLOCK_REPORT_BUILD": "background"},
         ),
     }
     times: dict[str, list[float]] = {name: [] for name in variants}
