@@ -355,7 +355,7 @@ def build_html(
     report_dir.parent.mkdir(parents=True, exist_ok=True)
     # The temporary folder is made with signals held and filled inside the try, so that a
     # Ctrl-C at any moment leaves no half-built report behind (its finally removes it).
-    with _signals_held() as held_at_start:
+    with signals_held() as held_at_start:
         building = Path(tempfile.mkdtemp(prefix=".allure-report-", dir=report_dir.parent))
         rc_file = building.with_suffix(".json")
     try:
@@ -389,7 +389,7 @@ def build_html(
             # Its own process group: on Ctrl-C or a timeout the CLI and anything it
             # started go together, not just the first process. A signal while it is
             # being started waits until it has a pid, so that it can be stopped.
-            with _signals_held() as held:
+            with signals_held() as held:
                 process = subprocess.Popen(
                     [str(cli), "generate", str(results_dir), "--config", str(rc_file),
                      "-o", str(building)],
@@ -424,7 +424,7 @@ def build_html(
     except subprocess.TimeoutExpired:
         return False, f"the Allure CLI took longer than {ALLURE_TIMEOUT} s; see {log}"
     finally:
-        with _signals_held() as held_at_end:  # a Ctrl-C now waits until the folder is gone
+        with signals_held() as held_at_end:  # a Ctrl-C now waits until the folder is gone
             rc_file.unlink(missing_ok=True)
             if building.exists():
                 shutil.rmtree(building, ignore_errors=True)
@@ -454,7 +454,7 @@ def _open_first_level(single_page: Path, site: Path) -> None:
 
 
 @contextlib.contextmanager
-def _signals_held() -> Iterator[list[int]]:
+def signals_held() -> Iterator[list[int]]:
     """SIGINT and SIGTERM are only recorded meanwhile (in the main thread); the list
     says which came."""
     if threading.current_thread() is not threading.main_thread():

@@ -29,8 +29,9 @@ from interlock import scope as scope_of
 from interlock.allure_files import executor
 from interlock.allure_formatter import RESULTS_FOLDER
 from interlock.config import Config
+from interlock.environment.processes import end_group
 from interlock.masking import Masker
-from interlock.report import Outcome, Summary, report_page
+from interlock.report import Outcome, Summary, report_page, signals_held
 from interlock.scope import Scope
 from interlock.verdict import (
     COMMITTED,
@@ -250,24 +251,30 @@ def print_pdf(page: Path, timeout: float = 120) -> str:
     pdf = page.with_suffix(".pdf")
     pdf.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="interlock-pdf-") as profile:
+        # A Ctrl-C while Chromium is being started waits until it has a pid (it would
+        # be left running otherwise), and is acted on once it can be stopped.
+        with signals_held() as held:
+            try:
+                chromium = subprocess.Popen(
+                    [browser, "--headless", "--no-sandbox", "--disable-gpu",
+                     "--no-pdf-header-footer", f"--user-data-dir={profile}",
+                     f"--print-to-pdf={pdf}", page.resolve().as_uri()],
+                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL, start_new_session=True,
+                )  # fmt: skip
+            except OSError as exc:
+                return f"no PDF of the sign-off page: Chromium did not start ({exc})"
         try:
-            chromium = subprocess.Popen(
-                [browser, "--headless", "--no-sandbox", "--disable-gpu",
-                 "--no-pdf-header-footer", f"--user-data-dir={profile}",
-                 f"--print-to-pdf={pdf}", page.resolve().as_uri()],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )  # fmt: skip
-        except OSError as exc:
-            return f"no PDF of the sign-off page: Chromium did not start ({exc})"
-        try:
+            if held:
+                raise KeyboardInterrupt
             chromium.wait(timeout)
         except subprocess.TimeoutExpired:
             return f"no PDF of the sign-off page: Chromium took over {timeout:g} s"
-        finally:  # its helper processes too (a group of its own)
+        finally:  # its helper processes too (a group of its own), waited for
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(chromium.pid, signal.SIGKILL)
             chromium.wait()
+            end_group(chromium.pid)
     if not pdf.is_file() or pdf.stat().st_size == 0:
         return "no PDF of the sign-off page: Chromium wrote none"
     return f"sign-off PDF: {pdf}"
