@@ -92,7 +92,12 @@ class Contender:
             # From a folder whose pyproject.toml configures no Allure and no JUnit.
             return [python, "-m", "behave", "-f", "null", str(root / "features")], root / PLAIN
         if self.kind == "behavex":
+            # behavex runs behave processes side by side in one checkout, which plain
+            # behave refuses (one run per checkout: interlock.run_lock); as interlock's
+            # own workers, they attach to the environment and leave the lock alone.
             return [
+                "/usr/bin/env",
+                "INTERLOCK_WORKER=behavex",
                 str(BEHAVEX_VENV / "bin" / "behavex"),
                 "features",
                 "--parallel-processes",

@@ -51,8 +51,16 @@ class Measurement:
     outside: float = 0.0  # busy CPU seconds of the machine outside the tree (service, others)
 
     def workers(self) -> list[ProcessPeak]:
-        """The behave processes of the tree (interlock's workers, or plain behave)."""
-        return [p for p in self.processes.values() if " -m behave " in f" {p.cmdline} "]
+        """The behave processes of the tree (interlock's workers, or plain behave): fresh
+        ones by their command line, forked ones as the children of the measured command
+        that carry its command line (a fork keeps it)."""
+        root = self.processes.get(self.pid)
+        return [
+            p
+            for p in self.processes.values()
+            if " -m behave " in f" {p.cmdline} "
+            or (root is not None and p.ppid == root.pid and p.cmdline == root.cmdline)
+        ]
 
     def root_peak(self) -> int:
         root = self.processes.get(self.pid)
