@@ -34,6 +34,7 @@ class ProcessPeak:
     ppid: int
     cmdline: str
     rss: int = 0  # bytes
+    uss: int = 0  # bytes: its own pages (not shared with the run it was forked from)
 
 
 @dataclass
@@ -68,8 +69,9 @@ class Measurement:
 
 
 class _Sampler(threading.Thread):
-    def __init__(self, pid: int, interval: float) -> None:
+    def __init__(self, pid: int, interval: float, private: bool = False) -> None:
         super().__init__(daemon=True)
+        self.private = private  # also each process's own pages (USS: reads smaps, slower)
         self.root = pid
         self.interval = interval
         self.stop = threading.Event()
@@ -97,6 +99,9 @@ class _Sampler(threading.Thread):
                 except psutil.Error:
                     continue
                 peak.rss = max(peak.rss, rss)
+                if self.private:
+                    with contextlib.suppress(psutil.Error):
+                        peak.uss = max(peak.uss, int(proc.memory_full_info().uss))
                 total += rss
             self.tree_rss = max(self.tree_rss, total)
             self.stop.wait(self.interval)
@@ -109,6 +114,7 @@ def run(
     log: Path,
     timeout: float = 1800.0,
     interval: float = 0.05,
+    private: bool = False,
 ) -> Measurement:
     """Run ``command`` to its end (its output into ``log``) and measure it."""
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -124,7 +130,7 @@ def run(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        sampler = _Sampler(process.pid, interval)
+        sampler = _Sampler(process.pid, interval, private)
         sampler.start()
         fired = threading.Event()
         watchdog = threading.Timer(timeout, _stop_tree, args=(process.pid, fired))
