@@ -17,7 +17,7 @@ demo: setup browser
 	$(INTERLOCK) run
 
 test: setup browser lint
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest --durations=15
 	$(INTERLOCK) run --env ci
 
 setup: $(VENV)/.installed node_modules/.installed mariadb

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from interlock.secret_scan import scan
+from interlock.selection import discover
 from tests.conftest import REPO, interlock
 
 pytestmark = pytest.mark.e2e
@@ -33,12 +35,23 @@ def results(project: Path) -> list[dict]:
 
 
 def test_a_full_run_leaves_every_artefact_and_no_secret(project: Path) -> None:
+    """One whole run with its report (the demo suite, a token and a password): every
+    artefact is there, the HTML report lists every scenario, no secret is written."""
     (project / "node_modules").symlink_to(REPO / "node_modules")
     run = interlock(project, "run", env=SECRETS)
     assert run.returncode == 0, run.stdout + run.stderr
     reports = project / "reports"
     assert (reports / "allure-report" / "index.html").is_file()
     assert (reports / "allure-report" / "site" / "index.html").is_file()
+    # The single-file report lists every scenario and opens from disk.
+    report = reports / "allure-report" / "index.html"
+    assert f"report: {report}" in run.stdout
+    html = report.read_text()
+    embedded = re.findall(r'd\("data/test-results/[0-9a-f]+\.json","([^"]+)"\)', html)
+    names = {json.loads(base64.b64decode(item))["name"].strip() for item in embedded}
+    expected = {ref.name for ref in discover(project, [], project / "features")}
+    assert names == expected
+    assert len(expected) >= 12
     assert (reports / "junit" / "junit.xml").is_file()
     summary = (reports / "summary.txt").read_text()
     assert summary.splitlines()[-1] == run.stdout.splitlines()[-1]  # scenarios: N passed...
@@ -49,7 +62,9 @@ def test_a_full_run_leaves_every_artefact_and_no_secret(project: Path) -> None:
     for name in ("environment.properties", "executor.json", "categories.json"):
         assert (reports / "allure-results" / name).is_file()
     environment = (reports / "allure-results" / "environment.properties").read_text()
-    assert "Environment=local" in environment and "orders\\ service=http://127.0.0.1:" in environment
+    assert (
+        "Environment=local" in environment and "orders\\ service=http://127.0.0.1:" in environment
+    )
     labels = {(lab["name"], lab["value"]) for r in results(project) for lab in r["labels"]}
     assert ("epic", "Interface") in labels and ("epic", "Integration") in labels
     title = "A confirmed order reserves its items in the inventory"  # from requirements.yaml
@@ -161,7 +176,9 @@ def test_manual_checks_from_their_records_to_the_verdict(project: Path) -> None:
     pack = json.loads((project / "reports" / "signoff" / "signoff.json").read_text())
     links = [s["report"] for s in pack["requirements"]["REQ-10"]["scenarios"]]
     # REQ-10: the manual packing slip, the API order and the storefront order
-    assert len(links) == 3 and all(link.startswith("../allure-report/index.html#") for link in links)
+    assert len(links) == 3 and all(
+        link.startswith("../allure-report/index.html#") for link in links
+    )
     for link in links:
         page = link.split("#", 1)[1]
         assert (report / "site" / "data" / "test-results" / f"{page}.json").is_file(), page
