@@ -8,15 +8,12 @@ and unknown requirements, each verdict rule with whether it holds, and the verdi
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import html
 import json
-import os
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -271,10 +268,8 @@ def print_pdf(page: Path, timeout: float = 120) -> str:
         except subprocess.TimeoutExpired:
             return f"no PDF of the sign-off page: Chromium took over {timeout:g} s"
         finally:  # its helper processes too (a group of its own), waited for
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(chromium.pid, signal.SIGKILL)
-            chromium.wait()
             end_group(chromium.pid)
+            chromium.wait()
     if not pdf.is_file() or pdf.stat().st_size == 0:
         return "no PDF of the sign-off page: Chromium wrote none"
     return f"sign-off PDF: {pdf}"

@@ -234,16 +234,17 @@ def start_run(root: Path, *args: str, env: dict[str, str] | None = None) -> subp
 
 def wait_until(
     condition: Callable[[], object],
-    process: subprocess.Popen[str],
+    process: subprocess.Popen[str] | None,
     what: str,
     timeout: float = 60,
     pause: float = 0.02,
 ) -> None:
-    """Wait until ``condition()`` while the run is still going."""
+    """Wait until ``condition()`` while the run is still going (``process``; None when
+    what is awaited outlives the run, as a background report build does)."""
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, f"{what} never happened"
-        assert process.poll() is None, f"the run ended before {what}"
+        assert process is None or process.poll() is None, f"the run ended before {what}"
         time.sleep(pause)
 
 

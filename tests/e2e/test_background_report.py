@@ -5,34 +5,23 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from pathlib import Path
 
 import pytest
 
 from interlock import background_report, report, secret_scan
 from interlock.config import load_config
-from tests.conftest import REPO, interlock
+from interlock.environment.processes import pid_alive
+from tests.conftest import REPO, interlock, wait_until
 
 SCENARIO = "features/interface/orders_api.feature:11"
 BACKGROUND = {background_report.MODE_ENV: "background"}
 
 
-def _settle(project: Path, timeout: float = 120) -> None:
+def _settle(project: Path) -> None:
     """Wait for the builder to finish (it removes its pid file last)."""
-    deadline = time.monotonic() + timeout
-    while (project / ".interlock" / background_report.PID_FILE).exists():
-        assert time.monotonic() < deadline, "the background report build never finished"
-        time.sleep(0.05)
-
-
-def _alive(pid: int) -> bool:
-    """Running, not a zombie (an init that does not reap leaves those)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+    pid_file = project / ".interlock" / background_report.PID_FILE
+    wait_until(lambda: not pid_file.exists(), None, "the end of the background build", 120)
 
 
 def test_the_report_is_built_after_the_run_exits(running: Path) -> None:
@@ -58,7 +47,7 @@ def test_the_next_run_stops_a_build_under_way(running: Path) -> None:
     builder = int(pid_file.read_text().split()[0])
     second = interlock(running, "run", "--no-report", SCENARIO)
     assert second.returncode == 0, second.stdout + second.stderr
-    assert not _alive(builder), "the builder outlived the next run's start"
+    assert not pid_alive(builder), "the builder outlived the next run's start"
     assert not pid_file.exists()
     assert not list((running / "reports").glob(".allure-report-*")), "a half-built report"
 

@@ -12,30 +12,10 @@ from typing import Any
 import pytest
 
 from interlock import signoff
+from interlock.environment.processes import group_members, pid_alive
 
 # A "chromium" that stands for the real one: it starts a helper in its group and waits.
 FAKE_CHROMIUM = "#!/bin/sh\nsleep 60 &\nexec sleep 60\n"
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
-def group_members(pgid: int) -> list[int]:
-    members = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or not alive(int(entry.name)):
-            continue
-        try:
-            if os.getpgid(int(entry.name)) == pgid:
-                members.append(int(entry.name))
-        except ProcessLookupError:
-            continue
-    return members
 
 
 def test_a_ctrl_c_while_chromium_starts_stops_it_and_its_group(
@@ -67,5 +47,5 @@ def test_a_ctrl_c_while_chromium_starts_stops_it_and_its_group(
     finally:
         signal.signal(signal.SIGINT, previous)
     assert started, "Chromium was never started"
-    assert not alive(started[0]), "Chromium outlived the Ctrl-C"
+    assert not pid_alive(started[0]), "Chromium outlived the Ctrl-C"
     assert not group_members(started[0]), "Chromium's helpers outlived it"
